@@ -1,0 +1,13 @@
+#ifndef ASYNCJOBS_ASYNCJOBS_H_
+#define ASYNCJOBS_ASYNCJOBS_H_
+
+// The whole public API of asyncjobs: `#include "asyncjobs/asyncjobs.h"`.
+
+#include "asyncjobs/cancelled.h"
+#include "asyncjobs/event.h"
+#include "asyncjobs/fiber_calls.h"
+#include "asyncjobs/queue.h"
+#include "asyncjobs/stack_options.h"
+#include "asyncjobs/watch.h"
+
+#endif  // ASYNCJOBS_ASYNCJOBS_H_

@@ -1,0 +1,64 @@
+#ifndef ASYNCJOBS_INTERNAL_STACK_H_
+#define ASYNCJOBS_INTERNAL_STACK_H_
+
+#include <cstddef>
+#include <vector>
+
+#include "asyncjobs/stack_options.h"
+
+namespace asyncjobs::internal {
+
+// One fiber stack: [limit, limit + size) is usable; the stack grows down from the top.
+struct Stack {
+  char* limit = nullptr;
+  size_t size = 0;
+  bool guarded = false;
+
+  void* top() const { return limit + size; }
+  explicit operator bool() const { return limit != nullptr; }
+};
+
+// A per-thread free list of mmap'd stacks. Stacks are carved from slabs and never
+// unmapped while the thread lives: a warm stack costs no page fault when reused.
+class StackPool {
+ public:
+  static StackPool& for_this_thread();
+
+  Stack acquire();
+  void release(Stack stack);
+  // Gives back the memory of free stacks beyond `options.warm_stacks` (keeps the mappings).
+  void trim();
+
+  StackPool(const StackPool&) = delete;
+  StackPool& operator=(const StackPool&) = delete;
+  ~StackPool();
+
+ private:
+  StackPool() = default;
+  void add_slab();
+
+  struct Slab {
+    char* base;
+    size_t bytes;
+  };
+  std::vector<Slab> slabs_;
+  std::vector<Stack> free_;
+  size_t trimmed_from_ = 0;  // free_[0, trimmed_from_) had their pages released
+};
+
+// The stack the thread runs on now and the name to report if it overflows; the fiber
+// layer updates it at every switch (null: the thread's own stack).
+struct RunningStack {
+  const Stack* stack = nullptr;
+  const char* name = nullptr;
+};
+inline thread_local RunningStack running_stack;
+
+// Reports an overflow of a guarded stack as "stack overflow in job <name>" on stderr, then
+// aborts. Installs a SIGSEGV handler (once per process) and an alternate signal stack
+// (once per thread).
+void install_overflow_handler_for_this_thread();
+
+}  // namespace asyncjobs::internal
+
+#endif  // ASYNCJOBS_INTERNAL_STACK_H_

@@ -1,0 +1,155 @@
+#ifndef ASYNCJOBS_REACTOR_H_
+#define ASYNCJOBS_REACTOR_H_
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "absl/time/time.h"
+#include "asyncjobs/internal/fiber.h"
+#include "asyncjobs/internal/intrusive_list.h"
+
+namespace asyncjobs {
+
+class Reactor;
+namespace internal {
+class ThreadPool;
+}
+
+// A unit of work the reactor runs on its own fiber: the job layer embeds one per job.
+// Not owned by the reactor; its owner keeps it alive until it has finished.
+class Task : public internal::ListNode<Task> {
+ public:
+  using Entry = internal::Fiber::Entry;
+
+  Task(Entry entry, void* argument) : fiber_(entry, argument) {}
+
+  static Task* current();  // the task running on this thread, or nullptr
+
+  bool started() const { return fiber_.started(); }
+  bool finished() const { return state_ == State::kFinished; }
+  bool cancel_requested() const { return cancel_requested_; }
+  // Shown in "stack overflow in job <name>"; must outlive the task.
+  void set_name(const std::string* name) { fiber_.set_name(name); }
+
+ private:
+  friend class Reactor;
+  friend class CancelShield;
+  enum class State : uint8_t { kIdle, kReady, kRunning, kWaiting, kFinished };
+
+  internal::Fiber fiber_;
+  Reactor* reactor_ = nullptr;
+  State state_ = State::kIdle;
+  bool cancel_requested_ = false;
+  bool cancellable_wait_ = false;
+  uint8_t wake_reason_ = 0;
+  int shield_depth_ = 0;
+  size_t timer_index_ = SIZE_MAX;  // position in the timer heap while waiting with a deadline
+};
+
+// While alive, suspension points of the current task do not throw Cancelled: for cleanup
+// that must wait (joining children, shutdown) in a task that is being cancelled.
+class CancelShield {
+ public:
+  CancelShield();
+  ~CancelShield();
+  CancelShield(const CancelShield&) = delete;
+  CancelShield& operator=(const CancelShield&) = delete;
+
+ private:
+  Task* task_;
+};
+
+// The single-threaded cooperative event loop: a FIFO of ready tasks, timers in a binary
+// heap, epoll for file descriptors (one epoll_wait per turn), an eventfd through which the
+// worker threads of `call_in_thread` wake the loop. The clock is read once per turn.
+// It knows nothing of jobs. One reactor runs on a thread at a time; `run` binds it.
+class Reactor {
+ public:
+  enum class WakeReason : uint8_t { kNotified, kTimedOut, kCancelled };
+
+  Reactor();
+  ~Reactor();  // joins the worker threads
+  Reactor(const Reactor&) = delete;
+  Reactor& operator=(const Reactor&) = delete;
+
+  static Reactor* current();  // the reactor running on this thread, or nullptr
+
+  // Makes `task` ready; it starts (gets its stack) when the loop reaches it.
+  void spawn(Task* task);
+  // Runs until every spawned task has finished. If every task is blocked and nothing
+  // (timer, fd, worker thread) can wake them, cancels them all and `stalled()` becomes true.
+  void run();
+  bool stalled() const { return stalled_; }
+
+  // Requests cancellation: the task's current or next suspension point throws Cancelled,
+  // and every later one while it stands (not while the task is unwinding or shielded).
+  void cancel(Task* task);
+
+  // --- Called from inside a task of this reactor.
+  // Suspends the current task until `wake` names it, `deadline` passes or it is cancelled
+  // (the latter only if `cancellable`). Throws Cancelled when woken by cancellation.
+  WakeReason wait(absl::Time deadline, bool cancellable = true);
+  // Makes a task that is in `wait` ready with kNotified and returns true; false (and no
+  // effect) for a task that is not waiting.
+  bool wake(Task* task);
+  void yield();                                   // runs after every task now ready
+  bool wait_fd(int fd, uint32_t events, absl::Time deadline);  // false: timed out
+  void call_in_thread(absl::FunctionRef<void()> work);          // not cancellable
+  // Throws Cancelled if the current task is being cancelled and may be interrupted now.
+  static void check_cancelled();
+
+  absl::Time now() const { return now_; }  // the time read at the start of this turn
+
+ private:
+  struct FdWaiters {
+    Task* reader = nullptr;
+    Task* writer = nullptr;
+    uint32_t armed = 0;
+  };
+  struct Timer {
+    int64_t deadline;  // ns since the Unix epoch
+    uint64_t sequence;
+    Task* task;
+  };
+
+  void resume(Task* task);
+  void run_ready();
+  void poll(int timeout_ms);
+  void expire_timers();
+  int poll_timeout_ms() const;
+  void on_stall();
+  void make_ready(Task* task, WakeReason reason);
+  void add_timer(Task* task, absl::Time deadline);
+  void remove_timer(Task* task);
+  void place_timer(size_t index);
+  void sift_up(size_t index);
+  void sift_down(size_t index);
+  bool arm_fd(int fd, FdWaiters& waiters);  // false: fd cannot be polled (regular file)
+  void on_fd_event(int fd, uint32_t events);
+  void drain_completions();
+  Task* current_task_checked() const;
+
+  std::vector<Task*> ready_, running_batch_;
+  std::vector<Timer> timers_;
+  uint64_t timer_sequence_ = 0;
+  internal::IntrusiveList<Task> live_;
+  size_t live_count_ = 0;
+  int epoll_fd_ = -1;
+  int wake_fd_ = -1;
+  size_t fd_waits_ = 0;
+  size_t thread_calls_ = 0;
+  std::vector<FdWaiters> fd_waiters_;  // indexed by fd
+  std::unique_ptr<internal::ThreadPool> pool_;  // created by the first call_in_thread
+  std::mutex completions_mutex_;
+  std::vector<Task*> completions_;  // tasks whose call_in_thread work has returned
+  absl::Time now_;
+  bool stalled_ = false;
+};
+
+}  // namespace asyncjobs
+
+#endif  // ASYNCJOBS_REACTOR_H_

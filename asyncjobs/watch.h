@@ -1,0 +1,30 @@
+#ifndef ASYNCJOBS_WATCH_H_
+#define ASYNCJOBS_WATCH_H_
+
+#include <iostream>
+#include <ostream>
+#include <string>
+#include <string_view>
+
+#include "absl/time/time.h"
+
+namespace asyncjobs {
+
+// A stopwatch, started at construction; time stamps for examples and verbose messages.
+class Watch {
+ public:
+  Watch();
+  void reset();
+  double seconds() const;       // elapsed since construction or reset()
+  std::string elapsed() const;  // "%07.3f" of seconds(): "000.500", "012.345"
+  // Writes elapsed() + " " + suffix, no newline.
+  void print_elapsed(std::string_view suffix = "", std::ostream& out = std::cout) const;
+  absl::Time start() const { return start_; }
+
+ private:
+  absl::Time start_;
+};
+
+}  // namespace asyncjobs
+
+#endif  // ASYNCJOBS_WATCH_H_
