@@ -4,9 +4,15 @@
 // The whole public API of asyncjobs: `#include "asyncjobs/asyncjobs.h"`.
 
 #include "asyncjobs/cancelled.h"
+#include "asyncjobs/errors.h"
 #include "asyncjobs/event.h"
 #include "asyncjobs/fiber_calls.h"
+#include "asyncjobs/job.h"
+#include "asyncjobs/listing.h"
+#include "asyncjobs/process_job.h"
 #include "asyncjobs/queue.h"
+#include "asyncjobs/scheduler.h"
+#include "asyncjobs/sequence.h"
 #include "asyncjobs/stack_options.h"
 #include "asyncjobs/watch.h"
 

@@ -34,6 +34,9 @@ class Task : public internal::ListNode<Task> {
   bool cancel_requested() const { return cancel_requested_; }
   // Shown in "stack overflow in job <name>"; must outlive the task.
   void set_name(const std::string* name) { fiber_.set_name(name); }
+  // Whatever the owner wants to find from Task::current() (the job layer: its job).
+  void set_owner(void* owner) { owner_ = owner; }
+  void* owner() const { return owner_; }
 
  private:
   friend class Reactor;
@@ -42,6 +45,7 @@ class Task : public internal::ListNode<Task> {
 
   internal::Fiber fiber_;
   Reactor* reactor_ = nullptr;
+  void* owner_ = nullptr;
   State state_ = State::kIdle;
   bool cancel_requested_ = false;
   bool cancellable_wait_ = false;

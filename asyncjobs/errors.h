@@ -1,0 +1,23 @@
+#ifndef ASYNCJOBS_ERRORS_H_
+#define ASYNCJOBS_ERRORS_H_
+
+#include <stdexcept>
+
+namespace asyncjobs {
+
+// Thrown by a critical scheduler whose run timed out: "critical scheduler took too long".
+class TimeoutError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A malformed graph or misuse of a scheduler (a cycle, a requirement outside the scheduler,
+// a job in two schedulers, a second run). The message names the jobs involved.
+class GraphError : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
+};
+
+}  // namespace asyncjobs
+
+#endif  // ASYNCJOBS_ERRORS_H_

@@ -1,0 +1,15 @@
+#ifndef ASYNCJOBS_INTERNAL_TYPE_NAME_H_
+#define ASYNCJOBS_INTERNAL_TYPE_NAME_H_
+
+#include <string>
+#include <typeinfo>
+
+namespace asyncjobs::internal {
+
+// The demangled name of `type` without its namespaces or enclosing classes:
+// "runtime_error", "Job", "basic_string<...>" stays whole past its template bracket.
+std::string unqualified_type_name(const std::type_info& type);
+
+}  // namespace asyncjobs::internal
+
+#endif  // ASYNCJOBS_INTERNAL_TYPE_NAME_H_

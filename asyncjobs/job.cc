@@ -1,0 +1,185 @@
+#include "asyncjobs/job.h"
+
+#include <algorithm>
+#include <atomic>
+#include <stdexcept>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "asyncjobs/cancelled.h"
+#include "asyncjobs/fiber_calls.h"
+#include "asyncjobs/internal/wait_list.h"
+#include "asyncjobs/sequence.h"
+
+namespace asyncjobs {
+namespace {
+
+std::atomic<uint64_t> job_serials{0};
+
+}  // namespace
+
+AbstractJob::AbstractJob(JobOptions options)
+    : label_(std::move(options.label)),
+      serial_(job_serials.fetch_add(1, std::memory_order_relaxed) + 1),
+      critical_(options.critical),
+      forever_(options.forever),
+      task_(&AbstractJob::fiber_main, this) {
+  task_.set_owner(this);
+  task_.set_name(&label_);
+  for (const JobPtr& job : options.required) add_requirement(job);
+}
+
+AbstractJob::~AbstractJob() = default;
+
+std::string AbstractJob::type_name() const { return internal::unqualified_type_name(typeid(*this)); }
+
+std::string AbstractJob::format_result() const {
+  if (!result_.has_value()) return "None";
+  if (formatter_ != nullptr) return formatter_(result_);
+  return absl::StrCat("<", internal::unqualified_type_name(result_.type()), ">");
+}
+
+const std::string& AbstractJob::label() const {
+  if (label_.empty()) const_cast<std::string&>(label_) = absl::StrCat("job", serial_);
+  return label_;
+}
+
+// --- Requirements
+
+void AbstractJob::add_requirement(const JobPtr& job) {
+  if (!job) throw std::invalid_argument("asyncjobs: require() got a null job");
+  if (job.get() == this) return;
+  for (const Requirement& existing : required_) {
+    if (existing.job == job.get() && !existing.alive.expired()) return;
+  }
+  required_.push_back({job.get(), job});
+}
+
+void AbstractJob::remove_requirement(const JobPtr& job) {
+  auto it = std::find_if(required_.begin(), required_.end(), [&](const Requirement& r) {
+    return r.job == job.get() && !r.alive.expired();
+  });
+  if (it == required_.end()) {
+    throw std::invalid_argument(absl::StrCat("asyncjobs: ", label(), " does not require ",
+                                             job ? job->label() : "a null job"));
+  }
+  required_.erase(it);
+}
+
+void AbstractJob::add_requirements(const Sequence& sequence) {
+  if (!sequence.jobs().empty()) add_requirement(sequence.jobs().back());
+}
+
+void AbstractJob::add_requirements(const std::vector<JobPtr>& jobs) {
+  for (const JobPtr& job : jobs) add_requirement(job);
+}
+
+void AbstractJob::remove_requirements(const Sequence& sequence) {
+  if (!sequence.jobs().empty()) remove_requirement(sequence.jobs().back());
+}
+
+void AbstractJob::remove_requirements(const std::vector<JobPtr>& jobs) {
+  for (const JobPtr& job : jobs) remove_requirement(job);
+}
+
+std::vector<JobPtr> AbstractJob::required() const {
+  std::vector<JobPtr> jobs;
+  jobs.reserve(required_.size());
+  for (const Requirement& requirement : required_) {
+    if (JobPtr job = requirement.alive.lock()) jobs.push_back(std::move(job));
+  }
+  return jobs;
+}
+
+// --- Running
+
+const Value& AbstractJob::result() const {
+  if (state_ != State::kDone) {
+    throw std::logic_error(absl::StrCat("asyncjobs: job ", label(), " is not done"));
+  }
+  if (exception_) std::rethrow_exception(exception_);
+  return result_;
+}
+
+void AbstractJob::start(Reactor& reactor, internal::JobObserver* observer) {
+  if (task_.started()) {
+    throw std::logic_error(absl::StrCat("asyncjobs: job ", label(), " has already run"));
+  }
+  observer_ = observer;
+  state_ = State::kRunning;
+  reactor.spawn(&task_);
+}
+
+void AbstractJob::fiber_main(void* self) {
+  auto* job = static_cast<AbstractJob*>(self);
+  job->run_body();
+  job->observer_->on_job_finished(*job);
+}
+
+void AbstractJob::run_body() {
+  start_time_ = absl::Now();
+  if (!task_.cancel_requested()) {
+    try {
+      result_ = co_run();
+    } catch (const Cancelled&) {
+      cancelled_ = true;
+    } catch (...) {
+      exception_ = std::current_exception();
+    }
+  }
+  end_time_ = absl::Now();
+  if (task_.cancel_requested() || cancelled_) {
+    // However the body ended, a cancelled job ends as cancelled, not done.
+    cancelled_ = true;
+    exception_ = nullptr;
+    result_.reset();
+    return;
+  }
+  state_ = State::kDone;
+}
+
+namespace {
+
+// Wakes the caller of standalone_run when its job ends.
+class StandaloneObserver : public internal::JobObserver {
+ public:
+  void on_job_finished(AbstractJob&) override {
+    finished_ = true;
+    waiters_.notify_all();
+  }
+  void wait() {
+    while (!finished_) waiters_.wait(absl::InfiniteFuture(), "standalone_run");
+  }
+
+ private:
+  bool finished_ = false;
+  internal::WaitList waiters_;
+};
+
+}  // namespace
+
+Value AbstractJob::standalone_run() {
+  StandaloneObserver observer;
+  if (in_job()) {
+    start(*Reactor::current(), &observer);
+    CancelShield shield;  // the job must end before this frame goes away
+    observer.wait();
+  } else {
+    Reactor reactor;
+    start(reactor, &observer);
+    reactor.run();
+    if (reactor.stalled()) {
+      throw std::runtime_error(absl::StrCat("asyncjobs: deadlock: job ", label(),
+                                            " waited for something nothing could provide"));
+    }
+  }
+  if (cancelled_) throw Cancelled();
+  return result();
+}
+
+AbstractJob* current_job() {
+  Task* task = Task::current();
+  return task != nullptr ? static_cast<AbstractJob*>(task->owner()) : nullptr;
+}
+
+}  // namespace asyncjobs

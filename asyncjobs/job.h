@@ -1,0 +1,220 @@
+#ifndef ASYNCJOBS_JOB_H_
+#define ASYNCJOBS_JOB_H_
+
+// Jobs: the unit a Scheduler runs, each on its own fiber.
+//
+// A job is shared (`JobPtr`): schedulers, sequences and user code all hold it. It belongs to
+// at most one scheduler. It runs at most once; afterwards its result, exception or
+// cancellation stay readable. Not thread-safe: build and run jobs from one thread.
+
+#include <any>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <ostream>
+#include <sstream>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "absl/container/inlined_vector.h"
+#include "absl/time/time.h"
+#include "asyncjobs/internal/inline_callable.h"
+#include "asyncjobs/internal/type_name.h"
+#include "asyncjobs/reactor.h"
+
+namespace asyncjobs {
+
+using Value = std::any;  // what a job returns
+class AbstractJob;
+using JobPtr = std::shared_ptr<AbstractJob>;
+class Sequence;
+class Scheduler;
+
+struct JobOptions {
+  std::string label;             // empty: a generated label, unique in the process
+  bool critical = true;          // an exception aborts the enclosing scheduler
+  bool forever = false;          // not waited for; cancelled once the rest is done
+  std::vector<JobPtr> required;  // same as calling require() with these
+};
+
+namespace internal {
+// Told when a started job has ended (returned, raised or cancelled), on the job's fiber.
+class JobObserver {
+ public:
+  virtual void on_job_finished(AbstractJob& job) = 0;
+
+ protected:
+  ~JobObserver() = default;
+};
+}  // namespace internal
+
+class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
+ public:
+  explicit AbstractJob(JobOptions options = {});
+  virtual ~AbstractJob();
+  AbstractJob(const AbstractJob&) = delete;
+  AbstractJob& operator=(const AbstractJob&) = delete;
+
+  // The work, run in the job's own fiber. What it returns is result(); what it throws is
+  // raised_exception().
+  virtual Value co_run() = 0;
+  // Releases resources; called once by the scheduler's shutdown, in a fiber.
+  virtual void co_shutdown() {}
+  virtual std::string details() const { return ""; }  // extra lines for list(true)
+  // Shown as <Type `label`>; by default the class name, unqualified.
+  virtual std::string type_name() const;
+  // The result as list() shows it: "None" when empty, else `operator<<` when the job knows
+  // the type supports it, else "<TypeName>".
+  virtual std::string format_result() const;
+
+  // This job starts only once every required job is done. Accepts JobPtr (any subclass),
+  // Sequence (its last job at call time), std::vector<JobPtr>, any number of them.
+  // require(self) is a no-op; requiring a job twice keeps one requirement.
+  template <class... R>
+  AbstractJob& require(const R&... requirements) {
+    (add_requirements(requirements), ...);
+    return *this;
+  }
+  // Throws std::invalid_argument if one of them is not required.
+  template <class... R>
+  AbstractJob& unrequire(const R&... requirements) {
+    (remove_requirements(requirements), ...);
+    return *this;
+  }
+  std::vector<JobPtr> required() const;  // insertion order; expired jobs are skipped
+
+  const std::string& label() const;
+  void set_label(std::string label) { label_ = std::move(label); }
+  bool critical() const { return critical_; }
+  void set_critical(bool critical) { critical_ = critical; }
+  bool forever() const { return forever_; }
+  void set_forever(bool forever) { forever_ = forever; }
+
+  // Lifecycle: idle -> scheduled (requirements done, waiting for a window slot)
+  //                 -> running -> done (returned or raised).
+  // A job cancelled while scheduled or running is not done; is_cancelled() says so.
+  bool is_idle() const { return state_ == State::kIdle; }
+  bool is_scheduled() const { return state_ == State::kScheduled; }
+  bool is_running() const { return state_ == State::kRunning; }
+  bool is_done() const { return state_ == State::kDone; }
+  bool is_cancelled() const { return cancelled_; }
+
+  // Throws std::logic_error if not done; rethrows the job's exception if it raised.
+  const Value& result() const;
+  template <class T>
+  T result() const {
+    return std::any_cast<T>(result());
+  }
+  std::exception_ptr raised_exception() const { return exception_; }
+  // Runs this job alone: on a fresh reactor from plain code, on the current one in a job.
+  // Returns result() (so rethrows what the job raised).
+  Value standalone_run();
+  std::string repr() const;  // the one-line form used by list(), without the id
+
+  // When the last run started and ended (InfinitePast() if it did not).
+  absl::Time start_time() const { return start_time_; }
+  absl::Time end_time() const { return end_time_; }
+
+ protected:
+  // Formats result() through `operator<<` (see Job); nullptr: the default format.
+  using ResultFormatter = std::string (*)(const Value&);
+  void set_result_formatter(ResultFormatter formatter) { formatter_ = formatter; }
+
+ private:
+  friend class Scheduler;
+  enum class State : uint8_t { kIdle, kScheduled, kRunning, kDone };
+
+  template <class J>
+  void add_requirements(const std::shared_ptr<J>& job) {
+    static_assert(std::is_base_of_v<AbstractJob, J>, "require() takes jobs");
+    add_requirement(JobPtr(job));
+  }
+  void add_requirements(const Sequence& sequence);
+  void add_requirements(const std::vector<JobPtr>& jobs);
+  template <class J>
+  void remove_requirements(const std::shared_ptr<J>& job) {
+    remove_requirement(JobPtr(job));
+  }
+  void remove_requirements(const Sequence& sequence);
+  void remove_requirements(const std::vector<JobPtr>& jobs);
+  void add_requirement(const JobPtr& job);
+  void remove_requirement(const JobPtr& job);
+
+  // Starts the job on its own fiber in `reactor`; `observer` hears when it ends.
+  void start(Reactor& reactor, internal::JobObserver* observer);
+  static void fiber_main(void* self);
+  void run_body();
+
+  std::string label_;
+  uint64_t serial_;
+  bool critical_;
+  bool forever_;
+  State state_ = State::kIdle;
+  bool cancelled_ = false;
+  struct Requirement {
+    AbstractJob* job;                 // valid while `alive` has not expired
+    std::weak_ptr<AbstractJob> alive;  // requirements do not own: cycles must not leak
+  };
+  absl::InlinedVector<Requirement, 2> required_;
+  Value result_;
+  std::exception_ptr exception_;
+  ResultFormatter formatter_ = nullptr;
+  absl::Time start_time_ = absl::InfinitePast();
+  absl::Time end_time_ = absl::InfinitePast();
+  Task task_;
+  internal::JobObserver* observer_ = nullptr;
+
+  // Owned by the scheduler that holds this job (see scheduler.cc).
+  AbstractJob* scheduler_ = nullptr;
+  bool is_scheduler_ = false;
+  uint32_t pending_requirements_ = 0;
+  uint32_t graph_index_ = 0;
+  absl::InlinedVector<AbstractJob*, 2> successors_;
+};
+
+// The running job, or nullptr outside jobs.
+AbstractJob* current_job();
+
+namespace internal {
+template <class T, class = void>
+struct Streamable : std::false_type {};
+template <class T>
+struct Streamable<T, std::void_t<decltype(std::declval<std::ostream&>() << std::declval<const T&>())>>
+    : std::true_type {};
+
+template <class T>
+std::string format_streamable(const Value& value) {
+  std::ostringstream out;
+  out << std::any_cast<const T&>(value);
+  return out.str();
+}
+}  // namespace internal
+
+// A job from a callable taking no argument and returning void or a copyable value.
+class Job : public AbstractJob {
+ public:
+  template <class F>
+  explicit Job(F&& body, JobOptions options = {})
+      : AbstractJob(std::move(options)), body_(std::forward<F>(body)) {
+    using Result = std::remove_cvref_t<std::invoke_result_t<std::decay_t<F>&>>;
+    if constexpr (!std::is_void_v<Result> && internal::Streamable<Result>::value) {
+      set_result_formatter(&internal::format_streamable<Result>);
+    }
+  }
+  Value co_run() override { return body_(); }
+  std::string type_name() const override { return "Job"; }
+
+ private:
+  internal::InlineCallable body_;
+};
+
+template <class F>
+std::shared_ptr<Job> make_job(F&& body, JobOptions options = {}) {
+  return std::make_shared<Job>(std::forward<F>(body), std::move(options));
+}
+
+}  // namespace asyncjobs
+
+#endif  // ASYNCJOBS_JOB_H_

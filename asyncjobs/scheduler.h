@@ -1,0 +1,163 @@
+#ifndef ASYNCJOBS_SCHEDULER_H_
+#define ASYNCJOBS_SCHEDULER_H_
+
+// Scheduler: runs a set of jobs along their requirements, on fibers of one reactor.
+//
+// A Scheduler is also a job, so schedulers nest: a nested one takes one window slot of its
+// parent and runs its own jobs with its own window and timeout. It holds its jobs by
+// JobPtr; a job belongs to one scheduler at a time. A scheduler runs once. A top-level
+// Scheduler may live on the stack; a nested one must be held by shared_ptr like every job.
+
+#include <deque>
+#include <initializer_list>
+#include <iosfwd>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "asyncjobs/errors.h"
+#include "asyncjobs/internal/wait_list.h"
+#include "asyncjobs/job.h"
+#include "asyncjobs/sequence.h"
+#include "asyncjobs/watch.h"
+
+namespace asyncjobs {
+
+struct SchedulerOptions {
+  std::string label;
+  bool critical = true;  // a failed run throws instead of returning false
+  bool forever = false;
+  std::vector<JobPtr> required;
+  int jobs_window = 0;                                 // most jobs running at once; 0: no limit
+  absl::Duration timeout = absl::InfiniteDuration();  // for the whole run
+  absl::Duration shutdown_timeout = absl::Seconds(1);
+  bool verbose = false;          // progress messages, as in the original
+  const Watch* watch = nullptr;  // time stamps for those messages
+};
+
+class Scheduler : public AbstractJob, private internal::JobObserver {
+ public:
+  // Throw std::invalid_argument on a negative window or timeout.
+  explicit Scheduler(SchedulerOptions options = {});
+  Scheduler(std::initializer_list<Schedulable> jobs, SchedulerOptions options = {});
+  ~Scheduler() override;
+
+  // Adds jobs (a Sequence adds its jobs). Throws GraphError for a job that belongs to another
+  // scheduler; adding a job again is a no-op. Returns the (last) job added.
+  JobPtr add(Schedulable jobs);
+  Scheduler& update(std::initializer_list<Schedulable> jobs);
+  Scheduler& remove(const JobPtr& job);  // throws std::invalid_argument if absent
+  size_t size() const { return jobs_.size(); }  // direct members; a nested scheduler counts 1
+  std::vector<JobPtr> jobs() const { return jobs_; }
+  // Jobs at all depths; with `scan_schedulers`, this scheduler and every nested one too.
+  std::vector<JobPtr> iterate_jobs(bool scan_schedulers = false) const;
+
+  // Runs until every non-forever job is done (forever jobs are then cancelled), a critical
+  // job raises (everything still running is cancelled), or the timeout expires (likewise).
+  // Returns true iff every non-forever job is done in time and no critical job raised; a job
+  // that raised while non-critical counts as done. When the run fails and this scheduler is
+  // critical, throws instead: TimeoutError, or the critical job's own exception. Shutdown
+  // runs at the end. From plain code it makes a reactor on this thread; inside a job it runs
+  // on that job's reactor. Throws GraphError, before starting anything, on a cycle, on a
+  // requirement outside this scheduler (see sanitize), or when it has already run.
+  bool run();
+  Value co_run() override;       // run() as a nested job: a bool Value, or throws
+  void co_shutdown() override;   // shutdown()
+  std::string type_name() const override { return "Scheduler"; }
+
+  bool failed_critical() const { return failed_critical_; }
+  bool failed_time_out() const { return failed_time_out_; }
+  // "FINE", "TIMED OUT after 0.25s", "a CRITICAL job has raised an exception".
+  std::string why() const;
+  // Calls co_shutdown() on every job, nested schedulers included, each at most once, all
+  // concurrently, within shutdown_timeout (late ones are cancelled). True when all returned
+  // in time. run() calls it when it ends; calling it again does nothing.
+  bool shutdown();
+
+  const SchedulerOptions& options() const { return options_; }
+
+  // --- Graph (iteration in insertion order)
+  bool check_cycles() const;            // true if acyclic, nested schedulers included
+  // Drops requirements on jobs outside this scheduler, recursively; true if none dropped.
+  bool sanitize(bool verbose = false);
+  std::vector<JobPtr> topological_order() const;  // throws GraphError on a cycle
+  std::vector<JobPtr> entry_jobs() const;
+  std::vector<JobPtr> exit_jobs(bool discard_forever = true) const;
+  std::vector<JobPtr> predecessors(const JobPtr& job) const;  // direct, inside this scheduler
+  std::vector<JobPtr> successors(const JobPtr& job) const;
+  std::vector<JobPtr> predecessors_upstream(const JobPtr& job) const;  // transitive
+  std::vector<JobPtr> successors_downstream(const JobPtr& job) const;
+  void bypass_and_remove(const JobPtr& job);  // successors inherit its requirements
+  void keep_only(const std::vector<JobPtr>& jobs);
+  // Keeps the jobs downstream of `starts` and upstream of `ends` (empty: no bound).
+  void keep_only_between(const std::vector<JobPtr>& starts, const std::vector<JobPtr>& ends,
+                         bool keep_starts = true, bool keep_ends = true);
+
+  // --- Text (listing.cc)
+  void list(bool details = false, std::ostream& out = std::cout) const;
+  void list_safe(std::ostream& out = std::cout) const;  // works on any graph, cycles too
+  void debrief(bool details = false, std::ostream& out = std::cout) const;
+  std::string stats() const;  // "2D + 1R + 0I = 3"
+  std::string repr() const;   // "Scheduler with 0 done + 0 ongoing + 3 idle = 3 job(s)"
+
+  // --- Graphviz (dot.cc)
+  std::string dot_format() const;
+  std::string export_as_dotfile(const std::string& path) const;  // "(Over)wrote PATH"
+  // Writes STEM.dot and runs `dot -TFORMAT` into STEM.FORMAT; returns that path. Throws
+  // std::runtime_error with a clear message if `dot` is missing or fails.
+  std::string export_as_graphic(const std::string& stem, const std::string& format) const;
+
+  // --- Chrome trace event JSON of the last run (trace.cc)
+  void export_trace(const std::string& path) const;
+  // When the last run started (InfinitePast() before any run).
+  absl::Time run_start() const { return run_start_; }
+
+ private:
+  void on_job_finished(AbstractJob& job) override;
+  // Checks (GraphError) and builds the successor lists and requirement counts of a run.
+  void prepare_run(bool recursive);
+  void check_acyclic() const;
+  bool orchestrate();  // the run itself, on a fiber
+  bool run_jobs();     // start, wait, abort; true when it went well
+  bool finish_run(bool ok) const;  // throws for a failed critical scheduler
+  void schedule(AbstractJob* job);
+  void start_job(AbstractJob* job);
+  void fill_window();
+  bool finished() const;
+  void wait_for_jobs(absl::Time deadline);
+  void cancel_everything();
+  bool shutdown_in_job();
+  void say(const std::string& message, bool always = false) const;
+  bool member(const AbstractJob* job) const { return job->scheduler_ == this; }
+  void check_member(const JobPtr& job, const char* what) const;
+  void check_can_add(const JobPtr& job) const;
+
+  SchedulerOptions options_;
+  std::vector<JobPtr> jobs_;
+  bool ran_ = false;
+  bool shut_down_ = false;
+  bool shutdown_result_ = true;
+  bool failed_critical_ = false;
+  bool failed_time_out_ = false;
+  AbstractJob* failed_job_ = nullptr;
+
+  // State of the run in progress.
+  Reactor* reactor_ = nullptr;
+  std::deque<AbstractJob*> waiting_for_slot_;
+  size_t running_ = 0;
+  size_t remaining_ = 0;  // non-forever jobs not yet done
+  bool only_forever_ = false;
+  bool aborting_ = false;
+  internal::WaitList wakeup_;  // the orchestrator waits here
+  absl::Time run_start_ = absl::InfinitePast();
+};
+
+std::shared_ptr<Scheduler> make_scheduler(std::initializer_list<Schedulable> jobs = {},
+                                          SchedulerOptions options = {});
+std::shared_ptr<Scheduler> make_scheduler(SchedulerOptions options);
+
+}  // namespace asyncjobs
+
+#endif  // ASYNCJOBS_SCHEDULER_H_
