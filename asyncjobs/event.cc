@@ -18,10 +18,8 @@ bool Event::wait(absl::Duration timeout) {
   }
   const absl::Time deadline =
       timeout == absl::InfiniteDuration() ? absl::InfiniteFuture() : absl::Now() + timeout;
-  while (!set_) {
-    if (!waiters_.wait(deadline, "Event::wait with no timeout")) return set_;
-  }
-  return true;
+  // Woken by set(): true even if the event was cleared again before this job ran.
+  return waiters_.wait(deadline, "Event::wait with no timeout") || set_;
 }
 
 }  // namespace asyncjobs

@@ -38,18 +38,24 @@ bool wait_fd(int fd, uint32_t epoll_events, short poll_events, absl::Duration ti
 
 }  // namespace
 
-bool in_job() { return Task::current() != nullptr; }
+namespace {
+
+void sleep_until_nanos(int64_t deadline) {
+  Reactor* reactor = Reactor::current();
+  while (reactor->wait_until_nanos(deadline) != Reactor::WakeReason::kTimedOut) {
+    // Woken by cancellation while unwinding (no throw then): a sleep has nothing to finish.
+    if (Task::current()->cancel_requested()) return;
+  }
+}
+
+}  // namespace
 
 void sleep_until(absl::Time deadline) {
   if (!in_job()) {
     absl::SleepFor(deadline - absl::Now());
     return;
   }
-  Reactor* reactor = Reactor::current();
-  while (reactor->wait(deadline) != Reactor::WakeReason::kTimedOut) {
-    // Woken by cancellation while unwinding (no throw then): a sleep has nothing to finish.
-    if (Task::current()->cancel_requested()) return;
-  }
+  sleep_until_nanos(Reactor::to_nanos(deadline));
 }
 
 void sleep_for(absl::Duration duration) {
@@ -57,7 +63,8 @@ void sleep_for(absl::Duration duration) {
     absl::SleepFor(duration);
     return;
   }
-  sleep_until(absl::Now() + duration);
+  if (duration == absl::InfiniteDuration()) return sleep_until_nanos(INT64_MAX);
+  sleep_until_nanos(Reactor::now_nanos() + absl::ToInt64Nanoseconds(duration));
 }
 
 void yield() {

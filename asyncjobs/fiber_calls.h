@@ -25,7 +25,7 @@ void yield();
 bool wait_readable(int fd, absl::Duration timeout = absl::InfiniteDuration());
 bool wait_writable(int fd, absl::Duration timeout = absl::InfiniteDuration());
 // True inside a job's fiber.
-bool in_job();
+inline bool in_job() { return Task::current() != nullptr; }
 
 // Runs `f` on a worker thread of the reactor's pool and suspends this job until it returns,
 // then returns its value or rethrows its exception. Not interruptible: a job cancelled

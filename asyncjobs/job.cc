@@ -8,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "asyncjobs/cancelled.h"
 #include "asyncjobs/fiber_calls.h"
+#include "asyncjobs/internal/clock.h"
 #include "asyncjobs/internal/wait_list.h"
 #include "asyncjobs/sequence.h"
 
@@ -35,8 +36,12 @@ std::string AbstractJob::type_name() const { return internal::unqualified_type_n
 
 std::string AbstractJob::format_result() const {
   if (!result_.has_value()) return "None";
-  if (formatter_ != nullptr) return formatter_(result_);
   return absl::StrCat("<", internal::unqualified_type_name(result_.type()), ">");
+}
+
+std::string Job::format_result() const {
+  if (formatter_ == nullptr || !stored_result().has_value()) return AbstractJob::format_result();
+  return formatter_(stored_result());
 }
 
 const std::string& AbstractJob::label() const {
@@ -93,6 +98,14 @@ std::vector<JobPtr> AbstractJob::required() const {
 
 // --- Running
 
+absl::Time AbstractJob::start_time() const {
+  return start_ticks_ == 0 ? absl::InfinitePast() : internal::ticks_to_time(start_ticks_);
+}
+
+absl::Time AbstractJob::end_time() const {
+  return end_ticks_ == 0 ? absl::InfinitePast() : internal::ticks_to_time(end_ticks_);
+}
+
 const Value& AbstractJob::result() const {
   if (state_ != State::kDone) {
     throw std::logic_error(absl::StrCat("asyncjobs: job ", label(), " is not done"));
@@ -102,7 +115,7 @@ const Value& AbstractJob::result() const {
 }
 
 void AbstractJob::start(Reactor& reactor, internal::JobObserver* observer) {
-  if (task_.started()) {
+  if (observer_ != nullptr) {
     throw std::logic_error(absl::StrCat("asyncjobs: job ", label(), " has already run"));
   }
   observer_ = observer;
@@ -117,7 +130,7 @@ void AbstractJob::fiber_main(void* self) {
 }
 
 void AbstractJob::run_body() {
-  start_time_ = absl::Now();
+  start_ticks_ = internal::clock_ticks();
   if (!task_.cancel_requested()) {
     try {
       result_ = co_run();
@@ -127,7 +140,7 @@ void AbstractJob::run_body() {
       exception_ = std::current_exception();
     }
   }
-  end_time_ = absl::Now();
+  end_ticks_ = internal::clock_ticks();
   if (task_.cancel_requested() || cancelled_) {
     // However the body ended, a cancelled job ends as cancelled, not done.
     cancelled_ = true;

@@ -21,6 +21,7 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/time/time.h"
 #include "asyncjobs/internal/inline_callable.h"
+#include "asyncjobs/internal/job_pool.h"
 #include "asyncjobs/internal/type_name.h"
 #include "asyncjobs/reactor.h"
 
@@ -40,6 +41,8 @@ struct JobOptions {
 };
 
 namespace internal {
+class ShutdownRunners;
+
 // Told when a started job has ended (returned, raised or cancelled), on the job's fiber.
 class JobObserver {
  public:
@@ -114,16 +117,16 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   std::string repr() const;  // the one-line form used by list(), without the id
 
   // When the last run started and ended (InfinitePast() if it did not).
-  absl::Time start_time() const { return start_time_; }
-  absl::Time end_time() const { return end_time_; }
+  absl::Time start_time() const;
+  absl::Time end_time() const;
 
  protected:
-  // Formats result() through `operator<<` (see Job); nullptr: the default format.
-  using ResultFormatter = std::string (*)(const Value&);
-  void set_result_formatter(ResultFormatter formatter) { formatter_ = formatter; }
+  // The value format_result() shows, with no check of the state.
+  const Value& stored_result() const { return result_; }
 
  private:
   friend class Scheduler;
+  friend class internal::ShutdownRunners;
   enum class State : uint8_t { kIdle, kScheduled, kRunning, kDone };
 
   template <class J>
@@ -160,9 +163,8 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   absl::InlinedVector<Requirement, 2> required_;
   Value result_;
   std::exception_ptr exception_;
-  ResultFormatter formatter_ = nullptr;
-  absl::Time start_time_ = absl::InfinitePast();
-  absl::Time end_time_ = absl::InfinitePast();
+  int64_t start_ticks_ = 0;  // internal::clock_ticks(); 0: not yet
+  int64_t end_ticks_ = 0;
   Task task_;
   internal::JobObserver* observer_ = nullptr;
 
@@ -200,19 +202,23 @@ class Job : public AbstractJob {
       : AbstractJob(std::move(options)), body_(std::forward<F>(body)) {
     using Result = std::remove_cvref_t<std::invoke_result_t<std::decay_t<F>&>>;
     if constexpr (!std::is_void_v<Result> && internal::Streamable<Result>::value) {
-      set_result_formatter(&internal::format_streamable<Result>);
+      formatter_ = &internal::format_streamable<Result>;
     }
   }
   Value co_run() override { return body_(); }
   std::string type_name() const override { return "Job"; }
+  std::string format_result() const override;
 
  private:
+  std::string (*formatter_)(const Value&) = nullptr;  // operator<< of the result type
   internal::InlineCallable body_;
 };
 
+// Like std::make_shared<Job>, with the job's memory from a pool (see internal/job_pool.h).
 template <class F>
 std::shared_ptr<Job> make_job(F&& body, JobOptions options = {}) {
-  return std::make_shared<Job>(std::forward<F>(body), std::move(options));
+  return std::allocate_shared<Job>(internal::PoolAllocator<Job>(), std::forward<F>(body),
+                                   std::move(options));
 }
 
 }  // namespace asyncjobs

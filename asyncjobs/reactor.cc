@@ -4,7 +4,10 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <time.h>
+
 #include <algorithm>
+#include <functional>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -12,6 +15,7 @@
 #include <stdexcept>
 #include <system_error>
 #include <thread>
+#include <utility>
 
 #include "absl/time/clock.h"
 #include "asyncjobs/cancelled.h"
@@ -20,9 +24,6 @@
 namespace asyncjobs {
 namespace {
 
-thread_local Reactor* current_reactor = nullptr;
-thread_local Task* current_task = nullptr;
-
 constexpr int kSkipPoll = -2;
 constexpr int kStalled = -3;
 
@@ -30,17 +31,23 @@ constexpr int kStalled = -3;
   throw std::system_error(errno, std::generic_category(), what);
 }
 
-int64_t to_nanos(absl::Time time) {
+constexpr uint32_t kNoSlot = UINT32_MAX;
+
+}  // namespace
+
+int64_t Reactor::now_nanos() {
+  timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  return int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
+}
+
+int64_t Reactor::to_nanos(absl::Time time) {
   if (time == absl::InfiniteFuture()) return INT64_MAX;
   if (time == absl::InfinitePast()) return INT64_MIN;
   return absl::ToUnixNanos(time);
 }
 
-}  // namespace
-
-Task* Task::current() { return current_task; }
-
-CancelShield::CancelShield() : task_(current_task) {
+CancelShield::CancelShield() : task_(Task::running_) {
   if (task_ != nullptr) ++task_->shield_depth_;
 }
 
@@ -48,7 +55,7 @@ CancelShield::~CancelShield() {
   if (task_ != nullptr) --task_->shield_depth_;
 }
 
-Reactor::Reactor() : now_(absl::Now()) {
+Reactor::Reactor() {
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd_ < 0) throw_errno("epoll_create1");
   wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -65,8 +72,6 @@ Reactor::~Reactor() {
   close(epoll_fd_);
 }
 
-Reactor* Reactor::current() { return current_reactor; }
-
 void Reactor::spawn(Task* task) {
   task->reactor_ = this;
   task->state_ = Task::State::kReady;
@@ -76,15 +81,14 @@ void Reactor::spawn(Task* task) {
 }
 
 void Reactor::run() {
-  if (current_reactor != nullptr) {
+  if (running_ != nullptr) {
     throw std::logic_error("asyncjobs: a reactor is already running on this thread");
   }
-  current_reactor = this;
+  running_ = this;
   struct Unbind {
-    ~Unbind() { current_reactor = nullptr; }
+    ~Unbind() { running_ = nullptr; }
   } unbind;
   internal::install_overflow_handler_for_this_thread();
-  now_ = absl::Now();
   while (live_count_ > 0) {
     run_ready();
     if (live_count_ == 0) break;
@@ -94,23 +98,27 @@ void Reactor::run() {
       continue;
     }
     if (timeout != kSkipPoll) poll(timeout);
-    now_ = absl::Now();
-    expire_timers();
+    if (!timers_.empty()) expire_timers();
   }
   internal::StackPool::for_this_thread().trim();
 }
 
+// Runs ready tasks in FIFO rounds (a task that yields runs after the others of its round).
+// While no timer, fd or worker thread can add work, rounds follow each other without
+// leaving this loop.
 void Reactor::run_ready() {
-  running_batch_.swap(ready_);
-  for (Task* task : running_batch_) resume(task);
-  running_batch_.clear();
+  do {
+    running_batch_.swap(ready_);
+    for (Task* task : running_batch_) resume(task);
+    running_batch_.clear();
+  } while (!ready_.empty() && timers_.empty() && fd_waits_ == 0 && thread_calls_ == 0);
 }
 
 void Reactor::resume(Task* task) {
-  current_task = task;
+  Task::running_ = task;
   task->state_ = Task::State::kRunning;
   task->fiber_.resume();
-  current_task = nullptr;
+  Task::running_ = nullptr;
   if (task->fiber_.finished()) {
     task->state_ = Task::State::kFinished;
     internal::IntrusiveList<Task>::remove(task);
@@ -122,7 +130,7 @@ int Reactor::poll_timeout_ms() const {
   const bool outside_events = fd_waits_ > 0 || thread_calls_ > 0;
   if (!ready_.empty()) return outside_events ? 0 : kSkipPoll;
   if (!timers_.empty()) {
-    const int64_t wait_ns = timers_.front().deadline - to_nanos(absl::Now());
+    const int64_t wait_ns = timers_.front().deadline - now_nanos();
     if (wait_ns <= 0) return outside_events ? 0 : kSkipPoll;
     return static_cast<int>(std::min<int64_t>((wait_ns + 999'999) / 1'000'000, 60'000));
   }
@@ -169,16 +177,14 @@ void Reactor::cancel(Task* task) {
   }
 }
 
-void Reactor::check_cancelled() {
-  Task* task = current_task;
-  if (task != nullptr && task->cancel_requested_ && task->shield_depth_ == 0 &&
-      std::uncaught_exceptions() == 0) {
-    throw Cancelled();
-  }
+void Reactor::throw_if_cancellable() {
+  if (Task::running_->shield_depth_ == 0 && std::uncaught_exceptions() == 0) throw_cancelled();
 }
 
+void Reactor::throw_cancelled() { throw Cancelled(); }
+
 Task* Reactor::current_task_checked() const {
-  Task* task = current_task;
+  Task* task = Task::running_;
   if (task == nullptr || task->reactor_ != this) {
     throw std::logic_error("asyncjobs: this call must be made from a job of this reactor");
   }
@@ -186,19 +192,22 @@ Task* Reactor::current_task_checked() const {
 }
 
 void Reactor::make_ready(Task* task, WakeReason reason) {
-  remove_timer(task);
+  if (task->timer_slot_ != kNoSlot) {  // woken before its deadline: its heap entry goes stale
+    drop_timer(task);
+    if (++stale_timers_ > 1024 && stale_timers_ * 2 > timers_.size()) compact_timers();
+  }
   task->wake_reason_ = static_cast<uint8_t>(reason);
   task->state_ = Task::State::kReady;
   ready_.push_back(task);
 }
 
-Reactor::WakeReason Reactor::wait(absl::Time deadline, bool cancellable) {
+Reactor::WakeReason Reactor::wait_until_nanos(int64_t deadline, bool cancellable) {
   Task* task = current_task_checked();
   check_cancelled();
-  if (deadline != absl::InfiniteFuture()) add_timer(task, deadline);
+  if (deadline != INT64_MAX) add_timer(task, deadline);
   task->state_ = Task::State::kWaiting;
   task->cancellable_wait_ = cancellable;
-  task->fiber_.suspend();
+  suspend(task);
   const auto reason = static_cast<WakeReason>(task->wake_reason_);
   if (reason == WakeReason::kCancelled) check_cancelled();
   return reason;
@@ -215,81 +224,66 @@ void Reactor::yield() {
   check_cancelled();
   task->state_ = Task::State::kReady;
   ready_.push_back(task);
-  task->fiber_.suspend();
+  suspend(task);
   check_cancelled();
 }
 
-// --- Timers: a binary min-heap on (deadline, sequence); each task knows its index, so a
-// wait that ends early removes its timer at once and no entry outlives its task.
-
-void Reactor::add_timer(Task* task, absl::Time deadline) {
-  timers_.push_back({to_nanos(deadline), timer_sequence_++, task});
-  task->timer_index_ = timers_.size() - 1;
-  sift_up(timers_.size() - 1);
+void Reactor::suspend(Task* task) {
+  if (task->suspend_hook_ != nullptr) task->suspend_hook_(task->hook_argument_);
+  task->fiber_.suspend();
 }
 
-void Reactor::remove_timer(Task* task) {
-  const size_t index = task->timer_index_;
-  if (index == SIZE_MAX) return;
-  task->timer_index_ = SIZE_MAX;
-  const size_t last = timers_.size() - 1;
-  if (index != last) {
-    timers_[index] = timers_[last];
-    timers_[index].task->timer_index_ = index;
+// --- Timers: a binary min-heap on (deadline, sequence) with lazy cancellation. A heap entry
+// names a reactor-owned slot; a wait that ends early frees its slot (bumping its
+// generation), so its entry goes stale and is skipped when it reaches the top. Stale entries
+// are swept when they outnumber the live ones.
+
+void Reactor::add_timer(Task* task, int64_t deadline) {
+  uint32_t slot = free_timer_slot_;
+  if (slot == kNoSlot) {
+    slot = static_cast<uint32_t>(timer_slots_.size());
+    timer_slots_.push_back({nullptr, 0, kNoSlot});
+  } else {
+    free_timer_slot_ = timer_slots_[slot].next_free;
   }
-  timers_.pop_back();
-  if (index < timers_.size()) {
-    sift_up(index);
-    sift_down(timers_[index].task->timer_index_);
-  }
+  timer_slots_[slot].task = task;
+  task->timer_slot_ = slot;
+  timers_.push_back({deadline, timer_sequence_++, slot, timer_slots_[slot].generation});
+  std::push_heap(timers_.begin(), timers_.end(), std::greater<>());
 }
 
-namespace {
-bool earlier(const int64_t a_deadline, uint64_t a_sequence, int64_t b_deadline,
-             uint64_t b_sequence) {
-  return a_deadline < b_deadline || (a_deadline == b_deadline && a_sequence < b_sequence);
-}
-}  // namespace
-
-void Reactor::place_timer(size_t index) { timers_[index].task->timer_index_ = index; }
-
-void Reactor::sift_up(size_t index) {
-  while (index > 0) {
-    const size_t parent = (index - 1) / 2;
-    const Timer& child = timers_[index];
-    if (!earlier(child.deadline, child.sequence, timers_[parent].deadline,
-                 timers_[parent].sequence)) {
-      break;
-    }
-    std::swap(timers_[index], timers_[parent]);
-    place_timer(index);
-    place_timer(parent);
-    index = parent;
-  }
-}
-
-void Reactor::sift_down(size_t index) {
-  for (;;) {
-    size_t smallest = index;
-    for (size_t child = 2 * index + 1; child <= 2 * index + 2 && child < timers_.size(); ++child) {
-      if (earlier(timers_[child].deadline, timers_[child].sequence, timers_[smallest].deadline,
-                  timers_[smallest].sequence)) {
-        smallest = child;
-      }
-    }
-    if (smallest == index) return;
-    std::swap(timers_[index], timers_[smallest]);
-    place_timer(index);
-    place_timer(smallest);
-    index = smallest;
-  }
+void Reactor::drop_timer(Task* task) {
+  TimerSlot& slot = timer_slots_[task->timer_slot_];
+  ++slot.generation;
+  slot.task = nullptr;
+  slot.next_free = free_timer_slot_;
+  free_timer_slot_ = task->timer_slot_;
+  task->timer_slot_ = kNoSlot;
 }
 
 void Reactor::expire_timers() {
-  const int64_t now = to_nanos(now_);
+  const int64_t now = now_nanos();
   while (!timers_.empty() && timers_.front().deadline <= now) {
-    make_ready(timers_.front().task, WakeReason::kTimedOut);
+    const Timer timer = timers_.front();
+    std::pop_heap(timers_.begin(), timers_.end(), std::greater<>());
+    timers_.pop_back();
+    const TimerSlot& slot = timer_slots_[timer.slot];
+    if (slot.generation != timer.generation) {
+      --stale_timers_;
+      continue;
+    }
+    Task* task = slot.task;
+    drop_timer(task);
+    make_ready(task, WakeReason::kTimedOut);
   }
+}
+
+void Reactor::compact_timers() {
+  std::erase_if(timers_, [this](const Timer& timer) {
+    return timer_slots_[timer.slot].generation != timer.generation;
+  });
+  std::make_heap(timers_.begin(), timers_.end(), std::greater<>());
+  stale_timers_ = 0;
 }
 
 // --- File descriptors: one-shot epoll registrations, re-armed while someone waits.
@@ -312,14 +306,16 @@ bool Reactor::wait_fd(int fd, uint32_t events, absl::Time deadline) {
   ++fd_waits_;
   struct Unregister {  // fd_waiters_ may have grown meanwhile: index it again
     Reactor* reactor;
+    Task* task;
     int fd;
     bool reading;
     ~Unregister() {
       FdWaiters& waiters = reactor->fd_waiters_[fd];
-      (reading ? waiters.reader : waiters.writer) = nullptr;
+      Task*& slot = reading ? waiters.reader : waiters.writer;
+      if (slot == task) slot = nullptr;  // another job may wait on the fd by now
       --reactor->fd_waits_;
     }
-  } unregister{this, fd, reading};
+  } unregister{this, task, fd, reading};
   return wait(deadline) == WakeReason::kNotified;
 }
 
@@ -338,13 +334,12 @@ bool Reactor::arm_fd(int fd, FdWaiters& waiters) {
 void Reactor::on_fd_event(int fd, uint32_t events) {
   FdWaiters& waiters = fd_waiters_[fd];
   const uint32_t failed = EPOLLERR | EPOLLHUP;
+  // A waiter may already be ready (cancelled this turn): wake() leaves it alone then.
   if (waiters.reader != nullptr && (events & (EPOLLIN | failed))) {
-    make_ready(waiters.reader, WakeReason::kNotified);
-    waiters.reader = nullptr;
+    wake(std::exchange(waiters.reader, nullptr));
   }
   if (waiters.writer != nullptr && (events & (EPOLLOUT | failed))) {
-    make_ready(waiters.writer, WakeReason::kNotified);
-    waiters.writer = nullptr;
+    wake(std::exchange(waiters.writer, nullptr));
   }
   if (waiters.reader != nullptr || waiters.writer != nullptr) arm_fd(fd, waiters);
 }

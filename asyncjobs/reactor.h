@@ -27,7 +27,7 @@ class Task : public internal::ListNode<Task> {
 
   Task(Entry entry, void* argument) : fiber_(entry, argument) {}
 
-  static Task* current();  // the task running on this thread, or nullptr
+  static Task* current() { return running_; }  // the task running on this thread, or nullptr
 
   bool started() const { return fiber_.started(); }
   bool finished() const { return state_ == State::kFinished; }
@@ -37,6 +37,13 @@ class Task : public internal::ListNode<Task> {
   // Whatever the owner wants to find from Task::current() (the job layer: its job).
   void set_owner(void* owner) { owner_ = owner; }
   void* owner() const { return owner_; }
+  // Called on the task's fiber each time it is about to block (wait, yield, ...), e.g. to
+  // hand the rest of a batch of work to another task.
+  using SuspendHook = void (*)(void* argument);
+  void set_suspend_hook(SuspendHook hook, void* argument) {
+    suspend_hook_ = hook;
+    hook_argument_ = argument;
+  }
 
  private:
   friend class Reactor;
@@ -46,12 +53,16 @@ class Task : public internal::ListNode<Task> {
   internal::Fiber fiber_;
   Reactor* reactor_ = nullptr;
   void* owner_ = nullptr;
+  SuspendHook suspend_hook_ = nullptr;
+  void* hook_argument_ = nullptr;
   State state_ = State::kIdle;
   bool cancel_requested_ = false;
   bool cancellable_wait_ = false;
   uint8_t wake_reason_ = 0;
   int shield_depth_ = 0;
-  size_t timer_index_ = SIZE_MAX;  // position in the timer heap while waiting with a deadline
+  uint32_t timer_slot_ = UINT32_MAX;  // its timer while waiting with a deadline
+
+  static inline thread_local Task* running_ = nullptr;
 };
 
 // While alive, suspension points of the current task do not throw Cancelled: for cleanup
@@ -80,7 +91,7 @@ class Reactor {
   Reactor(const Reactor&) = delete;
   Reactor& operator=(const Reactor&) = delete;
 
-  static Reactor* current();  // the reactor running on this thread, or nullptr
+  static Reactor* current() { return running_; }  // the reactor running on this thread, or nullptr
 
   // Makes `task` ready; it starts (gets its stack) when the loop reaches it.
   void spawn(Task* task);
@@ -96,7 +107,10 @@ class Reactor {
   // --- Called from inside a task of this reactor.
   // Suspends the current task until `wake` names it, `deadline` passes or it is cancelled
   // (the latter only if `cancellable`). Throws Cancelled when woken by cancellation.
-  WakeReason wait(absl::Time deadline, bool cancellable = true);
+  WakeReason wait(absl::Time deadline, bool cancellable = true) {
+    return wait_until_nanos(to_nanos(deadline), cancellable);
+  }
+  WakeReason wait_until_nanos(int64_t deadline, bool cancellable = true);
   // Makes a task that is in `wait` ready with kNotified and returns true; false (and no
   // effect) for a task that is not waiting.
   bool wake(Task* task);
@@ -104,9 +118,14 @@ class Reactor {
   bool wait_fd(int fd, uint32_t events, absl::Time deadline);  // false: timed out
   void call_in_thread(absl::FunctionRef<void()> work);          // not cancellable
   // Throws Cancelled if the current task is being cancelled and may be interrupted now.
-  static void check_cancelled();
+  static void check_cancelled() {
+    if (Task::running_ != nullptr && Task::running_->cancel_requested_) throw_if_cancellable();
+  }
 
-  absl::Time now() const { return now_; }  // the time read at the start of this turn
+  // The wall clock in nanoseconds since the Unix epoch (clock_gettime: cheaper than
+  // absl::Now()), and conversions; infinite times map to INT64_MIN / INT64_MAX.
+  static int64_t now_nanos();
+  static int64_t to_nanos(absl::Time time);
 
  private:
   struct FdWaiters {
@@ -114,24 +133,34 @@ class Reactor {
     Task* writer = nullptr;
     uint32_t armed = 0;
   };
-  struct Timer {
+  struct Timer {  // an entry of the min-heap; stale once its slot's generation moved on
     int64_t deadline;  // ns since the Unix epoch
     uint64_t sequence;
+    uint32_t slot;
+    uint32_t generation;
+    bool operator>(const Timer& other) const {
+      return deadline != other.deadline ? deadline > other.deadline : sequence > other.sequence;
+    }
+  };
+  struct TimerSlot {  // reactor-owned, so a stale heap entry never points into a dead task
     Task* task;
+    uint32_t generation;
+    uint32_t next_free;
   };
 
+  [[noreturn]] static void throw_cancelled();
+  static void throw_if_cancellable();
   void resume(Task* task);
+  static void suspend(Task* task);
   void run_ready();
   void poll(int timeout_ms);
   void expire_timers();
   int poll_timeout_ms() const;
   void on_stall();
   void make_ready(Task* task, WakeReason reason);
-  void add_timer(Task* task, absl::Time deadline);
-  void remove_timer(Task* task);
-  void place_timer(size_t index);
-  void sift_up(size_t index);
-  void sift_down(size_t index);
+  void add_timer(Task* task, int64_t deadline);
+  void drop_timer(Task* task);
+  void compact_timers();
   bool arm_fd(int fd, FdWaiters& waiters);  // false: fd cannot be polled (regular file)
   void on_fd_event(int fd, uint32_t events);
   void drain_completions();
@@ -139,6 +168,9 @@ class Reactor {
 
   std::vector<Task*> ready_, running_batch_;
   std::vector<Timer> timers_;
+  std::vector<TimerSlot> timer_slots_;
+  uint32_t free_timer_slot_ = UINT32_MAX;
+  size_t stale_timers_ = 0;
   uint64_t timer_sequence_ = 0;
   internal::IntrusiveList<Task> live_;
   size_t live_count_ = 0;
@@ -150,8 +182,9 @@ class Reactor {
   std::unique_ptr<internal::ThreadPool> pool_;  // created by the first call_in_thread
   std::mutex completions_mutex_;
   std::vector<Task*> completions_;  // tasks whose call_in_thread work has returned
-  absl::Time now_;
   bool stalled_ = false;
+
+  static inline thread_local Reactor* running_ = nullptr;
 };
 
 }  // namespace asyncjobs

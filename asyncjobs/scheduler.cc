@@ -77,11 +77,13 @@ Scheduler::~Scheduler() {
 
 std::shared_ptr<Scheduler> make_scheduler(std::initializer_list<Schedulable> jobs,
                                           SchedulerOptions options) {
-  return std::make_shared<Scheduler>(jobs, std::move(options));
+  return std::allocate_shared<Scheduler>(internal::PoolAllocator<Scheduler>(), jobs,
+                                         std::move(options));
 }
 
 std::shared_ptr<Scheduler> make_scheduler(SchedulerOptions options) {
-  return std::make_shared<Scheduler>(std::move(options));
+  return std::allocate_shared<Scheduler>(internal::PoolAllocator<Scheduler>(),
+                                         std::move(options));
 }
 
 // --- Membership
@@ -345,6 +347,7 @@ void Scheduler::on_job_finished(AbstractJob& job) {
 // Cancels what is still scheduled or running and waits until every started job has ended.
 void Scheduler::cancel_everything() {
   aborting_ = true;
+  if (running_ == 0 && waiting_for_slot_.empty()) return;
   for (AbstractJob* job : waiting_for_slot_) job->cancelled_ = true;
   waiting_for_slot_.clear();
   for (const JobPtr& job : jobs_) {
@@ -386,49 +389,81 @@ bool Scheduler::shutdown() {
   return shutdown_result_;
 }
 
-namespace {
+namespace internal {
 
-// co_shutdown() of one job, on a fiber of its own.
-struct ShutdownTask {
-  ShutdownTask(AbstractJob* job, size_t* pending, internal::WaitList* done)
-      : job(job), pending(pending), done(done) {
-    task.set_owner(job);
-  }
-  static void main(void* self) {
-    auto* shutdown = static_cast<ShutdownTask*>(self);
-    try {
-      shutdown->job->co_shutdown();
-    } catch (...) {  // a failed or cancelled shutdown must not stop the others
+// Calls co_shutdown() of every job, concurrently, with as few fibers as that takes: a runner
+// calls them one after the other, and hands the rest to a new runner whenever one blocks.
+class ShutdownRunners {
+ public:
+  ShutdownRunners(const std::vector<JobPtr>& jobs, Reactor& reactor)
+      : jobs_(jobs), reactor_(reactor) {}
+
+  // True when every co_shutdown() returned within `timeout`; late ones are cancelled.
+  bool run(absl::Duration timeout) {
+    if (jobs_.empty()) return true;
+    spawn_runner();
+    const absl::Time deadline = absl::Now() + timeout;
+    while (active_ > 0 && done_.wait(deadline, "Scheduler::shutdown")) {
     }
-    if (--*shutdown->pending == 0) shutdown->done->notify_all();
+    const bool in_time = active_ == 0;
+    for (Runner& runner : runners_) reactor_.cancel(&runner.task);
+    while (active_ > 0) done_.wait(absl::InfiniteFuture(), "Scheduler::shutdown");
+    return in_time;
   }
-  AbstractJob* job;
-  size_t* pending;
-  internal::WaitList* done;
-  Task task{&ShutdownTask::main, this};
+
+ private:
+  struct Runner {
+    explicit Runner(ShutdownRunners* group) : group(group) {
+      task.set_suspend_hook(&ShutdownRunners::on_suspend, this);
+    }
+    ShutdownRunners* group;
+    bool hands_over = false;  // the first block in the current co_shutdown() spawns a runner
+    Task task{&ShutdownRunners::main, this};
+  };
+
+  void spawn_runner() {
+    Runner& runner = runners_.emplace_back(this);
+    ++active_;
+    reactor_.spawn(&runner.task);
+  }
+
+  static void main(void* argument) {
+    auto* runner = static_cast<Runner*>(argument);
+    ShutdownRunners& group = *runner->group;
+    while (group.next_ < group.jobs_.size() && !runner->task.cancel_requested()) {
+      AbstractJob& job = *group.jobs_[group.next_++];
+      runner->task.set_owner(&job);
+      runner->task.set_name(&job.label_);  // not label(): no label is generated here
+      runner->hands_over = true;
+      try {
+        job.co_shutdown();
+      } catch (...) {  // a failed or cancelled shutdown must not stop the others
+      }
+    }
+    if (--group.active_ == 0) group.done_.notify_all();
+  }
+
+  static void on_suspend(void* argument) {
+    auto* runner = static_cast<Runner*>(argument);
+    if (!runner->hands_over) return;
+    runner->hands_over = false;
+    if (runner->group->next_ < runner->group->jobs_.size()) runner->group->spawn_runner();
+  }
+
+  const std::vector<JobPtr>& jobs_;
+  Reactor& reactor_;
+  size_t next_ = 0;
+  size_t active_ = 0;
+  std::deque<Runner> runners_;
+  internal::WaitList done_;
 };
 
-}  // namespace
+}  // namespace internal
 
 bool Scheduler::shutdown_in_job() {
   CancelShield shield;  // shutdown also runs while this scheduler is being cancelled
   if (options_.verbose) say(absl::StrCat(label(), ": shutting down"));
-  Reactor& reactor = *Reactor::current();
-  size_t pending = jobs_.size();
-  internal::WaitList done;
-  std::vector<std::unique_ptr<ShutdownTask>> tasks;
-  tasks.reserve(jobs_.size());
-  for (const JobPtr& job : jobs_) {
-    tasks.push_back(std::make_unique<ShutdownTask>(job.get(), &pending, &done));
-    reactor.spawn(&tasks.back()->task);
-  }
-  const absl::Time deadline = absl::Now() + options_.shutdown_timeout;
-  while (pending > 0 && done.wait(deadline, "Scheduler::shutdown")) {
-  }
-  const bool in_time = pending == 0;
-  for (const auto& task : tasks) reactor.cancel(&task->task);
-  while (pending > 0) done.wait(absl::InfiniteFuture(), "Scheduler::shutdown");
-  return in_time;
+  return internal::ShutdownRunners(jobs_, *Reactor::current()).run(options_.shutdown_timeout);
 }
 
 }  // namespace asyncjobs

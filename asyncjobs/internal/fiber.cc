@@ -3,8 +3,10 @@
 #include <cxxabi.h>
 
 #include <boost/context/detail/fcontext.hpp>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <new>
 
 #if defined(__SANITIZE_ADDRESS__)
 #define ASYNCJOBS_ASAN 1
@@ -40,9 +42,34 @@ struct EhGlobals {  // layout of abi::__cxa_eh_globals in the Itanium C++ ABI
   unsigned int uncaught;
 };
 
-EhGlobals* eh_globals() { return reinterpret_cast<EhGlobals*>(abi::__cxa_get_globals()); }
+// The pointer is fixed for a thread's life: fetch it once, not at every switch.
+EhGlobals* eh_globals() {
+  static thread_local EhGlobals* const globals =
+      reinterpret_cast<EhGlobals*>(abi::__cxa_get_globals());
+  return globals;
+}
 
 }  // namespace
+
+struct Fiber::Record {
+  struct ExceptionState {  // abi::__cxa_eh_globals, kept per fiber (FIBERS.md trap 3)
+    void* caught = nullptr;
+    unsigned int uncaught = 0;
+  };
+
+  Stack stack;
+  void* context = nullptr;  // fcontext_t of the fiber while it is suspended
+  void* resumer = nullptr;  // fcontext_t of the resumer while the fiber runs
+  Fiber* resumer_fiber = nullptr;
+  ExceptionState exceptions;
+  ExceptionState resumer_exceptions;
+  RunningStack resumer_running;
+  const void* resumer_stack_bottom = nullptr;  // sanitizer bookkeeping
+  size_t resumer_stack_size = 0;
+  void* fake_stack = nullptr;
+  void* tsan_fiber = nullptr;
+  void* resumer_tsan_fiber = nullptr;
+};
 
 struct FiberEntry {
   static void run(fcontext::transfer_t transfer) {
@@ -51,7 +78,7 @@ struct FiberEntry {
 };
 
 Fiber::~Fiber() {
-  if (stack_ && !finished_) {
+  if (record_ != nullptr) {
     // Destroying a suspended fiber would leak whatever its stack owns.
     std::fprintf(stderr, "asyncjobs: a suspended fiber was destroyed\n");
     std::abort();
@@ -61,55 +88,64 @@ Fiber::~Fiber() {
 Fiber* Fiber::current() { return current_fiber; }
 
 void Fiber::resume() {
-  if (!stack_) {
-    stack_ = StackPool::for_this_thread().acquire();
-    context_ = fcontext::make_fcontext(stack_.top(), stack_.size, &FiberEntry::run);
+  if (record_ == nullptr) {
+    const Stack stack = StackPool::for_this_thread().acquire();
+    constexpr size_t kAlign = 64;
+    auto top = reinterpret_cast<uintptr_t>(stack.top());
+    const uintptr_t record_at = (top - sizeof(Record)) & ~(kAlign - 1);
+    record_ = new (reinterpret_cast<void*>(record_at)) Record{};
+    record_->stack = stack;
+    const size_t usable = record_at - reinterpret_cast<uintptr_t>(stack.limit);
+    record_->context = fcontext::make_fcontext(reinterpret_cast<void*>(record_at), usable,
+                                               &FiberEntry::run);
 #if ASYNCJOBS_TSAN
-    tsan_fiber_ = __tsan_create_fiber(0);
+    record_->tsan_fiber = __tsan_create_fiber(0);
 #endif
   }
-  resumer_fiber_ = current_fiber;
+  Record& record = *record_;
+  record.resumer_fiber = current_fiber;
   current_fiber = this;
-  resumer_running_ = running_stack;
-  running_stack = {&stack_, name_ != nullptr ? name_->c_str() : nullptr};
+  record.resumer_running = running_stack;
+  running_stack = {&record.stack, name_ != nullptr ? name_->c_str() : nullptr};
   EhGlobals* globals = eh_globals();
-  resumer_exceptions_ = {globals->caught, globals->uncaught};
-  globals->caught = exceptions_.caught;
-  globals->uncaught = exceptions_.uncaught;
+  record.resumer_exceptions = {globals->caught, globals->uncaught};
+  globals->caught = record.exceptions.caught;
+  globals->uncaught = record.exceptions.uncaught;
 
 #if ASYNCJOBS_ASAN
   void* resumer_fake_stack = nullptr;
-  __sanitizer_start_switch_fiber(&resumer_fake_stack, stack_.limit, stack_.size);
+  __sanitizer_start_switch_fiber(&resumer_fake_stack, record.stack.limit, record.stack.size);
 #endif
 #if ASYNCJOBS_TSAN
-  resumer_tsan_fiber_ = __tsan_get_current_fiber();
-  __tsan_switch_to_fiber(tsan_fiber_, 0);
+  record.resumer_tsan_fiber = __tsan_get_current_fiber();
+  __tsan_switch_to_fiber(record.tsan_fiber, 0);
 #endif
-  fcontext::transfer_t back = fcontext::jump_fcontext(context_, this);
+  fcontext::transfer_t back = fcontext::jump_fcontext(record.context, this);
 #if ASYNCJOBS_ASAN
   __sanitizer_finish_switch_fiber(resumer_fake_stack, nullptr, nullptr);
 #endif
-  context_ = back.fctx;
+  record.context = back.fctx;
 
-  exceptions_ = {globals->caught, globals->uncaught};
-  globals->caught = resumer_exceptions_.caught;
-  globals->uncaught = resumer_exceptions_.uncaught;
-  running_stack = resumer_running_;
-  current_fiber = resumer_fiber_;
+  record.exceptions = {globals->caught, globals->uncaught};
+  globals->caught = record.resumer_exceptions.caught;
+  globals->uncaught = record.resumer_exceptions.uncaught;
+  running_stack = record.resumer_running;
+  current_fiber = record.resumer_fiber;
   if (finished_) {
-    StackPool::for_this_thread().release(stack_);
-    stack_ = Stack{};
 #if ASYNCJOBS_TSAN
-    __tsan_destroy_fiber(tsan_fiber_);
-    tsan_fiber_ = nullptr;
+    __tsan_destroy_fiber(record.tsan_fiber);
 #endif
+    const Stack stack = record.stack;
+    record_ = nullptr;  // the record dies with the stack's reuse
+    StackPool::for_this_thread().release(stack);
   }
 }
 
 void Fiber::start(void* resumer) {
-  resumer_ = resumer;
+  record_->resumer = resumer;
 #if ASYNCJOBS_ASAN
-  __sanitizer_finish_switch_fiber(nullptr, &resumer_stack_bottom_, &resumer_stack_size_);
+  __sanitizer_finish_switch_fiber(nullptr, &record_->resumer_stack_bottom,
+                                  &record_->resumer_stack_size);
 #endif
   entry_(argument_);  // the entry catches everything: nothing may escape a fiber
   finished_ = true;
@@ -119,17 +155,19 @@ void Fiber::start(void* resumer) {
 void Fiber::suspend() { switch_out(/*finishing=*/false); }
 
 void Fiber::switch_out(bool finishing) {
+  Record& record = *record_;
 #if ASYNCJOBS_ASAN
-  __sanitizer_start_switch_fiber(finishing ? nullptr : &fake_stack_, resumer_stack_bottom_,
-                                 resumer_stack_size_);
+  __sanitizer_start_switch_fiber(finishing ? nullptr : &record.fake_stack,
+                                 record.resumer_stack_bottom, record.resumer_stack_size);
 #endif
 #if ASYNCJOBS_TSAN
-  __tsan_switch_to_fiber(resumer_tsan_fiber_, 0);
+  __tsan_switch_to_fiber(record.resumer_tsan_fiber, 0);
 #endif
-  fcontext::transfer_t back = fcontext::jump_fcontext(resumer_, nullptr);
-  resumer_ = back.fctx;
+  fcontext::transfer_t back = fcontext::jump_fcontext(record.resumer, nullptr);
+  record.resumer = back.fctx;
 #if ASYNCJOBS_ASAN
-  __sanitizer_finish_switch_fiber(fake_stack_, &resumer_stack_bottom_, &resumer_stack_size_);
+  __sanitizer_finish_switch_fiber(record.fake_stack, &record.resumer_stack_bottom,
+                                  &record.resumer_stack_size);
 #endif
   (void)finishing;
 }

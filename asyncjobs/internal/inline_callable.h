@@ -14,39 +14,46 @@ namespace asyncjobs::internal {
 // beyond the job itself. A body returning void yields an empty std::any.
 class InlineCallable {
  public:
-  static constexpr size_t kInlineSize = 48;
+  static constexpr size_t kInlineSize = 40;
 
   template <class F>
   explicit InlineCallable(F&& body) {
     using Body = std::decay_t<F>;
-    if constexpr (sizeof(Body) <= kInlineSize && alignof(Body) <= alignof(std::max_align_t)) {
-      target_ = new (storage_) Body(std::forward<F>(body));
-      destroy_ = [](void* target) { static_cast<Body*>(target)->~Body(); };
+    constexpr bool kInline =
+        sizeof(Body) <= kInlineSize && alignof(Body) <= alignof(std::max_align_t);
+    if constexpr (kInline) {
+      new (storage_) Body(std::forward<F>(body));
     } else {
-      target_ = new Body(std::forward<F>(body));
-      destroy_ = [](void* target) { delete static_cast<Body*>(target); };
+      *reinterpret_cast<Body**>(storage_) = new Body(std::forward<F>(body));
     }
-    invoke_ = [](void* target) -> std::any {
-      Body& f = *static_cast<Body*>(target);
+    manage_ = [](void* storage, Operation operation) -> std::any {
+      Body* target = kInline ? static_cast<Body*>(storage) : *static_cast<Body**>(storage);
+      if (operation == Operation::kDestroy) {
+        if constexpr (kInline) {
+          target->~Body();
+        } else {
+          delete target;
+        }
+        return {};
+      }
       if constexpr (std::is_void_v<std::invoke_result_t<Body&>>) {
-        f();
+        (*target)();
         return {};
       } else {
-        return std::any(f());
+        return std::any((*target)());
       }
     };
   }
   InlineCallable(const InlineCallable&) = delete;
   InlineCallable& operator=(const InlineCallable&) = delete;
-  ~InlineCallable() { destroy_(target_); }
+  ~InlineCallable() { manage_(storage_, Operation::kDestroy); }
 
-  std::any operator()() { return invoke_(target_); }
+  std::any operator()() { return manage_(storage_, Operation::kInvoke); }
 
  private:
+  enum class Operation { kInvoke, kDestroy };
   alignas(std::max_align_t) unsigned char storage_[kInlineSize];
-  void* target_;
-  std::any (*invoke_)(void*);
-  void (*destroy_)(void*);
+  std::any (*manage_)(void*, Operation);
 };
 
 }  // namespace asyncjobs::internal

@@ -85,10 +85,7 @@ bool try_guard(char* guard) {
 
 }  // namespace
 
-StackPool& StackPool::for_this_thread() {
-  static thread_local StackPool pool;
-  return pool;
-}
+thread_local StackPool StackPool::pool_;
 
 StackPool::~StackPool() {
   for (const Slab& slab : slabs_) munmap(slab.base, slab.bytes);
@@ -105,6 +102,7 @@ void StackPool::add_slab() {
   void* base = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
   if (base == MAP_FAILED) throw std::bad_alloc();
+  madvise(base, bytes, MADV_NOHUGEPAGE);  // a huge page would cost 2 MiB per shallow stack
   slabs_.push_back({static_cast<char*>(base), bytes});
   // Pushed in reverse so that acquire() hands out the slab's stacks in address order.
   for (size_t i = kStacksPerSlab; i-- > 0;) {
@@ -162,7 +160,7 @@ void on_segv(int signal, siginfo_t* info, void* context) {
   if (is_guard_hit(running.stack, static_cast<const char*>(info->si_addr))) {
     static const char kPrefix[] = "stack overflow in job ";
     write_stderr(kPrefix, sizeof(kPrefix) - 1);
-    const char* name = running.name != nullptr ? running.name : "?";
+    const char* name = running.name != nullptr && running.name[0] != 0 ? running.name : "?";
     write_stderr(name, strlen(name));
     write_stderr("\n", 1);
     abort();

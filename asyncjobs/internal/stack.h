@@ -22,7 +22,7 @@ struct Stack {
 // unmapped while the thread lives: a warm stack costs no page fault when reused.
 class StackPool {
  public:
-  static StackPool& for_this_thread();
+  static StackPool& for_this_thread() { return pool_; }
 
   Stack acquire();
   void release(Stack stack);
@@ -36,6 +36,7 @@ class StackPool {
  private:
   StackPool() = default;
   void add_slab();
+  static thread_local StackPool pool_;
 
   struct Slab {
     char* base;

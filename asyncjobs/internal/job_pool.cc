@@ -1,0 +1,81 @@
+#include "asyncjobs/internal/job_pool.h"
+
+#include <sys/mman.h>
+
+#include <new>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define ASYNCJOBS_POOL_DISABLED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ASYNCJOBS_POOL_DISABLED 1
+#endif
+#endif
+
+namespace asyncjobs::internal {
+namespace {
+
+constexpr size_t kGranule = 16;  // alignof(std::max_align_t)
+constexpr size_t kClasses = kMaxPooledSize / kGranule;
+constexpr size_t kRegionSize = size_t{64} << 20;  // reserved; only touched pages cost memory
+
+struct FreeBlock {
+  FreeBlock* next;
+};
+
+struct ThreadPool {
+  FreeBlock* free[kClasses] = {};
+  char* next = nullptr;  // bump allocation in the current region
+  char* end = nullptr;
+
+  void* carve(size_t size) {
+    if (next == nullptr || static_cast<size_t>(end - next) < size) {
+      void* region = mmap(nullptr, kRegionSize, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+      if (region == MAP_FAILED) throw std::bad_alloc();
+      madvise(region, kRegionSize, MADV_HUGEPAGE);
+      next = static_cast<char*>(region);
+      end = next + kRegionSize;
+    }
+    void* block = next;
+    next += size;
+    return block;
+  }
+};
+
+thread_local ThreadPool pool;
+
+size_t size_class(size_t bytes) { return (bytes + kGranule - 1) / kGranule - 1; }
+
+}  // namespace
+
+void* pool_allocate(size_t bytes) {
+#if ASYNCJOBS_POOL_DISABLED
+  return ::operator new(bytes);
+#else
+  if (bytes > kMaxPooledSize) return ::operator new(bytes);
+  const size_t index = size_class(bytes);
+  if (FreeBlock* block = pool.free[index]) {
+    pool.free[index] = block->next;
+    return block;
+  }
+  return pool.carve((index + 1) * kGranule);
+#endif
+}
+
+void pool_free(void* block, size_t bytes) noexcept {
+#if ASYNCJOBS_POOL_DISABLED
+  ::operator delete(block);
+#else
+  if (bytes > kMaxPooledSize) {
+    ::operator delete(block);
+    return;
+  }
+  const size_t index = size_class(bytes);
+  auto* free_block = static_cast<FreeBlock*>(block);
+  free_block->next = pool.free[index];
+  pool.free[index] = free_block;
+#endif
+}
+
+}  // namespace asyncjobs::internal

@@ -1,0 +1,86 @@
+#ifndef ASYNCJOBS_TESTS_TEST_UTIL_H_
+#define ASYNCJOBS_TESTS_TEST_UTIL_H_
+
+// Helpers for tests of the reactor layer: run plain lambdas as Tasks of a fresh Reactor.
+
+#include <deque>
+#include <exception>
+#include <functional>
+#include <initializer_list>
+#include <string>
+#include <utility>
+
+#include "asyncjobs/cancelled.h"
+#include "asyncjobs/reactor.h"
+#include "gtest/gtest.h"
+
+namespace asyncjobs::testing {
+
+// A Task running `body`. Nothing may escape a fiber, so the entry keeps what the body threw:
+// `cancelled()` for Cancelled, `error()` for anything else.
+class TestTask {
+ public:
+  explicit TestTask(std::function<void()> body, std::string name = "task")
+      : body_(std::move(body)), name_(std::move(name)), task_(&TestTask::entry, this) {
+    task_.set_name(&name_);
+  }
+  TestTask(const TestTask&) = delete;
+  TestTask& operator=(const TestTask&) = delete;
+
+  Task* task() { return &task_; }
+  bool cancelled() const { return cancelled_; }
+  std::exception_ptr error() const { return error_; }
+
+ private:
+  static void entry(void* self) {
+    auto* test_task = static_cast<TestTask*>(self);
+    try {
+      test_task->body_();
+    } catch (const Cancelled&) {
+      test_task->cancelled_ = true;
+    } catch (...) {
+      test_task->error_ = std::current_exception();
+    }
+  }
+
+  std::function<void()> body_;
+  std::string name_;
+  Task task_;
+  bool cancelled_ = false;
+  std::exception_ptr error_;
+};
+
+struct RunOutcome {
+  bool stalled = false;
+  int cancelled = 0;  // tasks that ended with Cancelled
+};
+
+// Spawns each body as a task (in order) on `reactor`, runs it until all have finished and
+// rethrows the first exception other than Cancelled that a body threw. Checks that nothing
+// is left running on the thread.
+inline RunOutcome run_tasks_on(Reactor& reactor, std::deque<TestTask>& tasks) {
+  for (TestTask& task : tasks) reactor.spawn(task.task());
+  reactor.run();
+  EXPECT_EQ(Reactor::current(), nullptr);
+  EXPECT_EQ(Task::current(), nullptr);
+  RunOutcome outcome{reactor.stalled(), 0};
+  for (TestTask& task : tasks) {
+    EXPECT_TRUE(task.task()->finished());
+    if (task.cancelled()) ++outcome.cancelled;
+  }
+  for (TestTask& task : tasks) {
+    if (task.error()) std::rethrow_exception(task.error());
+  }
+  return outcome;
+}
+
+inline RunOutcome run_tasks(std::initializer_list<std::function<void()>> bodies) {
+  std::deque<TestTask> tasks;
+  for (const auto& body : bodies) tasks.emplace_back(body);
+  Reactor reactor;
+  return run_tasks_on(reactor, tasks);
+}
+
+}  // namespace asyncjobs::testing
+
+#endif  // ASYNCJOBS_TESTS_TEST_UTIL_H_
