@@ -24,9 +24,7 @@ AbstractJob::AbstractJob(JobOptions options)
       serial_(job_serials.fetch_add(1, std::memory_order_relaxed) + 1),
       critical_(options.critical),
       forever_(options.forever),
-      task_(&AbstractJob::fiber_main, this) {
-  task_.set_owner(this);
-  task_.set_name(&label_);
+      work_(this, &label_) {
   for (const JobPtr& job : options.required) add_requirement(job);
 }
 
@@ -114,24 +112,30 @@ const Value& AbstractJob::result() const {
   return result_;
 }
 
-void AbstractJob::start(Reactor& reactor, internal::JobObserver* observer) {
-  if (observer_ != nullptr) {
+void AbstractJob::start(internal::BatchRunner& runner, internal::JobObserver* observer) {
+  if (started_) {
     throw std::logic_error(absl::StrCat("asyncjobs: job ", label(), " has already run"));
   }
+  started_ = true;
   observer_ = observer;
   state_ = State::kRunning;
-  reactor.spawn(&task_);
+  runner.submit(&work_, &AbstractJob::run_item);
 }
 
-void AbstractJob::fiber_main(void* self) {
-  auto* job = static_cast<AbstractJob*>(self);
+void AbstractJob::request_cancel(Reactor& reactor) {
+  cancel_requested_ = true;
+  if (work_.task() != nullptr) reactor.cancel(work_.task());
+}
+
+void AbstractJob::run_item(internal::WorkItem* item) {
+  auto* job = static_cast<AbstractJob*>(item->owner());
   job->run_body();
   job->observer_->on_job_finished(*job);
 }
 
 void AbstractJob::run_body() {
   start_ticks_ = internal::clock_ticks();
-  if (!task_.cancel_requested()) {
+  if (!cancel_requested()) {
     try {
       result_ = co_run();
     } catch (const Cancelled&) {
@@ -141,7 +145,7 @@ void AbstractJob::run_body() {
     }
   }
   end_ticks_ = internal::clock_ticks();
-  if (task_.cancel_requested() || cancelled_) {
+  if (cancel_requested() || cancelled_) {
     // However the body ended, a cancelled job ends as cancelled, not done.
     cancelled_ = true;
     exception_ = nullptr;
@@ -174,12 +178,14 @@ class StandaloneObserver : public internal::JobObserver {
 Value AbstractJob::standalone_run() {
   StandaloneObserver observer;
   if (in_job()) {
-    start(*Reactor::current(), &observer);
+    internal::BatchRunner runner(*Reactor::current());
+    start(runner, &observer);
     CancelShield shield;  // the job must end before this frame goes away
     observer.wait();
   } else {
     Reactor reactor;
-    start(reactor, &observer);
+    internal::BatchRunner runner(reactor);
+    start(runner, &observer);
     reactor.run();
     if (reactor.stalled()) {
       throw std::runtime_error(absl::StrCat("asyncjobs: deadlock: job ", label(),

@@ -20,6 +20,7 @@
 
 #include "absl/container/inlined_vector.h"
 #include "absl/time/time.h"
+#include "asyncjobs/internal/batch_runner.h"
 #include "asyncjobs/internal/inline_callable.h"
 #include "asyncjobs/internal/job_pool.h"
 #include "asyncjobs/internal/type_name.h"
@@ -41,7 +42,7 @@ struct JobOptions {
 };
 
 namespace internal {
-class ShutdownRunners;
+class ShutdownRunner;
 
 // Told when a started job has ended (returned, raised or cancelled), on the job's fiber.
 class JobObserver {
@@ -126,7 +127,7 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
 
  private:
   friend class Scheduler;
-  friend class internal::ShutdownRunners;
+  friend class internal::ShutdownRunner;
   enum class State : uint8_t { kIdle, kScheduled, kRunning, kDone };
 
   template <class J>
@@ -145,16 +146,24 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   void add_requirement(const JobPtr& job);
   void remove_requirement(const JobPtr& job);
 
-  // Starts the job on its own fiber in `reactor`; `observer` hears when it ends.
-  void start(Reactor& reactor, internal::JobObserver* observer);
-  static void fiber_main(void* self);
+  // Starts the job on a fiber of `runner`; `observer` hears when it ends.
+  void start(internal::BatchRunner& runner, internal::JobObserver* observer);
+  // Cancels the started job: its body is skipped, or unwound from its next suspension point.
+  void request_cancel(Reactor& reactor);
+  bool cancel_requested() const {
+    return cancel_requested_ || (work_.task() != nullptr && work_.task()->cancel_requested());
+  }
+  static void run_item(internal::WorkItem* item);
   void run_body();
+  bool is_unfinished() const { return state_ == State::kRunning && work_.task() != nullptr; }
 
   std::string label_;
   uint64_t serial_;
   bool critical_;
   bool forever_;
   State state_ = State::kIdle;
+  bool started_ = false;
+  bool cancel_requested_ = false;
   bool cancelled_ = false;
   struct Requirement {
     AbstractJob* job;                 // valid while `alive` has not expired
@@ -165,7 +174,7 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   std::exception_ptr exception_;
   int64_t start_ticks_ = 0;  // internal::clock_ticks(); 0: not yet
   int64_t end_ticks_ = 0;
-  Task task_;
+  internal::WorkItem work_;  // how the job runs on a fiber
   internal::JobObserver* observer_ = nullptr;
 
   // Owned by the scheduler that holds this job (see scheduler.cc).

@@ -32,6 +32,14 @@ class Task : public internal::ListNode<Task> {
   bool started() const { return fiber_.started(); }
   bool finished() const { return state_ == State::kFinished; }
   bool cancel_requested() const { return cancel_requested_; }
+  // From the task itself: forgets a cancellation request that has been dealt with.
+  void clear_cancel_request() { cancel_requested_ = false; }
+  // Makes a finished task spawnable again (its object is reused for a new run).
+  void rearm() {
+    fiber_.rearm();
+    state_ = State::kIdle;
+    cancel_requested_ = false;
+  }
   // Shown in "stack overflow in job <name>"; must outlive the task.
   void set_name(const std::string* name) { fiber_.set_name(name); }
   // Whatever the owner wants to find from Task::current() (the job layer: its job).

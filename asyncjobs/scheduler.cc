@@ -3,6 +3,7 @@
 #include "asyncjobs/scheduler.h"
 
 #include <stdexcept>
+#include <typeinfo>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -243,6 +244,8 @@ void Scheduler::check_acyclic() const {
 bool Scheduler::orchestrate() {
   ran_ = true;
   reactor_ = Reactor::current();
+  internal::BatchRunner runner(*reactor_);
+  runner_ = &runner;
   run_start_ = absl::Now();
   bool ok = false;
   try {
@@ -260,9 +263,10 @@ bool Scheduler::run_jobs() {
   remaining_ = 0;
   for (const JobPtr& job : jobs_) remaining_ += job->forever_ ? 0 : 1;
   only_forever_ = remaining_ == 0;
+  say(absl::StrCat("entering run() with ", jobs_.size(), " jobs"));
   if (options_.timeout <= absl::ZeroDuration()) {
     failed_time_out_ = true;
-    say(absl::StrCat(label(), ": TIMEOUT occurred"), /*always=*/true);
+    say("Scheduler.run: TIMEOUT occurred", /*always=*/true);
     return false;
   }
   const absl::Time deadline = options_.timeout == absl::InfiniteDuration()
@@ -272,16 +276,15 @@ bool Scheduler::run_jobs() {
     if (job->pending_requirements_ == 0) schedule(job.get());
   }
   wait_for_jobs(deadline);
-  if (failed_critical_) {
-    say(absl::StrCat(label(), ": Emergency exit upon exception in critical job ",
-                     failed_job_->label()),
-        /*always=*/true);
-  } else if (failed_time_out_) {
-    say(absl::StrCat(label(), ": TIMEOUT occurred"), /*always=*/true);
-  } else if (running_ > 0 || !waiting_for_slot_.empty()) {
-    say(absl::StrCat(label(), ": TIDYING forever jobs"));
+  if (failed_time_out_) {
+    say("Scheduler.run: TIMEOUT occurred", /*always=*/true);
+    say_unfinished("ABORTING");
+  } else if (failed_critical_) {
+    say_unfinished("ABORTING");
+    say("Emergency exit upon exception in critical job", /*always=*/true);
+  } else {
+    say_unfinished("TIDYING forever");
   }
-  if (failed_critical_ || failed_time_out_) say(absl::StrCat(label(), ": ABORTING"));
   cancel_everything();
   return !failed_critical_ && !failed_time_out_;
 }
@@ -313,8 +316,8 @@ void Scheduler::fill_window() {
     AbstractJob* job = waiting_for_slot_.front();
     waiting_for_slot_.pop_front();
     ++running_;
-    if (options_.verbose) say(absl::StrCat(label(), ": STARTING ", describe(*job)));
-    job->start(*reactor_, this);
+    say_job("STARTING", *job);
+    job->start(*runner_, this);
   }
 }
 
@@ -324,24 +327,47 @@ void Scheduler::on_job_finished(AbstractJob& job) {
     if (running_ == 0) wakeup_.notify_all();
     return;
   }
-  if (job.cancelled_) return;  // cancelled from elsewhere (a stall): the abort follows
+  if (job.cancelled_) {  // it ended cancelled on its own: what needs it can never run
+    abandon(job);
+    fill_window();
+    if (finished()) wakeup_.notify_all();
+    return;
+  }
   if (job.exception_ != nullptr) {
-    if (options_.verbose) say(absl::StrCat(label(), ": RAISED EXC. ", describe(job)));
+    say_job("RAISED EXC.", job);
     if (job.critical_) {
       failed_critical_ = true;
       failed_job_ = &job;
       wakeup_.notify_all();
       return;
     }
-  } else if (options_.verbose) {
-    say(absl::StrCat(label(), ": DONE ", describe(job)));
+  } else {
+    say_job("DONE", job);
   }
   if (!job.forever_) --remaining_;
   for (AbstractJob* successor : job.successors_) {
-    if (--successor->pending_requirements_ == 0) schedule(successor);
+    if (--successor->pending_requirements_ == 0 && !successor->cancelled_) schedule(successor);
   }
   fill_window();
   if (finished()) wakeup_.notify_all();
+}
+
+// Counts `job` (which ended cancelled) and every job downstream of it as cancelled: they
+// will never start, and the run must not wait for them.
+void Scheduler::abandon(AbstractJob& job) {
+  std::vector<AbstractJob*> stack{&job};
+  while (!stack.empty()) {
+    AbstractJob* abandoned = stack.back();
+    stack.pop_back();
+    abandoned->cancelled_ = true;
+    if (!abandoned->forever_) --remaining_;
+    for (AbstractJob* successor : abandoned->successors_) {
+      if (!successor->cancelled_ && successor->state_ == State::kIdle) {
+        successor->cancelled_ = true;
+        stack.push_back(successor);
+      }
+    }
+  }
 }
 
 // Cancels what is still scheduled or running and waits until every started job has ended.
@@ -351,7 +377,7 @@ void Scheduler::cancel_everything() {
   for (AbstractJob* job : waiting_for_slot_) job->cancelled_ = true;
   waiting_for_slot_.clear();
   for (const JobPtr& job : jobs_) {
-    if (job->state_ == State::kRunning) reactor_->cancel(&job->task_);
+    if (job->state_ == State::kRunning) job->request_cancel(*reactor_);
   }
   CancelShield shield;
   while (running_ > 0) wakeup_.wait(absl::InfiniteFuture(), "Scheduler::run");
@@ -366,12 +392,31 @@ std::string Scheduler::why() const {
   return "FINE";
 }
 
-void Scheduler::say(const std::string& message, bool always) const {
+// Progress messages in the original's shapes, stamped with the watch's elapsed time or
+// the wall clock: "SCHEDULER(label): message" and "(label) STATE: <Job `x`>".
+void Scheduler::say(std::string_view message, bool always) const {
   if (!options_.verbose && !always) return;
-  const std::string stamp = options_.watch != nullptr
-                                ? options_.watch->elapsed()
-                                : absl::FormatTime("%H-%M-%S", absl::Now(), absl::LocalTimeZone());
-  std::cout << stamp << " " << message << std::endl;
+  std::cout << stamp() << "SCHEDULER(" << label() << "): " << message << std::endl;
+}
+
+void Scheduler::say_job(std::string_view state, const AbstractJob& job) const {
+  if (!options_.verbose) return;
+  std::cout << stamp() << "(" << label() << ") " << state << ": " << describe(job) << std::endl;
+}
+
+void Scheduler::say_unfinished(std::string_view state) const {
+  if (!options_.verbose) return;
+  for (const AbstractJob* job : waiting_for_slot_) say_job(state, *job);
+  for (const JobPtr& job : jobs_) {
+    if (job->is_unfinished()) say_job(state, *job);
+  }
+}
+
+std::string Scheduler::stamp() const {
+  if (options_.watch != nullptr) return absl::StrCat(options_.watch->elapsed(), "  ");
+  const absl::Time now = absl::Now();
+  return absl::StrCat(absl::FormatTime("%H:%M:%S", now, absl::LocalTimeZone()),
+                      absl::StrFormat(".%03d ", absl::ToUnixMillis(now) % 1000));
 }
 
 // --- Shutdown
@@ -391,79 +436,76 @@ bool Scheduler::shutdown() {
 
 namespace internal {
 
-// Calls co_shutdown() of every job, concurrently, with as few fibers as that takes: a runner
-// calls them one after the other, and hands the rest to a new runner whenever one blocks.
-class ShutdownRunners {
+// Calls co_shutdown() of every job concurrently, on a BatchRunner (as few fibers as that
+// takes), and cancels the calls still running at the deadline.
+class ShutdownRunner : public JobObserver {
  public:
-  ShutdownRunners(const std::vector<JobPtr>& jobs, Reactor& reactor)
-      : jobs_(jobs), reactor_(reactor) {}
+  ShutdownRunner(const std::vector<JobPtr>& jobs, Reactor& reactor)
+      : jobs_(jobs), reactor_(reactor), runner_(reactor) {}
 
-  // True when every co_shutdown() returned within `timeout`; late ones are cancelled.
-  bool run(absl::Duration timeout) {
-    if (jobs_.empty()) return true;
-    spawn_runner();
-    const absl::Time deadline = absl::Now() + timeout;
-    while (active_ > 0 && done_.wait(deadline, "Scheduler::shutdown")) {
+  // Returns how many co_shutdown() calls had not returned within `timeout`.
+  size_t run(absl::Duration timeout) {
+    pending_ = jobs_.size();
+    if (pending_ == 0) return 0;
+    for (const JobPtr& job : jobs_) {
+      if (typeid(*job) == typeid(Job)) {  // a plain Job's co_shutdown() does nothing
+        --pending_;
+        continue;
+      }
+      job->observer_ = this;
+      runner_.submit(&job->work_, &ShutdownRunner::shut_down);
     }
-    const bool in_time = active_ == 0;
-    for (Runner& runner : runners_) reactor_.cancel(&runner.task);
-    while (active_ > 0) done_.wait(absl::InfiniteFuture(), "Scheduler::shutdown");
-    return in_time;
+    if (pending_ == 0) return 0;
+    const absl::Time deadline = absl::Now() + timeout;
+    while (pending_ > 0 && done_.wait(deadline, "Scheduler::shutdown")) {
+    }
+    const size_t late = pending_;
+    late_ = true;  // calls not started yet are skipped
+    for (const JobPtr& job : jobs_) {
+      if (job->work_.task() != nullptr) reactor_.cancel(job->work_.task());
+    }
+    while (pending_ > 0) done_.wait(absl::InfiniteFuture(), "Scheduler::shutdown");
+    return late;
   }
 
  private:
-  struct Runner {
-    explicit Runner(ShutdownRunners* group) : group(group) {
-      task.set_suspend_hook(&ShutdownRunners::on_suspend, this);
-    }
-    ShutdownRunners* group;
-    bool hands_over = false;  // the first block in the current co_shutdown() spawns a runner
-    Task task{&ShutdownRunners::main, this};
-  };
-
-  void spawn_runner() {
-    Runner& runner = runners_.emplace_back(this);
-    ++active_;
-    reactor_.spawn(&runner.task);
-  }
-
-  static void main(void* argument) {
-    auto* runner = static_cast<Runner*>(argument);
-    ShutdownRunners& group = *runner->group;
-    while (group.next_ < group.jobs_.size() && !runner->task.cancel_requested()) {
-      AbstractJob& job = *group.jobs_[group.next_++];
-      runner->task.set_owner(&job);
-      runner->task.set_name(&job.label_);  // not label(): no label is generated here
-      runner->hands_over = true;
+  static void shut_down(WorkItem* item) {
+    auto& job = *static_cast<AbstractJob*>(item->owner());
+    auto& self = static_cast<ShutdownRunner&>(*job.observer_);
+    if (!self.late_) {
       try {
         job.co_shutdown();
       } catch (...) {  // a failed or cancelled shutdown must not stop the others
       }
     }
-    if (--group.active_ == 0) group.done_.notify_all();
+    self.on_job_finished(job);
   }
 
-  static void on_suspend(void* argument) {
-    auto* runner = static_cast<Runner*>(argument);
-    if (!runner->hands_over) return;
-    runner->hands_over = false;
-    if (runner->group->next_ < runner->group->jobs_.size()) runner->group->spawn_runner();
+  void on_job_finished(AbstractJob&) override {
+    if (--pending_ == 0) done_.notify_all();
   }
 
   const std::vector<JobPtr>& jobs_;
   Reactor& reactor_;
-  size_t next_ = 0;
-  size_t active_ = 0;
-  std::deque<Runner> runners_;
-  internal::WaitList done_;
+  BatchRunner runner_;
+  size_t pending_ = 0;
+  bool late_ = false;
+  WaitList done_;
 };
 
 }  // namespace internal
 
 bool Scheduler::shutdown_in_job() {
   CancelShield shield;  // shutdown also runs while this scheduler is being cancelled
-  if (options_.verbose) say(absl::StrCat(label(), ": shutting down"));
-  return internal::ShutdownRunners(jobs_, *Reactor::current()).run(options_.shutdown_timeout);
+  say("scheduler is shutting down...");
+  const size_t late =
+      internal::ShutdownRunner(jobs_, *Reactor::current()).run(options_.shutdown_timeout);
+  if (late > 0) {
+    say(absl::StrCat("WARNING: ", late, "/", jobs_.size(),
+                     " co_shutdown() methods have not returned within timeout"),
+        /*always=*/true);
+  }
+  return late == 0;
 }
 
 }  // namespace asyncjobs

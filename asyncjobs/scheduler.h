@@ -14,6 +14,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -128,8 +129,12 @@ class Scheduler : public AbstractJob, private internal::JobObserver {
   bool finished() const;
   void wait_for_jobs(absl::Time deadline);
   void cancel_everything();
+  void abandon(AbstractJob& job);
   bool shutdown_in_job();
-  void say(const std::string& message, bool always = false) const;
+  void say(std::string_view message, bool always = false) const;
+  void say_job(std::string_view state, const AbstractJob& job) const;
+  void say_unfinished(std::string_view state) const;
+  std::string stamp() const;
   bool member(const AbstractJob* job) const { return job->scheduler_ == this; }
   void check_member(const JobPtr& job, const char* what) const;
   void check_can_add(const JobPtr& job) const;
@@ -145,6 +150,7 @@ class Scheduler : public AbstractJob, private internal::JobObserver {
 
   // State of the run in progress.
   Reactor* reactor_ = nullptr;
+  internal::BatchRunner* runner_ = nullptr;  // the jobs' fibers
   std::deque<AbstractJob*> waiting_for_slot_;
   size_t running_ = 0;
   size_t remaining_ = 0;  // non-forever jobs not yet done

@@ -2,7 +2,8 @@
 
 namespace asyncjobs {
 
-Schedulable::Schedulable(const Sequence& sequence) : jobs_(sequence.jobs()) {}
+Schedulable::Schedulable(const Sequence& sequence)
+    : jobs_(sequence.jobs().begin(), sequence.jobs().end()) {}
 
 Sequence::Sequence(std::initializer_list<Schedulable> items, std::vector<JobPtr> required) {
   append(items);

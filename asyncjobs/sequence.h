@@ -6,6 +6,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
+#include "absl/types/span.h"
 #include "asyncjobs/job.h"
 
 namespace asyncjobs {
@@ -19,12 +21,12 @@ class Schedulable {
   template <class J, class = std::enable_if_t<std::is_base_of_v<AbstractJob, J>>>
   Schedulable(std::shared_ptr<J> job) : jobs_{JobPtr(std::move(job))} {}
   Schedulable(const Sequence& sequence);
-  Schedulable(std::vector<JobPtr> jobs) : jobs_(std::move(jobs)) {}
+  Schedulable(const std::vector<JobPtr>& jobs) : jobs_(jobs.begin(), jobs.end()) {}
 
-  const std::vector<JobPtr>& jobs() const { return jobs_; }
+  absl::Span<const JobPtr> jobs() const { return jobs_; }
 
  private:
-  std::vector<JobPtr> jobs_;
+  absl::InlinedVector<JobPtr, 1> jobs_;  // one job, the common case, allocates nothing
 };
 
 // Jobs chained in order: each item requires the previous one. Nested sequences flatten

@@ -14,11 +14,13 @@
 namespace asyncjobs::internal {
 namespace {
 
+#if !ASYNCJOBS_HAS_TSC
 int64_t monotonic_nanos() {
   timespec now;
   clock_gettime(CLOCK_MONOTONIC, &now);
   return int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
 }
+#endif
 
 // Two readings of (ticks, wall time) far enough apart give the tick rate. The first is
 // taken at the first use; the second at each conversion, once 10 ms have passed.

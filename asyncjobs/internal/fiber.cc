@@ -106,7 +106,7 @@ void Fiber::resume() {
   record.resumer_fiber = current_fiber;
   current_fiber = this;
   record.resumer_running = running_stack;
-  running_stack = {&record.stack, name_ != nullptr ? name_->c_str() : nullptr};
+  running_stack = {&record.stack, &name_};
   EhGlobals* globals = eh_globals();
   record.resumer_exceptions = {globals->caught, globals->uncaught};
   globals->caught = record.exceptions.caught;

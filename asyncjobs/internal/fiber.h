@@ -35,6 +35,8 @@ class Fiber {
 
   bool started() const { return record_ != nullptr || finished_; }
   bool finished() const { return finished_; }
+  // Makes a finished fiber startable again, with the same entry.
+  void rearm() { finished_ = false; }
 
   // Shown in "stack overflow in job <name>"; must outlive the fiber's run.
   void set_name(const std::string* name) { name_ = name; }

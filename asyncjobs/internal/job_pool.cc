@@ -13,6 +13,7 @@
 #endif
 
 namespace asyncjobs::internal {
+#if !ASYNCJOBS_POOL_DISABLED
 namespace {
 
 constexpr size_t kGranule = 16;  // alignof(std::max_align_t)
@@ -48,6 +49,7 @@ thread_local ThreadPool pool;
 size_t size_class(size_t bytes) { return (bytes + kGranule - 1) / kGranule - 1; }
 
 }  // namespace
+#endif
 
 void* pool_allocate(size_t bytes) {
 #if ASYNCJOBS_POOL_DISABLED

@@ -160,8 +160,12 @@ void on_segv(int signal, siginfo_t* info, void* context) {
   if (is_guard_hit(running.stack, static_cast<const char*>(info->si_addr))) {
     static const char kPrefix[] = "stack overflow in job ";
     write_stderr(kPrefix, sizeof(kPrefix) - 1);
-    const char* name = running.name != nullptr && running.name[0] != 0 ? running.name : "?";
-    write_stderr(name, strlen(name));
+    const std::string* name = running.name != nullptr ? *running.name : nullptr;
+    if (name != nullptr && !name->empty()) {
+      write_stderr(name->data(), name->size());
+    } else {
+      write_stderr("?", 1);
+    }
     write_stderr("\n", 1);
     abort();
   }

@@ -2,6 +2,7 @@
 #define ASYNCJOBS_INTERNAL_STACK_H_
 
 #include <cstddef>
+#include <string>
 #include <vector>
 
 #include "asyncjobs/stack_options.h"
@@ -51,7 +52,7 @@ class StackPool {
 // layer updates it at every switch (null: the thread's own stack).
 struct RunningStack {
   const Stack* stack = nullptr;
-  const char* name = nullptr;
+  const std::string* const* name = nullptr;  // the fiber's name slot: it may change while running
 };
 inline thread_local RunningStack running_stack;
 

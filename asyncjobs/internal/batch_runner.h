@@ -1,0 +1,73 @@
+#ifndef ASYNCJOBS_INTERNAL_BATCH_RUNNER_H_
+#define ASYNCJOBS_INTERNAL_BATCH_RUNNER_H_
+
+#include <deque>
+#include <string>
+
+#include "asyncjobs/internal/intrusive_list.h"
+#include "asyncjobs/reactor.h"
+
+namespace asyncjobs::internal {
+
+class BatchRunner;
+
+// A piece of work for a BatchRunner, embedded in its owner (a job), so that submitting it
+// allocates nothing.
+class WorkItem : public ListNode<WorkItem> {
+ public:
+  using Body = void (*)(WorkItem* item);  // must not throw
+
+  // `owner` is what Task::current()->owner() gives while the body runs; `name` is shown if
+  // the body overflows its stack.
+  WorkItem(void* owner, const std::string* name) : owner_(owner), name_(name) {}
+
+  void* owner() const { return owner_; }
+  // The task running the body, while it runs (to cancel it); nullptr otherwise.
+  Task* task() const { return task_; }
+
+ private:
+  friend class BatchRunner;
+  Body body_ = nullptr;
+  void* owner_;
+  const std::string* name_;
+  Task* task_ = nullptr;
+};
+
+// Runs submitted items in FIFO order on as few fibers as it takes: a runner fiber calls the
+// items one after the other, and whenever one blocks, another runner takes over the rest of
+// the queue. Items that never block share one fiber, so a job that does not block costs no
+// fiber of its own; an item that blocks keeps its runner (its stack) until it returns.
+// A cancellation of a runner's task belongs to the item it runs and is cleared after it.
+// Destroy only once every submitted item has returned.
+class BatchRunner {
+ public:
+  explicit BatchRunner(Reactor& reactor) : reactor_(reactor) {}
+  BatchRunner(const BatchRunner&) = delete;
+  BatchRunner& operator=(const BatchRunner&) = delete;
+
+  void submit(WorkItem* item, WorkItem::Body body);
+
+ private:
+  struct Runner {
+    explicit Runner(BatchRunner* group) : group(group) {
+      task.set_suspend_hook(&BatchRunner::on_suspend, this);
+    }
+    BatchRunner* group;
+    bool available = true;  // running an item that has not blocked, or between items
+    Task task{&BatchRunner::main, this};
+  };
+
+  static void main(void* runner);
+  static void on_suspend(void* runner);
+  void spawn_runner();
+
+  Reactor& reactor_;
+  IntrusiveList<WorkItem> queue_;
+  size_t available_ = 0;        // runners that will take the next queued item
+  std::deque<Runner> runners_;  // stable addresses; finished ones are reused
+  size_t next_reusable_ = 0;
+};
+
+}  // namespace asyncjobs::internal
+
+#endif  // ASYNCJOBS_INTERNAL_BATCH_RUNNER_H_
