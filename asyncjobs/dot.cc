@@ -8,7 +8,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <stdexcept>
 #include <string>
@@ -109,9 +108,10 @@ class DotWriter {
       if (nested_scheduler(*required) != nullptr) {
         clip.push_back(absl::StrCat("ltail=", cluster_name(*required, ids_)));
       }
-      line(depth, absl::StrCat(anchor(*required, ids_, false), " -> ", anchor(job, ids_, true),
-                               clip.empty() ? "" : absl::StrCat(" [", absl::StrJoin(clip, " "), "]"),
-                               ";"));
+      const std::string attributes =
+          clip.empty() ? "" : absl::StrCat(" [", absl::StrJoin(clip, " "), "]");
+      line(depth, absl::StrCat(anchor(*required, ids_, /*entry=*/false), " -> ",
+                               anchor(job, ids_, /*entry=*/true), attributes, ";"));
     }
   }
 
@@ -151,12 +151,11 @@ std::string Scheduler::dot_format() const {
 
 std::string Scheduler::export_as_dotfile(const std::string& path) const {
   const std::string text = dot_format();
-  const bool existed = std::filesystem::exists(path);
   std::ofstream file(path, std::ios::trunc);
   file << text;
   file.close();
   if (!file) throw std::runtime_error(absl::StrCat("asyncjobs: cannot write ", path));
-  return absl::StrCat(existed ? "Overwrote " : "Wrote ", path);
+  return absl::StrCat("(Over)wrote ", path);  // the original's message, word for word
 }
 
 std::string Scheduler::export_as_graphic(const std::string& stem,

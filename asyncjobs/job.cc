@@ -20,11 +20,11 @@ std::atomic<uint64_t> job_serials{0};
 }  // namespace
 
 AbstractJob::AbstractJob(JobOptions options)
-    : label_(std::move(options.label)),
-      serial_(job_serials.fetch_add(1, std::memory_order_relaxed) + 1),
-      critical_(options.critical),
+    : critical_(options.critical),
       forever_(options.forever),
-      work_(this, &label_) {
+      work_(this, &label_),
+      label_(std::move(options.label)),
+      serial_(job_serials.fetch_add(1, std::memory_order_relaxed) + 1) {
   for (const JobPtr& job : options.required) add_requirement(job);
 }
 
@@ -43,7 +43,9 @@ std::string Job::format_result() const {
 }
 
 const std::string& AbstractJob::label() const {
-  if (label_.empty()) const_cast<std::string&>(label_) = absl::StrCat("job", serial_);
+  if (label_.empty()) {
+    const_cast<std::string&>(label_) = absl::StrCat(is_scheduler_ ? "scheduler" : "job", serial_);
+  }
   return label_;
 }
 

@@ -34,11 +34,11 @@ using JobPtr = std::shared_ptr<AbstractJob>;
 class Sequence;
 class Scheduler;
 
-struct JobOptions {
-  std::string label;             // empty: a generated label, unique in the process
-  bool critical = true;          // an exception aborts the enclosing scheduler
-  bool forever = false;          // not waited for; cancelled once the rest is done
-  std::vector<JobPtr> required;  // same as calling require() with these
+struct JobOptions {  // (the `{}` keep -Wextra quiet about `{.critical = false}`)
+  std::string label{};             // empty: a generated label, unique in the process
+  bool critical = true;            // an exception aborts the enclosing scheduler
+  bool forever = false;            // not waited for; cancelled once the rest is done
+  std::vector<JobPtr> required{};  // same as calling require() with these
 };
 
 namespace internal {
@@ -157,32 +157,35 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   void run_body();
   bool is_unfinished() const { return state_ == State::kRunning && work_.task() != nullptr; }
 
-  std::string label_;
-  uint64_t serial_;
-  bool critical_;
-  bool forever_;
-  State state_ = State::kIdle;
-  bool started_ = false;
-  bool cancel_requested_ = false;
-  bool cancelled_ = false;
   struct Requirement {
     AbstractJob* job;                 // valid while `alive` has not expired
     std::weak_ptr<AbstractJob> alive;  // requirements do not own: cycles must not leak
   };
-  absl::InlinedVector<Requirement, 2> required_;
-  Value result_;
-  std::exception_ptr exception_;
-  int64_t start_ticks_ = 0;  // internal::clock_ticks(); 0: not yet
-  int64_t end_ticks_ = 0;
-  internal::WorkItem work_;  // how the job runs on a fiber
-  internal::JobObserver* observer_ = nullptr;
 
-  // Owned by the scheduler that holds this job (see scheduler.cc).
-  AbstractJob* scheduler_ = nullptr;
+  // What a run touches comes first, packed into the object's first cache lines.
+  State state_ = State::kIdle;
+  bool critical_;
+  bool forever_;
+  bool started_ = false;
+  bool cancel_requested_ = false;
+  bool cancelled_ = false;
   bool is_scheduler_ = false;
+  // Owned by the scheduler that holds this job (see scheduler.cc).
   uint32_t pending_requirements_ = 0;
   uint32_t graph_index_ = 0;
+  uint32_t visit_ = 0;  // which prepare_run pass has indexed this job
+  AbstractJob* scheduler_ = nullptr;
   absl::InlinedVector<AbstractJob*, 2> successors_;
+  internal::JobObserver* observer_ = nullptr;
+  internal::WorkItem work_;  // how the job runs on a fiber
+  int64_t start_ticks_ = 0;  // internal::clock_ticks(); 0: not yet
+  int64_t end_ticks_ = 0;
+  Value result_;
+  std::exception_ptr exception_;
+
+  absl::InlinedVector<Requirement, 2> required_;
+  std::string label_;
+  uint64_t serial_;
 };
 
 // The running job, or nullptr outside jobs.

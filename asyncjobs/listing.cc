@@ -29,8 +29,11 @@ class Lister {
 
   void list(const Scheduler& scheduler, int depth) const {
     for (const JobPtr& job : scheduler.topological_order()) {
-      const Scheduler* nested = internal::nested_scheduler(*job);
-      nested != nullptr ? list_nested(*nested, depth) : list_job(*job, depth, "");
+      if (const Scheduler* nested = internal::nested_scheduler(*job)) {
+        list_nested(*nested, depth);
+      } else {
+        list_job(*job, depth, "");
+      }
     }
   }
 
@@ -40,7 +43,9 @@ class Lister {
     out_ << ids_.of(job) << " " << internal::badge(job) << " " << indent
          << internal::job_main(job) << " " << internal::job_result(job) << " "
          << requires_text(job, ids_) << suffix << "\n";
-    if (details_ && !job.details().empty()) out_ << job.details() << "\n";
+    if (!details_) return;
+    const std::string details = job.details();
+    if (!details.empty()) out_ << details << "\n";
   }
 
   void list_nested(const Scheduler& nested, int depth) const {

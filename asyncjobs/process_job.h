@@ -23,13 +23,13 @@
 namespace asyncjobs {
 
 struct ProcessOptions {
-  std::vector<std::string> argv;  // argv[0] looked up in the inherited PATH
-  std::string working_directory;  // empty: inherit
-  std::vector<std::pair<std::string, std::string>> environment;  // added to the inherited one
-  std::string stdin_data;  // written to the child's stdin, which is then closed
+  std::vector<std::string> argv{};  // argv[0] looked up in the inherited PATH
+  std::string working_directory{};  // empty: inherit
+  std::vector<std::pair<std::string, std::string>> environment{};  // added to the inherited one
+  std::string stdin_data{};  // written to the child's stdin, which is then closed
   // Called with each line as it arrives, without its newline; a last unterminated line too.
   // May suspend; what it throws propagates out of run_process (the child is terminated).
-  std::function<void(std::string_view line)> on_stdout, on_stderr;
+  std::function<void(std::string_view line)> on_stdout{}, on_stderr{};
   absl::Duration kill_grace = absl::Seconds(1);  // on cancel: SIGTERM to the process group,
                                                  // SIGKILL after this
   bool check = true;  // a non-zero exit (or a signal) makes run_process throw ProcessError

@@ -2,6 +2,7 @@
 // scheduler_graph.cc; text, DOT and trace views in listing.cc, dot.cc and trace.cc.
 #include "asyncjobs/scheduler.h"
 
+#include <atomic>
 #include <stdexcept>
 #include <typeinfo>
 #include <utility>
@@ -71,8 +72,9 @@ Scheduler::Scheduler(std::initializer_list<Schedulable> jobs, SchedulerOptions o
 }
 
 Scheduler::~Scheduler() {
-  for (const JobPtr& job : jobs_) {
+  for (JobPtr& job : jobs_) {  // one pass: a job often dies here too
     if (job->scheduler_ == this) job->scheduler_ = nullptr;
+    job.reset();
   }
 }
 
@@ -169,7 +171,7 @@ bool Scheduler::run() {
 }
 
 Value Scheduler::co_run() {
-  prepare_run(/*recursive=*/true);
+  if (!prepared_) prepare_run(/*recursive=*/true);  // a parent's run() prepared it already
   return finish_run(orchestrate());
 }
 
@@ -184,29 +186,56 @@ void Scheduler::prepare_run(bool recursive) {
   if (ran_) {
     throw GraphError(absl::StrCat("asyncjobs: scheduler `", label(), "` has already run"));
   }
-  for (uint32_t i = 0; i < jobs_.size(); ++i) {
-    AbstractJob* job = jobs_[i].get();
-    job->graph_index_ = i;
-    job->successors_.clear();
-    job->pending_requirements_ = 0;
+  // Usually every job comes after the jobs it requires: one pass links them, and proves the
+  // graph acyclic. Otherwise a second pass and Kahn's algorithm.
+  if (!link_jobs(/*single_pass=*/true)) {
+    link_jobs(/*single_pass=*/false);
+    check_acyclic();
   }
-  for (const JobPtr& job : jobs_) {
-    for (const Requirement& requirement : job->required_) {
-      if (requirement.alive.expired() || !member(requirement.job)) {
-        throw GraphError(absl::StrCat(
-            "asyncjobs: job `", job->label(), "` requires `",
-            requirement.alive.expired() ? "a deleted job" : requirement.job->label(),
-            "`, which is not in scheduler `", label(), "`; sanitize() drops such requirements"));
-      }
-      requirement.job->successors_.push_back(job.get());
-      ++job->pending_requirements_;
+  if (recursive) {
+    for (const JobPtr& job : jobs_) {
+      if (job->is_scheduler_) static_cast<Scheduler&>(*job).prepare_run(true);
     }
   }
-  check_acyclic();
-  if (!recursive) return;
-  for (const JobPtr& job : jobs_) {
-    if (job->is_scheduler_) static_cast<Scheduler&>(*job).prepare_run(true);
+  prepared_ = true;
+}
+
+// Builds successor lists and requirement counts, and counts the jobs whose co_shutdown()
+// may do something. With `single_pass`, stops and returns false at the first requirement
+// on a job that comes later in insertion order.
+bool Scheduler::link_jobs(bool single_pass) {
+  static std::atomic<uint32_t> last_visit{0};
+  const uint32_t visit = last_visit.fetch_add(1, std::memory_order_relaxed) + 1;
+  custom_shutdowns_ = 0;
+  auto reset = [&](AbstractJob& job, uint32_t index) {
+    job.graph_index_ = index;
+    job.visit_ = visit;
+    job.successors_.clear();
+    job.pending_requirements_ = 0;
+    if (typeid(job) != typeid(Job)) ++custom_shutdowns_;  // a plain Job's does nothing
+  };
+  if (!single_pass) {
+    for (uint32_t i = 0; i < jobs_.size(); ++i) reset(*jobs_[i], i);
   }
+  for (uint32_t i = 0; i < jobs_.size(); ++i) {
+    AbstractJob& job = *jobs_[i];
+    if (single_pass) reset(job, i);
+    for (const Requirement& requirement : job.required_) {
+      check_requirement(job, requirement);
+      if (single_pass && requirement.job->visit_ != visit) return false;
+      requirement.job->successors_.push_back(&job);
+      ++job.pending_requirements_;
+    }
+  }
+  return true;
+}
+
+void Scheduler::check_requirement(const AbstractJob& job, const Requirement& requirement) const {
+  if (!requirement.alive.expired() && member(requirement.job)) return;
+  throw GraphError(absl::StrCat(
+      "asyncjobs: job `", job.label(), "` requires `",
+      requirement.alive.expired() ? "a deleted job" : requirement.job->label(),
+      "`, which is not in scheduler `", label(), "`; sanitize() drops such requirements"));
 }
 
 // Kahn's algorithm on the successor lists that prepare_run just built.
@@ -286,7 +315,7 @@ bool Scheduler::run_jobs() {
     say_unfinished("TIDYING forever");
   }
   cancel_everything();
-  return !failed_critical_ && !failed_time_out_;
+  return !failed_critical_ && !failed_time_out_ && abandoned_ == 0;
 }
 
 bool Scheduler::finished() const {
@@ -360,7 +389,10 @@ void Scheduler::abandon(AbstractJob& job) {
     AbstractJob* abandoned = stack.back();
     stack.pop_back();
     abandoned->cancelled_ = true;
-    if (!abandoned->forever_) --remaining_;
+    if (!abandoned->forever_) {
+      --remaining_;
+      ++abandoned_;
+    }
     for (AbstractJob* successor : abandoned->successors_) {
       if (!successor->cancelled_ && successor->state_ == State::kIdle) {
         successor->cancelled_ = true;
@@ -389,6 +421,7 @@ std::string Scheduler::why() const {
                         absl::StrFormat("%g", absl::ToDoubleSeconds(options_.timeout)), "s");
   }
   if (failed_critical_) return "a CRITICAL job has raised an exception";
+  if (abandoned_ > 0) return absl::StrCat(abandoned_, " job(s) could not complete: cancelled");
   return "FINE";
 }
 
@@ -498,6 +531,7 @@ class ShutdownRunner : public JobObserver {
 bool Scheduler::shutdown_in_job() {
   CancelShield shield;  // shutdown also runs while this scheduler is being cancelled
   say("scheduler is shutting down...");
+  if (custom_shutdowns_ == 0) return true;  // only plain Jobs, whose co_shutdown() is empty
   const size_t late =
       internal::ShutdownRunner(jobs_, *Reactor::current()).run(options_.shutdown_timeout);
   if (late > 0) {

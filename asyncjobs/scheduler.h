@@ -26,11 +26,11 @@
 
 namespace asyncjobs {
 
-struct SchedulerOptions {
-  std::string label;
+struct SchedulerOptions {  // (the `{}` keep -Wextra quiet about `{.jobs_window = 4}`)
+  std::string label{};
   bool critical = true;  // a failed run throws instead of returning false
   bool forever = false;
-  std::vector<JobPtr> required;
+  std::vector<JobPtr> required{};
   int jobs_window = 0;                                 // most jobs running at once; 0: no limit
   absl::Duration timeout = absl::InfiniteDuration();  // for the whole run
   absl::Duration shutdown_timeout = absl::Seconds(1);
@@ -70,7 +70,10 @@ class Scheduler : public AbstractJob, private internal::JobObserver {
 
   bool failed_critical() const { return failed_critical_; }
   bool failed_time_out() const { return failed_time_out_; }
-  // "FINE", "TIMED OUT after 0.25s", "a CRITICAL job has raised an exception".
+  // "FINE", "TIMED OUT after 0.25s", "a CRITICAL job has raised an exception", or, when a
+  // job ended cancelled on its own (its body let Cancelled out) so that it and what requires
+  // it could not complete, "N job(s) could not complete: cancelled" (run() then returns
+  // false, with nothing to throw even for a critical scheduler).
   std::string why() const;
   // Calls co_shutdown() on every job, nested schedulers included, each at most once, all
   // concurrently, within shutdown_timeout (late ones are cancelled). True when all returned
@@ -119,6 +122,8 @@ class Scheduler : public AbstractJob, private internal::JobObserver {
   void on_job_finished(AbstractJob& job) override;
   // Checks (GraphError) and builds the successor lists and requirement counts of a run.
   void prepare_run(bool recursive);
+  bool link_jobs(bool single_pass);
+  void check_requirement(const AbstractJob& job, const Requirement& requirement) const;
   void check_acyclic() const;
   bool orchestrate();  // the run itself, on a fiber
   bool run_jobs();     // start, wait, abort; true when it went well
@@ -142,11 +147,14 @@ class Scheduler : public AbstractJob, private internal::JobObserver {
   SchedulerOptions options_;
   std::vector<JobPtr> jobs_;
   bool ran_ = false;
+  bool prepared_ = false;  // by prepare_run; the graph must not change during a run
+  size_t custom_shutdowns_ = SIZE_MAX;  // jobs whose co_shutdown() may do something
   bool shut_down_ = false;
   bool shutdown_result_ = true;
   bool failed_critical_ = false;
   bool failed_time_out_ = false;
   AbstractJob* failed_job_ = nullptr;
+  size_t abandoned_ = 0;  // non-forever jobs that ended cancelled on their own, or after one
 
   // State of the run in progress.
   Reactor* reactor_ = nullptr;

@@ -38,9 +38,14 @@
 #include "absl/time/time.h"
 #include "asyncjobs/asyncjobs.h"
 #include "benchmark/benchmark.h"
+#include "benchmarks/baseline.h"
 
 namespace aj = asyncjobs;
 namespace ctx = boost::context;
+using asyncjobs::benchmarks::FreeListStacks;
+using asyncjobs::benchmarks::per_item;
+using asyncjobs::benchmarks::raw_switch_ns;
+using asyncjobs::benchmarks::seconds_since;
 
 namespace {
 
@@ -78,43 +83,9 @@ int64_t page_table_bytes() {
   return 0;
 }
 
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
-// Reads as "<value> ns per item" in the table: `items` per iteration, inverted rate.
-benchmark::Counter per_item(double items) {
-  return benchmark::Counter(items, benchmark::Counter::kIsIterationInvariantRate |
-                                       benchmark::Counter::kInvert);
-}
 
-// --- Raw Boost.Context baseline -----------------------------------------------------------
-
-// Stacks from a free list of mmaps that are never given back: what a fiber library's pool
-// should cost at best. The allocator is a handle, copied into each fiber's control record.
-class FreeListStacks {
- public:
-  static constexpr size_t kStackSize = 64 * 1024;
-
-  ctx::stack_context allocate() {
-    if (free_->empty()) {
-      void* base = mmap(nullptr, kStackSize, PROT_READ | PROT_WRITE,
-                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
-      if (base == MAP_FAILED) throw std::bad_alloc();
-      ctx::stack_context stack;
-      stack.size = kStackSize;
-      stack.sp = static_cast<char*>(base) + kStackSize;
-      return stack;
-    }
-    ctx::stack_context stack = free_->back();
-    free_->pop_back();
-    return stack;
-  }
-  void deallocate(ctx::stack_context& stack) noexcept { free_->push_back(stack); }
-
- private:
-  static inline thread_local auto free_ = new std::vector<ctx::stack_context>();  // leaked
-};
+// --- Raw Boost.Context baseline (stacks and timings in baseline.h) ---------------------
 
 void BM_RawCreateEnterLeave(benchmark::State& state) {
   for (auto _ : state) {
@@ -126,27 +97,6 @@ void BM_RawCreateEnterLeave(benchmark::State& state) {
   state.counters["ns_per_fiber"] = per_item(1);
 }
 BENCHMARK(BM_RawCreateEnterLeave)->MinTime(0.3);
-
-// One raw one-way switch, timed with the steady clock: best of five batches. The yield
-// benchmark calls it to report its ratio against the same machine state.
-double raw_switch_ns() {
-  bool stop = false;
-  ctx::fiber fiber(std::allocator_arg, FreeListStacks(), [&stop](ctx::fiber&& caller) {
-    while (!stop) caller = std::move(caller).resume();
-    return std::move(caller);
-  });
-  fiber = std::move(fiber).resume();
-  constexpr int kRoundTrips = 200'000;
-  double best = 1e9;
-  for (int batch = 0; batch < 5; ++batch) {
-    const auto start = std::chrono::steady_clock::now();
-    for (int i = 0; i < kRoundTrips; ++i) fiber = std::move(fiber).resume();
-    best = std::min(best, seconds_since(start) * 1e9 / (2.0 * kRoundTrips));
-  }
-  stop = true;
-  fiber = std::move(fiber).resume();
-  return best;
-}
 
 void BM_RawSwitch(benchmark::State& state) {
   bool stop = false;

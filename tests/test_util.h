@@ -1,7 +1,8 @@
 #ifndef ASYNCJOBS_TESTS_TEST_UTIL_H_
 #define ASYNCJOBS_TESTS_TEST_UTIL_H_
 
-// Helpers for tests of the reactor layer: run plain lambdas as Tasks of a fresh Reactor.
+// Helpers for tests: run plain lambdas as Tasks of a fresh Reactor (reactor layer), and a
+// fixture and stack probe for tests of jobs and schedulers.
 
 #include <deque>
 #include <exception>
@@ -80,6 +81,32 @@ inline RunOutcome run_tasks(std::initializer_list<std::function<void()>> bodies)
   Reactor reactor;
   return run_tasks_on(reactor, tasks);
 }
+
+// --- Helpers for tests of the job layer (jobs, sequences, schedulers).
+
+// Checks after every test that nothing is left running on the thread: no reactor bound, no
+// task current (marl's marl_test.h checks allocations the same way).
+template <class Base = ::testing::Test>
+class NothingLeftRunning : public Base {
+ protected:
+  void TearDown() override {
+    EXPECT_EQ(Reactor::current(), nullptr);
+    EXPECT_EQ(Task::current(), nullptr);
+  }
+};
+
+// Sets `*flag` when destroyed: put one on a job's stack to prove that cancelling the job
+// unwound its stack.
+class SetOnDestruction {
+ public:
+  explicit SetOnDestruction(bool* flag) : flag_(flag) {}
+  SetOnDestruction(const SetOnDestruction&) = delete;
+  SetOnDestruction& operator=(const SetOnDestruction&) = delete;
+  ~SetOnDestruction() { *flag_ = true; }
+
+ private:
+  bool* flag_;
+};
 
 }  // namespace asyncjobs::testing
 
