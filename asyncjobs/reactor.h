@@ -168,6 +168,8 @@ class Reactor {
   void make_ready(Task* task, WakeReason reason);
   void add_timer(Task* task, int64_t deadline);
   void drop_timer(Task* task);
+  void sift_up(size_t index);
+  void sift_down(size_t index);
   void compact_timers();
   bool arm_fd(int fd, FdWaiters& waiters);  // false: fd cannot be polled (regular file)
   void on_fd_event(int fd, uint32_t events);

@@ -57,6 +57,8 @@ struct Fiber::Record {
     unsigned int uncaught = 0;
   };
 
+  explicit Record(const Stack& stack) : stack(stack) {}
+
   Stack stack;
   void* context = nullptr;  // fcontext_t of the fiber while it is suspended
   void* resumer = nullptr;  // fcontext_t of the resumer while the fiber runs
@@ -93,8 +95,8 @@ void Fiber::resume() {
     constexpr size_t kAlign = 64;
     auto top = reinterpret_cast<uintptr_t>(stack.top());
     const uintptr_t record_at = (top - sizeof(Record)) & ~(kAlign - 1);
-    record_ = new (reinterpret_cast<void*>(record_at)) Record{};
-    record_->stack = stack;
+    // Plain stores, not a memset: the first touch of a cold stack line then does not stall.
+    record_ = new (reinterpret_cast<void*>(record_at)) Record(stack);
     const size_t usable = record_at - reinterpret_cast<uintptr_t>(stack.limit);
     record_->context = fcontext::make_fcontext(reinterpret_cast<void*>(record_at), usable,
                                                &FiberEntry::run);
