@@ -18,10 +18,7 @@ namespace {
 
 using JobTest = testing::NothingLeftRunning<>;
 using testing::SetOnDestruction;
-
-struct Boom : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+using testing::Boom;
 
 std::shared_ptr<Job> idle(const std::string& label) {
   return make_job([] {}, {.label = label});

@@ -17,20 +17,8 @@ namespace {
 
 using NestingTest = testing::NothingLeftRunning<>;
 using testing::SetOnDestruction;
-
-struct Boom : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-std::shared_ptr<Job> step(std::string* trace, std::string name, int ms, JobOptions options = {}) {
-  options.label = name;
-  return make_job(
-      [trace, name, ms] {
-        if (ms > 0) sleep_for(absl::Milliseconds(ms));
-        *trace += name;
-      },
-      std::move(options));
-}
+using testing::Boom;
+using testing::step;
 
 // Sleeps 10 s; `*unwound` says whether its stack was unwound.
 std::shared_ptr<Job> sleeper(bool* unwound, JobOptions options = {}) {

@@ -19,22 +19,9 @@ namespace {
 
 using SchedulerTest = testing::NothingLeftRunning<>;
 using testing::SetOnDestruction;
+using testing::Boom;
+using testing::step;
 using Jobs = std::vector<JobPtr>;
-
-struct Boom : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-// Appends `name` to `*trace` after sleeping `ms` milliseconds.
-std::shared_ptr<Job> step(std::string* trace, std::string name, int ms, JobOptions options = {}) {
-  options.label = name;
-  return make_job(
-      [trace, name, ms] {
-        if (ms > 0) sleep_for(absl::Milliseconds(ms));
-        *trace += name;
-      },
-      std::move(options));
-}
 
 // Raises Boom("name") after sleeping `ms` milliseconds.
 std::shared_ptr<Job> boom(std::string name, int ms, bool critical) {

@@ -15,20 +15,12 @@
 namespace asyncjobs {
 namespace {
 
+using testing::step;
+
 using SequenceTest = testing::NothingLeftRunning<>;
 
 std::shared_ptr<Job> idle(const std::string& label) {
   return make_job([] {}, {.label = label});
-}
-
-// A job that appends `name` to `*trace` after sleeping `ms` milliseconds.
-std::shared_ptr<Job> step(std::string* trace, std::string name, int ms) {
-  return make_job(
-      [trace, name, ms] {
-        sleep_for(absl::Milliseconds(ms));
-        *trace += name;
-      },
-      {.label = name});
 }
 
 using Jobs = std::vector<JobPtr>;

@@ -8,10 +8,14 @@
 #include <exception>
 #include <functional>
 #include <initializer_list>
+#include <memory>
+#include <stdexcept>
 #include <string>
 #include <utility>
 
 #include "asyncjobs/cancelled.h"
+#include "asyncjobs/fiber_calls.h"
+#include "asyncjobs/job.h"
 #include "asyncjobs/reactor.h"
 #include "gtest/gtest.h"
 
@@ -107,6 +111,23 @@ class SetOnDestruction {
  private:
   bool* flag_;
 };
+
+// What test jobs throw.
+struct Boom : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// A job labelled `name` that appends `name` to `*trace` after sleeping `ms` milliseconds.
+inline std::shared_ptr<Job> step(std::string* trace, std::string name, int ms,
+                                 JobOptions options = {}) {
+  options.label = name;
+  return make_job(
+      [trace, name, ms] {
+        if (ms > 0) sleep_for(absl::Milliseconds(ms));
+        *trace += name;
+      },
+      std::move(options));
+}
 
 }  // namespace asyncjobs::testing
 
