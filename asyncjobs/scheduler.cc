@@ -92,13 +92,15 @@ std::shared_ptr<Scheduler> make_scheduler(SchedulerOptions options) {
 // --- Membership
 
 JobPtr Scheduler::add(Schedulable schedulable) {
-  for (const JobPtr& job : schedulable.jobs()) check_can_add(job);
-  for (const JobPtr& job : schedulable.jobs()) {
-    if (job->scheduler_ == this) continue;
-    job->scheduler_ = this;
-    jobs_.push_back(job);
+  auto& jobs = schedulable.jobs_;
+  for (const JobPtr& job : jobs) check_can_add(job);
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    if (jobs[i]->scheduler_ == this) continue;
+    jobs[i]->scheduler_ = this;
+    // Moved, but for the last job, which is also returned.
+    jobs_.push_back(i + 1 < jobs.size() ? std::move(jobs[i]) : jobs[i]);
   }
-  return schedulable.jobs().empty() ? nullptr : schedulable.jobs().back();
+  return jobs.empty() ? nullptr : std::move(jobs.back());
 }
 
 void Scheduler::check_can_add(const JobPtr& job) const {

@@ -19,13 +19,16 @@ class Sequence;
 class Schedulable {
  public:
   template <class J, class = std::enable_if_t<std::is_base_of_v<AbstractJob, J>>>
-  Schedulable(std::shared_ptr<J> job) : jobs_{JobPtr(std::move(job))} {}
+  Schedulable(std::shared_ptr<J> job) {
+    jobs_.emplace_back(std::move(job));  // not `jobs_{...}`: an initializer_list copies
+  }
   Schedulable(const Sequence& sequence);
   Schedulable(const std::vector<JobPtr>& jobs) : jobs_(jobs.begin(), jobs.end()) {}
 
   absl::Span<const JobPtr> jobs() const { return jobs_; }
 
  private:
+  friend class Scheduler;  // moves the jobs out
   absl::InlinedVector<JobPtr, 1> jobs_;  // one job, the common case, allocates nothing
 };
 

@@ -7,7 +7,6 @@
 #include "absl/time/clock.h"
 
 #if defined(__x86_64__) || defined(__i386__)
-#include <x86intrin.h>
 #define ASYNCJOBS_HAS_TSC 1
 #endif
 
@@ -23,32 +22,22 @@ int64_t monotonic_nanos() {
 #endif
 
 // Two readings of (ticks, wall time) far enough apart give the tick rate. The first is
-// taken at the first use; the second at each conversion, once 10 ms have passed.
+// taken when the program starts; the second at a conversion, at least 10 ms later (the
+// first conversion of a very young process waits for that) and again every second.
 struct Calibration {
   int64_t ticks;
   absl::Time time;
 };
 
-int64_t raw_ticks() {
-#if ASYNCJOBS_HAS_TSC
-  return static_cast<int64_t>(__rdtsc());
-#else
-  return monotonic_nanos();
-#endif
-}
+const Calibration program_start{clock_ticks(), absl::Now()};
 
-const Calibration& origin() {
-  static const Calibration first{raw_ticks(), absl::Now()};
-  return first;
-}
+const Calibration& origin() { return program_start; }
 
 }  // namespace
 
-int64_t clock_ticks() {
-  static const bool initialized = (origin(), true);
-  (void)initialized;
-  return raw_ticks();
-}
+#if !ASYNCJOBS_HAS_TSC
+int64_t clock_ticks() { return monotonic_nanos(); }
+#endif
 
 absl::Time ticks_to_time(int64_t ticks) {
   const Calibration& first = origin();
@@ -63,7 +52,7 @@ absl::Time ticks_to_time(int64_t ticks) {
       if (now - first.time < absl::Milliseconds(10)) {
         absl::SleepFor(absl::Milliseconds(10) - (now - first.time));
       }
-      const int64_t ticks_now = raw_ticks();
+      const int64_t ticks_now = clock_ticks();
       now = absl::Now();
       nanos_per_tick = absl::ToDoubleNanoseconds(now - first.time) /
                        static_cast<double>(ticks_now - first.ticks);

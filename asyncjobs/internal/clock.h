@@ -9,9 +9,14 @@ namespace asyncjobs::internal {
 
 // A cheap timestamp for every job start and end: the CPU's time-stamp counter where it has
 // one (about 9 ns here, against 46 ns for absl::Now()), converted to absl::Time only when
-// read. Elsewhere, CLOCK_MONOTONIC nanoseconds.
+// read. Elsewhere, CLOCK_MONOTONIC nanoseconds. A conversion in the first 10 ms of a
+// process waits for the end of them, to measure the counter's rate.
 int64_t clock_ticks();
 absl::Time ticks_to_time(int64_t ticks);
+
+#if defined(__x86_64__) || defined(__i386__)
+inline int64_t clock_ticks() { return static_cast<int64_t>(__builtin_ia32_rdtsc()); }
+#endif
 
 }  // namespace asyncjobs::internal
 
