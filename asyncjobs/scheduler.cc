@@ -219,7 +219,13 @@ bool Scheduler::link_jobs(bool single_pass) {
   if (!single_pass) {
     for (uint32_t i = 0; i < jobs_.size(); ++i) reset(*jobs_[i], i);
   }
+  constexpr uint32_t kLookahead = 8;  // requirements are scattered: fetch them in advance
   for (uint32_t i = 0; i < jobs_.size(); ++i) {
+    if (i + kLookahead < jobs_.size()) {
+      for (const Requirement& ahead : jobs_[i + kLookahead]->required_) {
+        __builtin_prefetch(ahead.job);
+      }
+    }
     AbstractJob& job = *jobs_[i];
     if (single_pass) reset(job, i);
     for (const Requirement& requirement : job.required_) {
@@ -294,7 +300,7 @@ bool Scheduler::run_jobs() {
   remaining_ = 0;
   for (const JobPtr& job : jobs_) remaining_ += job->forever_ ? 0 : 1;
   only_forever_ = remaining_ == 0;
-  say(absl::StrCat("entering run() with ", jobs_.size(), " jobs"));
+  if (options_.verbose) say(absl::StrCat("entering run() with ", jobs_.size(), " jobs"));
   if (options_.timeout <= absl::ZeroDuration()) {
     failed_time_out_ = true;
     say("Scheduler.run: TIMEOUT occurred", /*always=*/true);
@@ -376,6 +382,7 @@ void Scheduler::on_job_finished(AbstractJob& job) {
     say_job("DONE", job);
   }
   if (!job.forever_) --remaining_;
+  for (AbstractJob* successor : job.successors_) __builtin_prefetch(successor, 1);
   for (AbstractJob* successor : job.successors_) {
     if (--successor->pending_requirements_ == 0 && !successor->cancelled_) schedule(successor);
   }

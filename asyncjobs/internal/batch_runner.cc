@@ -31,6 +31,7 @@ void BatchRunner::main(void* argument) {
   BatchRunner& group = *runner->group;
   Task& task = runner->task;
   while (WorkItem* item = group.queue_.pop_front()) {
+    if (WorkItem* next = group.queue_.front()) __builtin_prefetch(next->owner_, 1);
     item->task_ = &task;
     task.set_owner(item->owner_);
     task.set_name(item->name_);
