@@ -107,21 +107,30 @@ void Reactor::run() {
 // While no timer, fd or worker thread can add work, rounds follow each other without
 // leaving this loop.
 void Reactor::run_ready() {
-  do {
-    running_batch_.swap(ready_);
-    for (Task* task : running_batch_) resume(task);
-    running_batch_.clear();
-  } while (!ready_.empty() && timers_.empty() && fd_waits_ == 0 && thread_calls_ == 0);
+  running_batch_.swap(ready_);
+  batch_next_ = 0;
+  while (Task* task = next_ready()) resume(task);
+}
+
+// The task to run next without going back to the loop, or nullptr. Suspending tasks hand
+// the thread straight to it (one fiber switch instead of two through the loop).
+Task* Reactor::next_ready() {
+  if (batch_next_ < running_batch_.size()) return running_batch_[batch_next_++];
+  running_batch_.clear();
+  batch_next_ = 0;
+  if (ready_.empty() || !timers_.empty() || fd_waits_ > 0 || thread_calls_ > 0) return nullptr;
+  running_batch_.swap(ready_);
+  return running_batch_[batch_next_++];
 }
 
 void Reactor::resume(Task* task) {
   Task::running_ = task;
   task->state_ = Task::State::kRunning;
-  task->fiber_.resume();
+  Task* returned = static_cast<Task*>(task->fiber_.resume()->host());
   Task::running_ = nullptr;
-  if (task->fiber_.finished()) {
-    task->state_ = Task::State::kFinished;
-    internal::IntrusiveList<Task>::remove(task);
+  if (returned->fiber_.finished()) {
+    returned->state_ = Task::State::kFinished;
+    internal::IntrusiveList<Task>::remove(returned);
     --live_count_;
   }
 }
@@ -230,7 +239,16 @@ void Reactor::yield() {
 
 void Reactor::suspend(Task* task) {
   if (task->suspend_hook_ != nullptr) task->suspend_hook_(task->hook_argument_);
-  task->fiber_.suspend();
+  Task* next = next_ready();
+  if (next == nullptr) {
+    task->fiber_.suspend();
+  } else if (next == task) {  // it yielded and nothing else is ready: it goes on
+    task->state_ = Task::State::kRunning;
+  } else {
+    Task::running_ = next;
+    next->state_ = Task::State::kRunning;
+    task->fiber_.switch_to(next->fiber_);
+  }
 }
 
 // --- Timers: a min-heap on (deadline, sequence) with lazy cancellation. A heap entry

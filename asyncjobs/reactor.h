@@ -25,7 +25,7 @@ class Task : public internal::ListNode<Task> {
  public:
   using Entry = internal::Fiber::Entry;
 
-  Task(Entry entry, void* argument) : fiber_(entry, argument) {}
+  Task(Entry entry, void* argument) : fiber_(entry, argument) { fiber_.set_host(this); }
 
   static Task* current() { return running_; }  // the task running on this thread, or nullptr
 
@@ -159,7 +159,8 @@ class Reactor {
   [[noreturn]] static void throw_cancelled();
   static void throw_if_cancellable();
   void resume(Task* task);
-  static void suspend(Task* task);
+  void suspend(Task* task);
+  Task* next_ready();
   void run_ready();
   void poll(int timeout_ms);
   void expire_timers();
@@ -176,7 +177,8 @@ class Reactor {
   void drain_completions();
   Task* current_task_checked() const;
 
-  std::vector<Task*> ready_, running_batch_;
+  std::vector<Task*> ready_, running_batch_;  // the next round, and the round being run
+  size_t batch_next_ = 0;                      // in running_batch_
   std::vector<Timer> timers_;
   std::vector<TimerSlot> timer_slots_;
   uint32_t free_timer_slot_ = UINT32_MAX;

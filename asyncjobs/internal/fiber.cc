@@ -60,22 +60,30 @@ struct Fiber::Record {
   explicit Record(const Stack& stack) : stack(stack) {}
 
   Stack stack;
-  void* context = nullptr;  // fcontext_t of the fiber while it is suspended
-  void* resumer = nullptr;  // fcontext_t of the resumer while the fiber runs
-  Fiber* resumer_fiber = nullptr;
+  void* context = nullptr;  // fcontext_t of this fiber while it is suspended
+  // fcontext_t of the resumer while this fiber, or a fiber it handed over to, runs.
+  void* resumer = nullptr;
   ExceptionState exceptions;
-  ExceptionState resumer_exceptions;
-  RunningStack resumer_running;
-  const void* resumer_stack_bottom = nullptr;  // sanitizer bookkeeping
+#if ASYNCJOBS_ASAN
+  const void* resumer_stack_bottom = nullptr;
   size_t resumer_stack_size = 0;
   void* fake_stack = nullptr;
+#endif
+#if ASYNCJOBS_TSAN
   void* tsan_fiber = nullptr;
   void* resumer_tsan_fiber = nullptr;
+#endif
 };
 
+// Every jump passes the jumping fiber as its data (nullptr: the resumer), so that whoever
+// lands knows where to keep the jumper's suspended context.
 struct FiberEntry {
   static void run(fcontext::transfer_t transfer) {
-    static_cast<Fiber*>(transfer.data)->start(transfer.fctx);
+    Fiber* self = current_fiber;
+    self->land(&transfer);
+    self->entry_(self->argument_);  // the entry catches everything: nothing may escape
+    self->finished_ = true;
+    self->switch_out(/*finishing=*/true);
   }
 };
 
@@ -89,31 +97,40 @@ Fiber::~Fiber() {
 
 Fiber* Fiber::current() { return current_fiber; }
 
-void Fiber::resume() {
-  if (record_ == nullptr) {
-    const Stack stack = StackPool::for_this_thread().acquire();
-    constexpr size_t kAlign = 64;
-    auto top = reinterpret_cast<uintptr_t>(stack.top());
-    const uintptr_t record_at = (top - sizeof(Record)) & ~(kAlign - 1);
-    // Plain stores, not a memset: the first touch of a cold stack line then does not stall.
-    record_ = new (reinterpret_cast<void*>(record_at)) Record(stack);
-    const size_t usable = record_at - reinterpret_cast<uintptr_t>(stack.limit);
-    record_->context = fcontext::make_fcontext(reinterpret_cast<void*>(record_at), usable,
-                                               &FiberEntry::run);
+void Fiber::prepare() {
+  if (record_ != nullptr) return;
+  const Stack stack = StackPool::for_this_thread().acquire();
+  constexpr size_t kAlign = 64;
+  auto top = reinterpret_cast<uintptr_t>(stack.top());
+  const uintptr_t record_at = (top - sizeof(Record)) & ~(kAlign - 1);
+  // Plain stores, not a memset: the first touch of a cold stack line then does not stall.
+  record_ = new (reinterpret_cast<void*>(record_at)) Record(stack);
+  const size_t usable = record_at - reinterpret_cast<uintptr_t>(stack.limit);
+  record_->context =
+      fcontext::make_fcontext(reinterpret_cast<void*>(record_at), usable, &FiberEntry::run);
 #if ASYNCJOBS_TSAN
-    record_->tsan_fiber = __tsan_create_fiber(0);
+  record_->tsan_fiber = __tsan_create_fiber(0);
 #endif
-  }
-  Record& record = *record_;
-  record.resumer_fiber = current_fiber;
-  current_fiber = this;
-  record.resumer_running = running_stack;
-  running_stack = {&record.stack, &name_};
-  EhGlobals* globals = eh_globals();
-  record.resumer_exceptions = {globals->caught, globals->uncaught};
-  globals->caught = record.exceptions.caught;
-  globals->uncaught = record.exceptions.uncaught;
+}
 
+// Makes `next` the running fiber of the thread: its stack, its exception state.
+void Fiber::enter(Fiber& next, void* saved_exceptions) {
+  auto* saved = static_cast<Record::ExceptionState*>(saved_exceptions);
+  EhGlobals* globals = eh_globals();
+  *saved = {globals->caught, globals->uncaught};
+  globals->caught = next.record_->exceptions.caught;
+  globals->uncaught = next.record_->exceptions.uncaught;
+  current_fiber = &next;
+  running_stack = {&next.record_->stack, &next.name_};
+}
+
+Fiber* Fiber::resume() {
+  prepare();
+  Record& record = *record_;
+  Fiber* const resumer_fiber = current_fiber;
+  const RunningStack resumer_running = running_stack;
+  Record::ExceptionState resumer_exceptions;
+  enter(*this, &resumer_exceptions);
 #if ASYNCJOBS_ASAN
   void* resumer_fake_stack = nullptr;
   __sanitizer_start_switch_fiber(&resumer_fake_stack, record.stack.limit, record.stack.size);
@@ -122,36 +139,53 @@ void Fiber::resume() {
   record.resumer_tsan_fiber = __tsan_get_current_fiber();
   __tsan_switch_to_fiber(record.tsan_fiber, 0);
 #endif
-  fcontext::transfer_t back = fcontext::jump_fcontext(record.context, this);
+  const fcontext::transfer_t back = fcontext::jump_fcontext(record.context, nullptr);
 #if ASYNCJOBS_ASAN
   __sanitizer_finish_switch_fiber(resumer_fake_stack, nullptr, nullptr);
 #endif
-  record.context = back.fctx;
-
-  record.exceptions = {globals->caught, globals->uncaught};
-  globals->caught = record.resumer_exceptions.caught;
-  globals->uncaught = record.resumer_exceptions.uncaught;
-  running_stack = record.resumer_running;
-  current_fiber = record.resumer_fiber;
-  if (finished_) {
+  // The fiber coming back may be another one, that this one handed over to.
+  Fiber* returned = static_cast<Fiber*>(back.data);
+  Record& returned_record = *returned->record_;
+  returned_record.context = back.fctx;
+  EhGlobals* globals = eh_globals();
+  returned_record.exceptions = {globals->caught, globals->uncaught};
+  globals->caught = resumer_exceptions.caught;
+  globals->uncaught = resumer_exceptions.uncaught;
+  running_stack = resumer_running;
+  current_fiber = resumer_fiber;
+  if (returned->finished_) {
 #if ASYNCJOBS_TSAN
-    __tsan_destroy_fiber(record.tsan_fiber);
+    __tsan_destroy_fiber(returned_record.tsan_fiber);
 #endif
-    const Stack stack = record.stack;
-    record_ = nullptr;  // the record dies with the stack's reuse
+    const Stack stack = returned_record.stack;
+    returned->record_ = nullptr;  // the record dies with the stack's reuse
     StackPool::for_this_thread().release(stack);
   }
+  return returned;
 }
 
-void Fiber::start(void* resumer) {
-  record_->resumer = resumer;
+void Fiber::switch_to(Fiber& next) {
+  next.prepare();
+  Record& record = *record_;
+  Record& next_record = *next.record_;
+  next_record.resumer = record.resumer;
 #if ASYNCJOBS_ASAN
-  __sanitizer_finish_switch_fiber(nullptr, &record_->resumer_stack_bottom,
-                                  &record_->resumer_stack_size);
+  next_record.resumer_stack_bottom = record.resumer_stack_bottom;
+  next_record.resumer_stack_size = record.resumer_stack_size;
 #endif
-  entry_(argument_);  // the entry catches everything: nothing may escape a fiber
-  finished_ = true;
-  switch_out(/*finishing=*/true);
+#if ASYNCJOBS_TSAN
+  next_record.resumer_tsan_fiber = record.resumer_tsan_fiber;
+#endif
+  enter(next, &record.exceptions);
+#if ASYNCJOBS_ASAN
+  __sanitizer_start_switch_fiber(&record.fake_stack, next_record.stack.limit,
+                                 next_record.stack.size);
+#endif
+#if ASYNCJOBS_TSAN
+  __tsan_switch_to_fiber(next_record.tsan_fiber, 0);
+#endif
+  const fcontext::transfer_t back = fcontext::jump_fcontext(next_record.context, this);
+  land(&back);
 }
 
 void Fiber::suspend() { switch_out(/*finishing=*/false); }
@@ -165,13 +199,26 @@ void Fiber::switch_out(bool finishing) {
 #if ASYNCJOBS_TSAN
   __tsan_switch_to_fiber(record.resumer_tsan_fiber, 0);
 #endif
-  fcontext::transfer_t back = fcontext::jump_fcontext(record.resumer, nullptr);
+  const fcontext::transfer_t back = fcontext::jump_fcontext(record.resumer, this);
+  land(&back);
+  (void)finishing;
+}
+
+void Fiber::land(const void* transfer) {
+  const auto& back = *static_cast<const fcontext::transfer_t*>(transfer);
+  Record& record = *record_;
+  if (back.data != nullptr) {  // handed over by another fiber, which keeps our resumer
+    static_cast<Fiber*>(back.data)->record_->context = back.fctx;
+#if ASYNCJOBS_ASAN
+    __sanitizer_finish_switch_fiber(record.fake_stack, nullptr, nullptr);
+#endif
+    return;
+  }
   record.resumer = back.fctx;
 #if ASYNCJOBS_ASAN
   __sanitizer_finish_switch_fiber(record.fake_stack, &record.resumer_stack_bottom,
                                   &record.resumer_stack_size);
 #endif
-  (void)finishing;
 }
 
 }  // namespace asyncjobs::internal

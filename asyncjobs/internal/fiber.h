@@ -9,8 +9,10 @@ namespace asyncjobs::internal {
 
 // One stackful execution context on a Boost.Context fcontext. The thread that resumes a
 // fiber runs it until the fiber suspends or its entry returns; then control comes back to
-// the resumer (asymmetric). `resume` and `suspend` are the only places that switch stacks:
-// they carry the sanitizer annotations and swap the per-fiber C++ exception state.
+// the resumer. A running fiber may also hand the thread straight over to another fiber
+// (`switch_to`, one jump instead of two through the resumer); that one then suspends back to
+// the same resumer. These calls are the only places that switch stacks: they carry the
+// sanitizer annotations and swap the per-fiber C++ exception state.
 //
 // The stack is taken from the thread's StackPool at the first resume and given back when
 // the entry returns; the switching state lives at the top of that stack, so a fiber that
@@ -26,10 +28,13 @@ class Fiber {
   Fiber& operator=(const Fiber&) = delete;
   ~Fiber();
 
-  // From outside this fiber: runs it until it suspends or finishes.
-  void resume();
+  // From outside this fiber: runs it until a fiber suspends or finishes, and returns that
+  // fiber (this one, or one it handed over to).
+  Fiber* resume();
   // From inside this fiber: goes back to whoever resumed it.
   void suspend();
+  // From inside this fiber: suspends it and runs `next` (started or not) on this thread.
+  void switch_to(Fiber& next);
 
   static Fiber* current();  // the fiber running on this thread, or nullptr
 
@@ -40,17 +45,23 @@ class Fiber {
 
   // Shown in "stack overflow in job <name>"; must outlive the fiber's run.
   void set_name(const std::string* name) { name_ = name; }
+  // Whatever embeds this fiber, to find it again from `resume()`'s result.
+  void set_host(void* host) { host_ = host; }
+  void* host() const { return host_; }
 
  private:
   struct Record;             // switching state, at the top of the fiber's stack
   friend struct FiberEntry;  // the fcontext entry function, in fiber.cc
-  void start(void* resumer);
+  void prepare();            // gives a fiber that has not started its stack and record
+  static void enter(Fiber& next, void* saved_exceptions);
+  void land(const void* transfer);  // after a jump into this fiber
   void switch_out(bool finishing);
 
   Entry entry_;
   void* argument_;
   Record* record_ = nullptr;
   const std::string* name_ = nullptr;
+  void* host_ = nullptr;
   bool finished_ = false;
 };
 
