@@ -24,29 +24,11 @@
 namespace asyncjobs {
 namespace {
 
+using testing::Pipe;
+using testing::Tracer;
 using testing::run_tasks;
 using testing::run_tasks_on;
 using testing::TestTask;
-
-struct Pipe {
-  int read_end = -1, write_end = -1;
-  Pipe() {
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) std::abort();
-    read_end = fds[0];
-    write_end = fds[1];
-  }
-  ~Pipe() {
-    close(read_end);
-    close(write_end);
-  }
-};
-
-struct Tracer {
-  std::string* trace;
-  char name;
-  ~Tracer() { *trace += name; }
-};
 
 // --- Sleeping.
 

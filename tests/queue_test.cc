@@ -16,15 +16,10 @@
 namespace asyncjobs {
 namespace {
 
+using testing::Tracer;
 using testing::run_tasks;
 using testing::run_tasks_on;
 using testing::TestTask;
-
-struct Tracer {
-  std::string* trace;
-  char name;
-  ~Tracer() { *trace += name; }
-};
 
 // A producer putting 1, 2, 3 and a consumer getting three: the trace shows where the
 // producer blocks for each capacity.

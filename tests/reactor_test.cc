@@ -28,36 +28,13 @@
 namespace asyncjobs {
 namespace {
 
+using testing::Pipe;
+using testing::Tracer;
 using testing::run_tasks;
 using testing::run_tasks_on;
 using testing::TestTask;
 
 Reactor& reactor() { return *Reactor::current(); }
-
-struct Pipe {
-  int read_end = -1, write_end = -1;
-  Pipe() {
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) std::abort();
-    read_end = fds[0];
-    write_end = fds[1];
-  }
-  ~Pipe() {
-    if (read_end >= 0) close(read_end);
-    if (write_end >= 0) close(write_end);
-  }
-  void close_write() {
-    close(write_end);
-    write_end = -1;
-  }
-};
-
-// Appends `name` to `trace` when destroyed: shows which destructors ran, in which order.
-struct Tracer {
-  std::string* trace;
-  char name;
-  ~Tracer() { *trace += name; }
-};
 
 TEST(ReactorTest, TasksStartInSpawnOrder) {
   std::string trace;

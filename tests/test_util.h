@@ -4,6 +4,10 @@
 // Helpers for tests: run plain lambdas as Tasks of a fresh Reactor (reactor layer), and a
 // fixture and stack probe for tests of jobs and schedulers.
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdlib>
 #include <deque>
 #include <exception>
 #include <functional>
@@ -20,6 +24,34 @@
 #include "gtest/gtest.h"
 
 namespace asyncjobs::testing {
+
+// A non-blocking pipe, closed on destruction.
+struct Pipe {
+  int read_end = -1, write_end = -1;
+  Pipe() {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) std::abort();
+    read_end = fds[0];
+    write_end = fds[1];
+  }
+  Pipe(const Pipe&) = delete;
+  Pipe& operator=(const Pipe&) = delete;
+  ~Pipe() {
+    if (read_end >= 0) close(read_end);
+    if (write_end >= 0) close(write_end);
+  }
+  void close_write() {
+    close(write_end);
+    write_end = -1;
+  }
+};
+
+// Appends `name` to `*trace` when destroyed: shows which destructors ran, in which order.
+struct Tracer {
+  std::string* trace;
+  char name;
+  ~Tracer() { *trace += name; }
+};
 
 // A Task running `body`. Nothing may escape a fiber, so the entry keeps what the body threw:
 // `cancelled()` for Cancelled, `error()` for anything else.
