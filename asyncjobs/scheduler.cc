@@ -48,6 +48,9 @@ void run_on_new_reactor(AbstractJob* owner, absl::FunctionRef<void()> body) {
   if (root.error) std::rethrow_exception(root.error);
 }
 
+// A plain Job's co_shutdown() is AbstractJob's, which does nothing: no need to call it.
+bool may_shut_down(const AbstractJob& job) { return typeid(job) != typeid(Job); }
+
 std::string describe(const AbstractJob& job) {
   return absl::StrCat("<", job.type_name(), " `", job.label(), "`>");
 }
@@ -214,7 +217,7 @@ bool Scheduler::link_jobs(bool single_pass) {
     job.visit_ = visit;
     job.successors_.clear();
     job.pending_requirements_ = 0;
-    if (typeid(job) != typeid(Job)) ++custom_shutdowns_;  // a plain Job's does nothing
+    if (may_shut_down(job)) ++custom_shutdowns_;
   };
   if (!single_pass) {
     for (uint32_t i = 0; i < jobs_.size(); ++i) reset(*jobs_[i], i);
@@ -490,7 +493,7 @@ class ShutdownRunner : public JobObserver {
     pending_ = jobs_.size();
     if (pending_ == 0) return 0;
     for (const JobPtr& job : jobs_) {
-      if (typeid(*job) == typeid(Job)) {  // a plain Job's co_shutdown() does nothing
+      if (!may_shut_down(*job)) {
         --pending_;
         continue;
       }
