@@ -1,7 +1,8 @@
 #ifndef ASYNCJOBS_JOB_H_
 #define ASYNCJOBS_JOB_H_
 
-// Jobs: the unit a Scheduler runs, each on its own fiber.
+// Jobs: the unit a Scheduler runs, each on a fiber: jobs that return without blocking share
+// one (see internal/batch_runner.h), a job that blocks keeps its own until it returns.
 //
 // A job is shared (`JobPtr`): schedulers, sequences and user code all hold it. It belongs to
 // at most one scheduler. It runs at most once; afterwards its result, exception or

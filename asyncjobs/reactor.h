@@ -19,7 +19,7 @@ namespace internal {
 class ThreadPool;
 }
 
-// A unit of work the reactor runs on its own fiber: the job layer embeds one per job.
+// A unit of work the reactor runs on its own fiber (the job layer's runners are Tasks).
 // Not owned by the reactor; its owner keeps it alive until it has finished.
 class Task : public internal::ListNode<Task> {
  public:
@@ -86,10 +86,12 @@ class CancelShield {
   Task* task_;
 };
 
-// The single-threaded cooperative event loop: a FIFO of ready tasks, timers in a binary
-// heap, epoll for file descriptors (one epoll_wait per turn), an eventfd through which the
-// worker threads of `call_in_thread` wake the loop. The clock is read once per turn.
-// It knows nothing of jobs. One reactor runs on a thread at a time; `run` binds it.
+// The single-threaded cooperative event loop: a FIFO of ready tasks, timers in a 4-ary heap
+// with lazy cancellation, epoll for file descriptors (one epoll_wait per turn, none while
+// nothing waits on an fd or a worker), an eventfd through which the worker threads of
+// `call_in_thread` wake the loop. A task that suspends hands the thread straight to the next
+// ready task of the round. It knows nothing of jobs. One reactor runs on a thread at a
+// time; `run` binds it.
 class Reactor {
  public:
   enum class WakeReason : uint8_t { kNotified, kTimedOut, kCancelled };
