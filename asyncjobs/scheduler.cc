@@ -95,7 +95,7 @@ std::shared_ptr<Scheduler> make_scheduler(SchedulerOptions options) {
 // --- Membership
 
 JobPtr Scheduler::add(Schedulable schedulable) {
-  auto& jobs = schedulable.jobs_;
+  const absl::Span<JobPtr> jobs = schedulable.mutable_jobs();
   for (const JobPtr& job : jobs) check_can_add(job);
   for (size_t i = 0; i < jobs.size(); ++i) {
     if (jobs[i]->scheduler_ == this) continue;

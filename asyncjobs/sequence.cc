@@ -2,8 +2,7 @@
 
 namespace asyncjobs {
 
-Schedulable::Schedulable(const Sequence& sequence)
-    : jobs_(sequence.jobs().begin(), sequence.jobs().end()) {}
+Schedulable::Schedulable(const Sequence& sequence) : many_(sequence.jobs()) {}
 
 Sequence::Sequence(std::initializer_list<Schedulable> items, std::vector<JobPtr> required) {
   append(items);

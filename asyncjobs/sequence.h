@@ -6,7 +6,6 @@
 #include <type_traits>
 #include <vector>
 
-#include "absl/container/inlined_vector.h"
 #include "absl/types/span.h"
 #include "asyncjobs/job.h"
 
@@ -19,17 +18,23 @@ class Sequence;
 class Schedulable {
  public:
   template <class J, class = std::enable_if_t<std::is_base_of_v<AbstractJob, J>>>
-  Schedulable(std::shared_ptr<J> job) {
-    jobs_.emplace_back(std::move(job));  // not `jobs_{...}`: an initializer_list copies
-  }
+  Schedulable(std::shared_ptr<J> job) : one_(std::move(job)), is_one_(true) {}
   Schedulable(const Sequence& sequence);
-  Schedulable(const std::vector<JobPtr>& jobs) : jobs_(jobs.begin(), jobs.end()) {}
+  Schedulable(const std::vector<JobPtr>& jobs) : many_(jobs) {}
 
-  absl::Span<const JobPtr> jobs() const { return jobs_; }
+  absl::Span<const JobPtr> jobs() const {
+    return is_one_ ? absl::Span<const JobPtr>(&one_, 1) : absl::Span<const JobPtr>(many_);
+  }
 
  private:
   friend class Scheduler;  // moves the jobs out
-  absl::InlinedVector<JobPtr, 1> jobs_;  // one job, the common case, allocates nothing
+  absl::Span<JobPtr> mutable_jobs() {
+    return is_one_ ? absl::Span<JobPtr>(&one_, 1) : absl::Span<JobPtr>(many_);
+  }
+
+  JobPtr one_;  // a single job, the common case, allocates nothing
+  bool is_one_ = false;
+  std::vector<JobPtr> many_;
 };
 
 // Jobs chained in order: each item requires the previous one. Nested sequences flatten
