@@ -29,7 +29,6 @@ class Task : public internal::ListNode<Task> {
 
   static Task* current() { return running_; }  // the task running on this thread, or nullptr
 
-  bool started() const { return fiber_.started(); }
   bool finished() const { return state_ == State::kFinished; }
   bool cancel_requested() const { return cancel_requested_; }
   // From the task itself: forgets a cancellation request that has been dealt with.
