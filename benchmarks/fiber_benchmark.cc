@@ -339,16 +339,18 @@ struct Sleeper {
   static void run(void* self) { aj::sleep_until(static_cast<Sleeper*>(self)->deadline); }
 };
 
-// Builds `count` sleepers with deadlines spread over [now, now + spread), runs them to the
-// end and destroys them. The spread is below the run's own length, so little idle wait.
+// Builds `count` sleepers with deadlines spread over [now, now + spread) (zero spread: all
+// at now + 1 ms, so they wake in the order they slept), runs them to the end and destroys
+// them. The spread is below the run's own length, so little idle wait.
 void run_sleepers(size_t count, absl::Duration spread, uint64_t seed) {
   aj::Reactor reactor;
   auto sleepers = std::make_unique<Sleeper[]>(count);
   const absl::Time start = absl::Now();
   const int64_t spread_ns = absl::ToInt64Nanoseconds(spread);
   for (size_t i = 0; i < count; ++i) {
-    const uint64_t random = splitmix64(seed + i);
-    sleepers[i].deadline = start + absl::Nanoseconds(static_cast<int64_t>(random % spread_ns));
+    const int64_t offset = spread_ns > 0 ? static_cast<int64_t>(splitmix64(seed + i) % spread_ns)
+                                         : 1'000'000;
+    sleepers[i].deadline = start + absl::Nanoseconds(offset);
     reactor.spawn(&sleepers[i].task);
   }
   reactor.run();
@@ -358,22 +360,23 @@ void run_sleepers(size_t count, absl::Duration spread, uint64_t seed) {
 // resident; 0: default warm_stacks 16384, so the other stacks were given back after the
 // previous run and page-fault again), stack size in KiB. Runs on a fresh thread whose pool is
 // primed (untimed) with `tasks` stacks, so the first-ever mmap is not in the figure. Last arg
-// `timer` 0: all wait on one Event set by a last task instead (no timer heap, FIFO wake).
+// `timer` 1: random deadlines over 1 ms; 2: one deadline for all (timers expire in the
+// order they were set); 0: all wait on one Event set by a last task instead (no timer).
 void BM_SleepWake(benchmark::State& state) {
   const size_t count = static_cast<size_t>(state.range(0));
   aj::StackOptions options;
   if (state.range(1) != 0) options.warm_stacks = count + 1024;
   options.stack_size = static_cast<size_t>(state.range(2)) * 1024;
-  const bool timers = state.range(3) != 0;
+  const int64_t timer = state.range(3);
   ScopedStackOptions scoped(options);
   std::thread([&] {
     run_suspended(count);
     uint64_t seed = 0;
     for (auto _ : state) {
-      if (timers) {
-        run_sleepers(count, absl::Milliseconds(1), seed);
-      } else {
+      if (timer == 0) {
         run_suspended(count);
+      } else {
+        run_sleepers(count, timer == 1 ? absl::Milliseconds(1) : absl::ZeroDuration(), seed);
       }
       seed += count;
     }
@@ -386,6 +389,7 @@ BENCHMARK(BM_SleepWake)
     ->Args({kSmallTask, 0, 256, 1})
     ->Args({kSmallTask, 1, 64, 1})
     ->Args({10'000, 1, 256, 1})
+    ->Args({kSmallTask, 1, 256, 2})
     ->Args({kSmallTask, 1, 256, 0})
     ->Iterations(5)
     ->Unit(benchmark::kMillisecond)
