@@ -300,9 +300,6 @@ bool Scheduler::orchestrate() {
 }
 
 bool Scheduler::run_jobs() {
-  remaining_ = 0;
-  for (const JobPtr& job : jobs_) remaining_ += job->forever_ ? 0 : 1;
-  only_forever_ = remaining_ == 0;
   if (options_.verbose) say(absl::StrCat("entering run() with ", jobs_.size(), " jobs"));
   if (options_.timeout <= absl::ZeroDuration()) {
     failed_time_out_ = true;
@@ -312,9 +309,13 @@ bool Scheduler::run_jobs() {
   const absl::Time deadline = options_.timeout == absl::InfiniteDuration()
                                   ? absl::InfiniteFuture()
                                   : run_start_ + options_.timeout;
+  // One pass: started jobs only run once this fiber waits, after the count is complete.
+  remaining_ = 0;
   for (const JobPtr& job : jobs_) {
+    if (!job->forever_) ++remaining_;
     if (job->pending_requirements_ == 0) schedule(job.get());
   }
+  only_forever_ = remaining_ == 0;
   wait_for_jobs(deadline);
   if (failed_time_out_) {
     say("Scheduler.run: TIMEOUT occurred", /*always=*/true);
