@@ -140,7 +140,6 @@ class Reactor {
   struct FdWaiters {
     Task* reader = nullptr;
     Task* writer = nullptr;
-    uint32_t armed = 0;
   };
   struct Timer {  // an entry of the min-heap; stale once its slot's generation moved on
     int64_t deadline;  // ns since the Unix epoch
