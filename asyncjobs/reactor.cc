@@ -113,12 +113,30 @@ void Reactor::run_ready() {
 // The task to run next without going back to the loop, or nullptr. Suspending tasks hand
 // the thread straight to it (one fiber switch instead of two through the loop).
 Task* Reactor::next_ready() {
-  if (batch_next_ < running_batch_.size()) return running_batch_[batch_next_++];
+  if (batch_next_ < running_batch_.size()) {
+    prefetch_batch();
+    return running_batch_[batch_next_++];
+  }
   running_batch_.clear();
   batch_next_ = 0;
   if (ready_.empty() || !timers_.empty() || fd_waits_ > 0 || thread_calls_ > 0) return nullptr;
   running_batch_.swap(ready_);
   return running_batch_[batch_next_++];
+}
+
+// Woken tasks are scattered in memory and their stacks are cold: fetch what the tasks a few
+// places later will touch, in three steps, each once the previous one has arrived.
+void Reactor::prefetch_batch() const {
+  constexpr size_t kFrames = 4, kRecord = 8, kTask = 12;
+  const size_t size = running_batch_.size();
+  const size_t next = batch_next_;
+  if (next + kTask < size) __builtin_prefetch(running_batch_[next + kTask], 1);
+  if (next + kRecord < size) {
+    const Task* task = running_batch_[next + kRecord];
+    task->fiber_.prefetch_record();
+    internal::IntrusiveList<Task>::prefetch_neighbours(task);  // unlinked if it finishes
+  }
+  if (next + kFrames < size) running_batch_[next + kFrames]->fiber_.prefetch_frames();
 }
 
 void Reactor::resume(Task* task) {
@@ -307,13 +325,26 @@ void Reactor::drop_timer(Task* task) {
   task->timer_slot_ = kNoSlot;
 }
 
+// Pops every expired entry first (heap work only), then wakes their tasks, looking a few
+// entries ahead: slots and tasks are scattered, so each is fetched before it is needed.
 void Reactor::expire_timers() {
   const int64_t now = now_nanos();
+  expired_.clear();
   while (!timers_.empty() && timers_.front().deadline <= now) {
-    const Timer timer = timers_.front();
+    expired_.push_back(timers_.front());
+    __builtin_prefetch(&timer_slots_[timers_.front().slot]);
     timers_.front() = timers_.back();
     timers_.pop_back();
     if (!timers_.empty()) sift_down(0);
+  }
+  constexpr size_t kAhead = 8;
+  const size_t count = expired_.size();
+  for (size_t i = 0; i < count; ++i) {
+    if (i + kAhead < count) {
+      const TimerSlot& ahead = timer_slots_[expired_[i + kAhead].slot];
+      if (ahead.task != nullptr) __builtin_prefetch(ahead.task, 1);
+    }
+    const Timer& timer = expired_[i];
     const TimerSlot& slot = timer_slots_[timer.slot];
     if (slot.generation != timer.generation) {
       --stale_timers_;

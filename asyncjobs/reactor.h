@@ -161,6 +161,7 @@ class Reactor {
   void resume(Task* task);
   void suspend(Task* task);
   Task* next_ready();
+  void prefetch_batch() const;
   void run_ready();
   void poll(int timeout_ms);
   void expire_timers();
@@ -180,6 +181,7 @@ class Reactor {
   std::vector<Task*> ready_, running_batch_;  // the next round, and the round being run
   size_t batch_next_ = 0;                      // in running_batch_
   std::vector<Timer> timers_;
+  std::vector<Timer> expired_;  // scratch for expire_timers
   std::vector<TimerSlot> timer_slots_;
   uint32_t free_timer_slot_ = UINT32_MAX;
   size_t stale_timers_ = 0;

@@ -3,6 +3,7 @@
 #include <cxxabi.h>
 
 #include <boost/context/detail/fcontext.hpp>
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -96,6 +97,17 @@ Fiber::~Fiber() {
 }
 
 Fiber* Fiber::current() { return current_fiber; }
+
+void Fiber::prefetch_frames() const {
+  if (record_ == nullptr || record_->context == nullptr) return;
+  // The saved registers, then the frames of the suspension call chain above them.
+  constexpr uintptr_t kLine = 64, kMaxLines = 8;
+  const auto from = reinterpret_cast<uintptr_t>(record_->context) & ~(kLine - 1);
+  const auto to = std::min(reinterpret_cast<uintptr_t>(record_), from + kMaxLines * kLine);
+  for (uintptr_t line = from; line < to; line += kLine) {
+    __builtin_prefetch(reinterpret_cast<const void*>(line), 1);
+  }
+}
 
 void Fiber::prepare() {
   if (record_ != nullptr) return;
