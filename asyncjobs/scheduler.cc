@@ -9,9 +9,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/types/span.h"
 #include "absl/time/clock.h"
 #include "asyncjobs/cancelled.h"
 #include "asyncjobs/fiber_calls.h"
+#include "asyncjobs/internal/clock.h"
 #include "asyncjobs/internal/graph.h"
 
 namespace asyncjobs {
@@ -226,7 +228,8 @@ bool Scheduler::link_jobs(bool single_pass) {
   for (uint32_t i = 0; i < jobs_.size(); ++i) {
     if (i + kLookahead < jobs_.size()) {
       for (const Requirement& ahead : jobs_[i + kLookahead]->required_) {
-        __builtin_prefetch(ahead.job);
+        __builtin_prefetch(&ahead.job->visit_, 1);
+        __builtin_prefetch(&ahead.job->successors_, 1);
       }
     }
     AbstractJob& job = *jobs_[i];
@@ -284,7 +287,7 @@ void Scheduler::check_acyclic() const {
 bool Scheduler::orchestrate() {
   ran_ = true;
   reactor_ = Reactor::current();
-  internal::BatchRunner runner(*reactor_);
+  internal::BatchRunner runner(*reactor_, &AbstractJob::prefetch_for_run);
   runner_ = &runner;
   run_start_ = absl::Now();
   bool ok = false;
@@ -346,19 +349,30 @@ void Scheduler::wait_for_jobs(absl::Time deadline) {
 }
 
 void Scheduler::schedule(AbstractJob* job) {
+  if (waiting_for_slot_.empty() && has_free_slot()) {
+    start_job(job);
+    return;
+  }
   job->state_ = State::kScheduled;
   waiting_for_slot_.push_back(job);
   fill_window();
 }
 
+bool Scheduler::has_free_slot() const {
+  return options_.jobs_window == 0 || running_ < static_cast<size_t>(options_.jobs_window);
+}
+
+void Scheduler::start_job(AbstractJob* job) {
+  ++running_;
+  say_job("STARTING", *job);
+  job->start(*runner_, this);
+}
+
 void Scheduler::fill_window() {
-  const size_t window = static_cast<size_t>(options_.jobs_window);
-  while (!waiting_for_slot_.empty() && (window == 0 || running_ < window)) {
+  while (!waiting_for_slot_.empty() && has_free_slot()) {
     AbstractJob* job = waiting_for_slot_.front();
     waiting_for_slot_.pop_front();
-    ++running_;
-    say_job("STARTING", *job);
-    job->start(*runner_, this);
+    start_job(job);
   }
 }
 
@@ -386,7 +400,6 @@ void Scheduler::on_job_finished(AbstractJob& job) {
     say_job("DONE", job);
   }
   if (!job.forever_) --remaining_;
-  for (AbstractJob* successor : job.successors_) __builtin_prefetch(successor, 1);
   for (AbstractJob* successor : job.successors_) {
     if (--successor->pending_requirements_ == 0 && !successor->cancelled_) schedule(successor);
   }
@@ -486,7 +499,7 @@ namespace internal {
 // takes), and cancels the calls still running at the deadline.
 class ShutdownRunner : public JobObserver {
  public:
-  ShutdownRunner(const std::vector<JobPtr>& jobs, Reactor& reactor)
+  ShutdownRunner(absl::Span<const JobPtr> jobs, Reactor& reactor)
       : jobs_(jobs), reactor_(reactor), runner_(reactor) {}
 
   // Returns how many co_shutdown() calls had not returned within `timeout`.
@@ -515,7 +528,7 @@ class ShutdownRunner : public JobObserver {
   }
 
  private:
-  static void shut_down(WorkItem* item) {
+  static int64_t shut_down(WorkItem* item, int64_t) {
     auto& job = *static_cast<AbstractJob*>(item->owner());
     auto& self = static_cast<ShutdownRunner&>(*job.observer_);
     if (!self.late_) {
@@ -525,13 +538,14 @@ class ShutdownRunner : public JobObserver {
       }
     }
     self.on_job_finished(job);
+    return internal::clock_ticks();
   }
 
   void on_job_finished(AbstractJob&) override {
     if (--pending_ == 0) done_.notify_all();
   }
 
-  const std::vector<JobPtr>& jobs_;
+  absl::Span<const JobPtr> jobs_;
   Reactor& reactor_;
   BatchRunner runner_;
   size_t pending_ = 0;

@@ -19,6 +19,7 @@
 
 #include "absl/time/time.h"
 #include "asyncjobs/errors.h"
+#include "asyncjobs/internal/huge_page_allocator.h"
 #include "asyncjobs/internal/wait_list.h"
 #include "asyncjobs/job.h"
 #include "asyncjobs/sequence.h"
@@ -51,7 +52,7 @@ class Scheduler : public AbstractJob, private internal::JobObserver {
   Scheduler& update(std::initializer_list<Schedulable> jobs);
   Scheduler& remove(const JobPtr& job);  // throws std::invalid_argument if absent
   size_t size() const { return jobs_.size(); }  // direct members; a nested scheduler counts 1
-  std::vector<JobPtr> jobs() const { return jobs_; }
+  std::vector<JobPtr> jobs() const { return {jobs_.begin(), jobs_.end()}; }
   // Jobs at all depths; with `scan_schedulers`, this scheduler and every nested one too.
   std::vector<JobPtr> iterate_jobs(bool scan_schedulers = false) const;
 
@@ -131,6 +132,7 @@ class Scheduler : public AbstractJob, private internal::JobObserver {
   void schedule(AbstractJob* job);
   void start_job(AbstractJob* job);
   void fill_window();
+  bool has_free_slot() const;
   bool finished() const;
   void wait_for_jobs(absl::Time deadline);
   void cancel_everything();
@@ -145,7 +147,7 @@ class Scheduler : public AbstractJob, private internal::JobObserver {
   void check_can_add(const JobPtr& job) const;
 
   SchedulerOptions options_;
-  std::vector<JobPtr> jobs_;
+  std::vector<JobPtr, internal::HugePageAllocator<JobPtr>> jobs_;
   bool ran_ = false;
   bool prepared_ = false;  // by prepare_run; the graph must not change during a run
   size_t custom_shutdowns_ = SIZE_MAX;  // jobs whose co_shutdown() may do something

@@ -4,6 +4,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
 #include "asyncjobs/internal/graph.h"
 #include "asyncjobs/scheduler.h"
 
@@ -16,7 +17,7 @@ struct MemberGraph {
   internal::Edges requirements;
 };
 
-MemberGraph member_graph(const std::vector<JobPtr>& jobs) {
+MemberGraph member_graph(absl::Span<const JobPtr> jobs) {
   MemberGraph graph;
   graph.index.reserve(jobs.size());
   for (uint32_t i = 0; i < jobs.size(); ++i) graph.index.emplace(jobs[i].get(), i);
@@ -30,7 +31,7 @@ MemberGraph member_graph(const std::vector<JobPtr>& jobs) {
   return graph;
 }
 
-std::vector<JobPtr> select(const std::vector<JobPtr>& jobs, const std::vector<bool>& keep) {
+std::vector<JobPtr> select(absl::Span<const JobPtr> jobs, const std::vector<bool>& keep) {
   std::vector<JobPtr> selected;
   for (uint32_t i = 0; i < jobs.size(); ++i) {
     if (keep[i]) selected.push_back(jobs[i]);
@@ -38,7 +39,7 @@ std::vector<JobPtr> select(const std::vector<JobPtr>& jobs, const std::vector<bo
   return selected;
 }
 
-std::vector<JobPtr> at(const std::vector<JobPtr>& jobs, const absl::InlinedVector<uint32_t, 2>& indices) {
+std::vector<JobPtr> at(absl::Span<const JobPtr> jobs, const absl::InlinedVector<uint32_t, 2>& indices) {
   std::vector<JobPtr> selected;
   for (uint32_t i : indices) selected.push_back(jobs[i]);
   return selected;
@@ -145,15 +146,11 @@ void Scheduler::keep_only(const std::vector<JobPtr>& jobs) {
         for (const JobPtr& job : jobs) set.insert(job.get());
         return set;
       }());
-  std::vector<JobPtr> remaining;
-  for (const JobPtr& job : jobs_) {
-    if (kept.contains(job.get())) {
-      remaining.push_back(job);
-    } else {
-      job->scheduler_ = nullptr;
-    }
-  }
-  jobs_ = std::move(remaining);
+  std::erase_if(jobs_, [&](const JobPtr& job) {
+    if (kept.contains(job.get())) return false;
+    job->scheduler_ = nullptr;
+    return true;
+  });
   for (const JobPtr& job : jobs_) {
     auto& required = job->required_;
     required.erase(std::remove_if(required.begin(), required.end(),

@@ -1,11 +1,24 @@
 #include "asyncjobs/internal/batch_runner.h"
 
+#include "asyncjobs/internal/clock.h"
+
 namespace asyncjobs::internal {
 
 void BatchRunner::submit(WorkItem* item, WorkItem::Body body) {
   item->body_ = body;
-  queue_.push_back(item);
+  queue_.push_back({item, item->owner_});
   if (available_ == 0) spawn_runner();
+}
+
+WorkItem* BatchRunner::pop() {
+  if (queue_.empty()) return nullptr;
+  WorkItem* item = queue_.front().item;
+  queue_.pop_front();
+  if (prefetch_ != nullptr) {
+    if (queue_.size() > kFar) prefetch_(queue_[kFar].owner, 0);
+    if (queue_.size() > kNear) prefetch_(queue_[kNear].owner, 1);
+  }
+  return item;
 }
 
 void BatchRunner::spawn_runner() {
@@ -30,12 +43,12 @@ void BatchRunner::main(void* argument) {
   auto* runner = static_cast<Runner*>(argument);
   BatchRunner& group = *runner->group;
   Task& task = runner->task;
-  while (WorkItem* item = group.queue_.pop_front()) {
-    if (WorkItem* next = group.queue_.front()) __builtin_prefetch(next->owner_, 1);
+  int64_t ticks = clock_ticks();
+  while (WorkItem* item = group.pop()) {
     item->task_ = &task;
     task.set_owner(item->owner_);
     task.set_name(item->name_);
-    item->body_(item);
+    ticks = item->body_(item, ticks);
     item->task_ = nullptr;
     task.clear_cancel_request();
     if (!runner->available) {  // it blocked, and is back: it takes items again

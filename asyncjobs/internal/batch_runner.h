@@ -4,7 +4,7 @@
 #include <deque>
 #include <string>
 
-#include "asyncjobs/internal/intrusive_list.h"
+#include "asyncjobs/internal/ring_queue.h"
 #include "asyncjobs/reactor.h"
 
 namespace asyncjobs::internal {
@@ -13,9 +13,11 @@ class BatchRunner;
 
 // A piece of work for a BatchRunner, embedded in its owner (a job), so that submitting it
 // allocates nothing.
-class WorkItem : public ListNode<WorkItem> {
+class WorkItem {
  public:
-  using Body = void (*)(WorkItem* item);  // must not throw
+  // Must not throw. `start_ticks` is internal::clock_ticks() as the body starts (the end of
+  // the previous item on the same fiber: one clock read per item); returns it at its end.
+  using Body = int64_t (*)(WorkItem* item, int64_t start_ticks);
 
   // `owner` is what Task::current()->owner() gives while the body runs; `name` is shown if
   // the body overflows its stack.
@@ -39,9 +41,18 @@ class WorkItem : public ListNode<WorkItem> {
 // fiber of its own; an item that blocks keeps its runner (its stack) until it returns.
 // A cancellation of a runner's task belongs to the item it runs and is cleared after it.
 // Destroy only once every submitted item has returned.
+//
+// Owners are scattered in memory: `prefetch`, if given, is called for items still queued a
+// few places ahead of the one starting, with `stage` 0 when kFar places ahead (fetch the
+// owner's own lines) and 1 when kNear places ahead (they have arrived: fetch what they
+// point to), so that an item's memory is in cache when its turn comes.
 class BatchRunner {
  public:
-  explicit BatchRunner(Reactor& reactor) : reactor_(reactor) {}
+  using Prefetch = void (*)(void* owner, int stage);
+  static constexpr size_t kFar = 8, kNear = 4;
+
+  explicit BatchRunner(Reactor& reactor, Prefetch prefetch = nullptr)
+      : reactor_(reactor), prefetch_(prefetch) {}
   BatchRunner(const BatchRunner&) = delete;
   BatchRunner& operator=(const BatchRunner&) = delete;
 
@@ -57,12 +68,19 @@ class BatchRunner {
     Task task{&BatchRunner::main, this};
   };
 
+  struct Queued {
+    WorkItem* item;
+    void* owner;  // item->owner(), kept here so that prefetching does not read the item
+  };
+
   static void main(void* runner);
   static void on_suspend(void* runner);
   void spawn_runner();
+  WorkItem* pop();
 
   Reactor& reactor_;
-  IntrusiveList<WorkItem> queue_;
+  Prefetch prefetch_;
+  RingQueue<Queued> queue_;
   size_t available_ = 0;        // runners that will take the next queued item
   std::deque<Runner> runners_;  // stable addresses; finished ones are reused
   size_t next_reusable_ = 0;
