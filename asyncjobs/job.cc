@@ -159,6 +159,7 @@ void AbstractJob::prefetch_for_run(void* owner, int stage) {
   }
   for (const AbstractJob* successor : job->successors_) {
     __builtin_prefetch(&successor->pending_requirements_, 1);
+    __builtin_prefetch(&successor->work_, 1);  // where start() queues it
   }
 }
 

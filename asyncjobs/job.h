@@ -179,7 +179,8 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   uint32_t graph_index_ = 0;
   uint32_t visit_ = 0;  // which prepare_run pass has indexed this job
   AbstractJob* scheduler_ = nullptr;
-  absl::InlinedVector<AbstractJob*, 2> successors_;
+  // Beyond two, from the job pool: malloc and free cost more than the rest of a job's run.
+  absl::InlinedVector<AbstractJob*, 2, internal::PoolAllocator<AbstractJob*>> successors_;
   internal::JobObserver* observer_ = nullptr;
   internal::WorkItem work_;  // how the job runs on a fiber
   int64_t start_ticks_ = 0;  // internal::clock_ticks(); 0: not yet
