@@ -50,15 +50,6 @@ void run_on_new_reactor(AbstractJob* owner, absl::FunctionRef<void()> body) {
   if (root.error) std::rethrow_exception(root.error);
 }
 
-// The lines of `job`'s own state, which linking and destroying go through in order.
-void prefetch_job(const AbstractJob& job) {
-  const char* start = reinterpret_cast<const char*>(&job);
-  constexpr size_t kLine = 64;
-  for (size_t offset = 0; offset < sizeof(AbstractJob); offset += kLine) {
-    __builtin_prefetch(start + offset, 1);
-  }
-}
-
 // A plain Job's co_shutdown() is AbstractJob's, which does nothing: no need to call it.
 bool may_shut_down(const AbstractJob& job) { return typeid(job) != typeid(Job); }
 
@@ -88,7 +79,7 @@ Scheduler::Scheduler(std::initializer_list<Schedulable> jobs, SchedulerOptions o
 Scheduler::~Scheduler() {
   constexpr size_t kAhead = 16;
   for (size_t i = 0; i < jobs_.size(); ++i) {  // one pass: a job often dies here too
-    if (i + kAhead < jobs_.size()) prefetch_job(*jobs_[i + kAhead]);
+    if (i + kAhead < jobs_.size()) prefetch_for_run(jobs_[i + kAhead].get(), 0);
     JobPtr& job = jobs_[i];
     if (job->scheduler_ == this) job->scheduler_ = nullptr;
     job.reset();
@@ -240,11 +231,13 @@ bool Scheduler::link_jobs(bool single_pass) {
   // required jobs 8 jobs ahead.
   constexpr uint32_t kNear = 8, kFar = 16;
   for (uint32_t i = 0; i < jobs_.size(); ++i) {
-    if (i + kFar < jobs_.size()) prefetch_job(*jobs_[i + kFar]);
+    if (i + kFar < jobs_.size()) prefetch_for_run(jobs_[i + kFar].get(), 0);
     if (i + kNear < jobs_.size()) {
       for (const Requirement& ahead : jobs_[i + kNear]->required_) {
+        // Its shared_ptr control block (expired()) and the fields linking writes.
+        __builtin_prefetch(reinterpret_cast<const char*>(ahead.job) - 2 * sizeof(void*), 1);
         __builtin_prefetch(&ahead.job->visit_, 1);
-        __builtin_prefetch(&ahead.job->successors_, 1);
+        __builtin_prefetch(&ahead.job->successors_ + 1, 1);
       }
     }
     AbstractJob& job = *jobs_[i];
