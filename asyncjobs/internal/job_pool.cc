@@ -64,10 +64,14 @@ void* pool_allocate(size_t bytes) {
   if (bytes > kMaxPooledSize) return ::operator new(bytes);
   const size_t index = size_class(bytes);
   if (FreeBlock* block = pool.free[index]) {
-    pool.free[index] = block->next;
-    // Freed blocks come back in whatever order their jobs died: fetch the next one now,
-    // so that building the next job does not wait for its lines.
-    if (block->next != nullptr) prefetch_block(block->next, (index + 1) * kGranule);
+    FreeBlock* next = block->next;
+    pool.free[index] = next;
+    // Freed blocks come back in whatever order their jobs died, so the list jumps around:
+    // fetch the block after next now (the previous call fetched `next`), so that building
+    // the next jobs does not wait for their lines.
+    if (next != nullptr && next->next != nullptr) {
+      prefetch_block(next->next, (index + 1) * kGranule);
+    }
     return block;
   }
   return pool.carve((index + 1) * kGranule);
