@@ -11,6 +11,7 @@
 #include <random>
 #include <vector>
 
+#include "absl/time/clock.h"
 #include "asyncjobs/asyncjobs.h"
 #include "benchmark/benchmark.h"
 #include "benchmarks/baseline.h"
@@ -76,6 +77,19 @@ void nested(size_t jobs, int) {
   scheduler.run();
 }
 
+// Every job sleeps until a deadline spread at random over the next millisecond (shorter
+// than building and starting them all), so that each job blocks and is woken by a timer.
+void sleeping(size_t jobs, int) {
+  std::mt19937_64 random(7);
+  const absl::Time start = absl::Now();
+  aj::Scheduler scheduler;
+  for (size_t i = 0; i < jobs; ++i) {
+    const absl::Time deadline = start + absl::Nanoseconds(random() % 1'000'000);
+    scheduler.add(aj::make_job([deadline] { aj::sleep_until(deadline); }));
+  }
+  scheduler.run();
+}
+
 using Shape = void (*)(size_t jobs, int window);
 
 void measure(benchmark::State& state, Shape shape, int window = 0) {
@@ -97,6 +111,7 @@ void BM_FanOut(benchmark::State& state) {
 void BM_Chain(benchmark::State& state) { measure(state, chain); }
 void BM_LayeredDag(benchmark::State& state) { measure(state, layered); }
 void BM_Nested(benchmark::State& state) { measure(state, nested); }
+void BM_SleepingJobs(benchmark::State& state) { measure(state, sleeping); }
 
 // A million-job fan-out built once in a fresh process: job memory is fresh pages. Must run
 // first (it is registered first) to mean anything.
@@ -119,6 +134,8 @@ BENCHMARK(BM_Chain)->ArgName("jobs")->Arg(1'000)->Arg(100'000)->Arg(1'000'000)
 BENCHMARK(BM_LayeredDag)->ArgName("jobs")->Arg(1'000)->Arg(100'000)->Arg(1'000'000)
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Nested)->ArgName("jobs")->Arg(1'000)->Arg(100'000)->Arg(1'000'000)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SleepingJobs)->ArgName("jobs")->Arg(10'000)->Arg(100'000)
     ->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();
