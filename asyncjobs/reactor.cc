@@ -208,12 +208,8 @@ void Reactor::throw_if_cancellable() {
 
 void Reactor::throw_cancelled() { throw Cancelled(); }
 
-Task* Reactor::current_task_checked() const {
-  Task* task = Task::running_;
-  if (task == nullptr || task->reactor_ != this) {
-    throw std::logic_error("asyncjobs: this call must be made from a job of this reactor");
-  }
-  return task;
+void Reactor::throw_not_in_task() {
+  throw std::logic_error("asyncjobs: this call must be made from a job of this reactor");
 }
 
 void Reactor::make_ready(Task* task, WakeReason reason) {

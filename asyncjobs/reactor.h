@@ -176,7 +176,12 @@ class Reactor {
   bool arm_fd(int fd, FdWaiters& waiters);  // false: fd cannot be polled (regular file)
   void on_fd_event(int fd, uint32_t events);
   void drain_completions();
-  Task* current_task_checked() const;
+  Task* current_task_checked() const {
+    Task* task = Task::running_;
+    if (task == nullptr || task->reactor_ != this) [[unlikely]] throw_not_in_task();
+    return task;
+  }
+  [[noreturn]] static void throw_not_in_task();
 
   std::vector<Task*> ready_, running_batch_;  // the next round, and the round being run
   size_t batch_next_ = 0;                      // in running_batch_

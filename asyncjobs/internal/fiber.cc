@@ -44,9 +44,13 @@ struct EhGlobals {  // layout of abi::__cxa_eh_globals in the Itanium C++ ABI
 };
 
 // The pointer is fixed for a thread's life: fetch it once, not at every switch.
+thread_local EhGlobals* thread_eh_globals = nullptr;
+
 EhGlobals* eh_globals() {
-  static thread_local EhGlobals* const globals =
-      reinterpret_cast<EhGlobals*>(abi::__cxa_get_globals());
+  EhGlobals* globals = thread_eh_globals;
+  if (globals == nullptr) [[unlikely]] {
+    globals = thread_eh_globals = reinterpret_cast<EhGlobals*>(abi::__cxa_get_globals());
+  }
   return globals;
 }
 
@@ -98,6 +102,12 @@ Fiber::~Fiber() {
 
 Fiber* Fiber::current() { return current_fiber; }
 
+RunningStack running_stack() {
+  const Fiber* fiber = current_fiber;
+  if (fiber == nullptr || fiber->record_ == nullptr) return {};
+  return {&fiber->record_->stack, fiber->name_};
+}
+
 void Fiber::prefetch_frames() const {
   if (record_ == nullptr || record_->context == nullptr) return;
   // The saved registers, then the frames of the suspension call chain above them.
@@ -109,8 +119,7 @@ void Fiber::prefetch_frames() const {
   }
 }
 
-void Fiber::prepare() {
-  if (record_ != nullptr) return;
+void Fiber::allocate_record() {
   const Stack stack = StackPool::for_this_thread().acquire();
   constexpr size_t kAlign = 64;
   auto top = reinterpret_cast<uintptr_t>(stack.top());
@@ -133,14 +142,12 @@ void Fiber::enter(Fiber& next, void* saved_exceptions) {
   globals->caught = next.record_->exceptions.caught;
   globals->uncaught = next.record_->exceptions.uncaught;
   current_fiber = &next;
-  running_stack = {&next.record_->stack, &next.name_};
 }
 
 Fiber* Fiber::resume() {
   prepare();
   Record& record = *record_;
   Fiber* const resumer_fiber = current_fiber;
-  const RunningStack resumer_running = running_stack;
   Record::ExceptionState resumer_exceptions;
   enter(*this, &resumer_exceptions);
 #if ASYNCJOBS_ASAN
@@ -163,7 +170,6 @@ Fiber* Fiber::resume() {
   returned_record.exceptions = {globals->caught, globals->uncaught};
   globals->caught = resumer_exceptions.caught;
   globals->uncaught = resumer_exceptions.uncaught;
-  running_stack = resumer_running;
   current_fiber = resumer_fiber;
   if (returned->finished_) {
 #if ASYNCJOBS_TSAN

@@ -60,7 +60,12 @@ class Fiber {
  private:
   struct Record;             // switching state, at the top of the fiber's stack
   friend struct FiberEntry;  // the fcontext entry function, in fiber.cc
-  void prepare();            // gives a fiber that has not started its stack and record
+  friend RunningStack running_stack();
+  // Gives a fiber that has not started its stack and record.
+  void prepare() {
+    if (record_ == nullptr) [[unlikely]] allocate_record();
+  }
+  void allocate_record();
   static void enter(Fiber& next, void* saved_exceptions);
   void land(const void* transfer);  // after a jump into this fiber
   void switch_out(bool finishing);

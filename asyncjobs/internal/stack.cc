@@ -167,11 +167,11 @@ bool is_guard_hit(const Stack* stack, const char* address) {
 }
 
 void on_segv(int signal, siginfo_t* info, void* context) {
-  const RunningStack running = running_stack;
+  const RunningStack running = running_stack();
   if (is_guard_hit(running.stack, static_cast<const char*>(info->si_addr))) {
     static const char kPrefix[] = "stack overflow in job ";
     write_stderr(kPrefix, sizeof(kPrefix) - 1);
-    const std::string* name = running.name != nullptr ? *running.name : nullptr;
+    const std::string* name = running.name;
     if (name != nullptr && !name->empty()) {
       write_stderr(name->data(), name->size());
     } else {

@@ -48,13 +48,13 @@ class StackPool {
   size_t trimmed_from_ = 0;  // free_[0, trimmed_from_) had their pages released
 };
 
-// The stack the thread runs on now and the name to report if it overflows; the fiber
-// layer updates it at every switch (null: the thread's own stack).
+// The stack the thread runs on now and the name to report if it overflows (null: the
+// thread's own stack). Defined by the fiber layer (fiber.cc); async-signal-safe.
 struct RunningStack {
   const Stack* stack = nullptr;
-  const std::string* const* name = nullptr;  // the fiber's name slot: it may change while running
+  const std::string* name = nullptr;
 };
-inline thread_local RunningStack running_stack;
+RunningStack running_stack();
 
 // Reports an overflow of a guarded stack as "stack overflow in job <name>" on stderr, then
 // aborts. Installs a SIGSEGV handler (once per process) and an alternate signal stack
