@@ -5,13 +5,14 @@
 
 namespace asyncjobs::internal {
 
-// For the arrays that grow with the number of jobs (a scheduler's member list): blocks of
-// kHugeBlock bytes and more are mapped on their own with transparent huge pages and
-// unmapped when freed, smaller ones come from operator new. malloc gives such blocks fresh
-// 4 KiB pages, each a page fault (1.4 us here): growing a million-job list costs thousands
-// of them, against a dozen with huge pages. Under AddressSanitizer everything goes to
-// operator new.
-inline constexpr size_t kHugeBlock = size_t{2} << 20;
+// For the arrays that grow with the number of jobs (a scheduler's member list, a runner's
+// queue). malloc gives large blocks fresh 4 KiB pages, each a page fault (1.4 us here):
+// growing a million-job list cost thousands of them per run. Blocks of kLargeBlock bytes
+// and more are mapped on their own, in whole huge pages (transparent huge pages), and a
+// few freed ones are kept per thread for the next arrays of the same size, so that a
+// program building graph after graph stops faulting. Smaller blocks come from operator
+// new; under AddressSanitizer, all of them.
+inline constexpr size_t kLargeBlock = size_t{256} << 10;
 
 void* allocate_large(size_t bytes);
 void free_large(void* block, size_t bytes) noexcept;
