@@ -1,0 +1,82 @@
+// The containers behind a scheduler's per-job arrays: RingQueue (a runner's queue) and the
+// huge-page allocator with its per-thread block cache.
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "asyncjobs/internal/huge_page_allocator.h"
+#include "asyncjobs/internal/ring_queue.h"
+#include "gtest/gtest.h"
+
+namespace asyncjobs::internal {
+namespace {
+
+TEST(RingQueue, KeepsFifoOrderAcrossWrapAndGrowth) {
+  RingQueue<int> queue;
+  int next_in = 0, next_out = 0;
+  // Interleave pushes and pops so that the ring wraps before each growth.
+  for (int round = 0; round < 12; ++round) {
+    for (int i = 0; i < 50 + round * 40; ++i) queue.push_back(next_in++);
+    for (int i = 0; i < 30 + round * 10; ++i) {
+      ASSERT_EQ(queue.front(), next_out);
+      queue.pop_front();
+      ++next_out;
+    }
+  }
+  ASSERT_EQ(queue.size(), static_cast<size_t>(next_in - next_out));
+  for (size_t i = 0; i < queue.size(); ++i) EXPECT_EQ(queue[i], next_out + static_cast<int>(i));
+  while (!queue.empty()) {
+    EXPECT_EQ(queue.front(), next_out++);
+    queue.pop_front();
+  }
+  EXPECT_EQ(next_out, next_in);
+}
+
+TEST(RingQueue, StartsEmpty) {
+  RingQueue<int> queue;
+  EXPECT_TRUE(queue.empty());
+  queue.push_back(7);
+  EXPECT_FALSE(queue.empty());
+  EXPECT_EQ(queue.front(), 7);
+}
+
+TEST(HugePageAllocator, LargeBlocksAreUsableAndAligned) {
+  const size_t bytes = kLargeBlock * 3 + 123;
+  auto* block = static_cast<unsigned char*>(allocate_large(bytes));
+  std::memset(block, 0xab, bytes);
+  EXPECT_EQ(block[0], 0xab);
+  EXPECT_EQ(block[bytes - 1], 0xab);
+#if !defined(__SANITIZE_ADDRESS__)
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(block) % (size_t{2} << 20), 0u);
+#endif
+  free_large(block, bytes);
+}
+
+TEST(HugePageAllocator, VectorsOfManySizesKeepTheirContents) {
+  for (int round = 0; round < 3; ++round) {  // later rounds reuse cached blocks
+    std::vector<uint64_t, HugePageAllocator<uint64_t>> values;
+    for (uint64_t i = 0; i < 2'000'000; ++i) values.push_back(i * 3);
+    for (uint64_t i = 0; i < values.size(); i += 9973) ASSERT_EQ(values[i], i * 3);
+  }
+}
+
+#if !defined(__SANITIZE_ADDRESS__)
+TEST(HugePageAllocator, AFreedBlockServesTheNextArrayOfItsSize) {
+  const size_t bytes = size_t{5} << 20;
+  void* first = allocate_large(bytes);
+  free_large(first, bytes);
+  void* second = allocate_large(bytes);
+  EXPECT_EQ(second, first);
+  free_large(second, bytes);
+}
+#endif
+
+TEST(HugePageAllocator, SmallBlocksComeFromOperatorNew) {
+  void* block = allocate_large(64);
+  ASSERT_NE(block, nullptr);
+  std::memset(block, 0, 64);
+  free_large(block, 64);
+}
+
+}  // namespace
+}  // namespace asyncjobs::internal
