@@ -399,10 +399,18 @@ bool Reactor::arm_fd(int fd, FdWaiters& waiters) {
   if (waiters.reader != nullptr) event.events |= EPOLLIN;
   if (waiters.writer != nullptr) event.events |= EPOLLOUT;
   event.data.fd = fd;
-  if (epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &event) == 0) return true;
-  if (errno == ENOENT && epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) == 0) return true;
-  if (errno == EPERM) return false;
-  throw_errno("epoll_ctl");
+  // One call when our guess holds; the other operation when the fd was closed (and so left
+  // the set) or was added before.
+  const int first = waiters.registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+  if (epoll_ctl(epoll_fd_, first, fd, &event) != 0) {
+    if (errno == EPERM) return false;
+    const int fallback = errno == ENOENT ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
+    if ((errno != ENOENT && errno != EEXIST) || epoll_ctl(epoll_fd_, fallback, fd, &event) != 0) {
+      throw_errno("epoll_ctl");
+    }
+  }
+  waiters.registered = true;
+  return true;
 }
 
 void Reactor::on_fd_event(int fd, uint32_t events) {

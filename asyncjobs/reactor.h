@@ -140,6 +140,7 @@ class Reactor {
   struct FdWaiters {
     Task* reader = nullptr;
     Task* writer = nullptr;
+    bool registered = false;  // in the epoll set, as far as we know (closing an fd drops it)
   };
   struct Timer {  // an entry of the min-heap; stale once its slot's generation moved on
     int64_t deadline;  // ns since the Unix epoch

@@ -10,12 +10,14 @@
 //                        `warm`: warm_stacks >= N, stacks keep their pages between iterations.
 //                        `cold`: default warm_stacks (16384); the other stacks were given back
 //                        (madvise) after the previous run and page-fault again.
+//   BM_PipeWake          N tasks each blocked on its own pipe (epoll) and woken by a write.
 //   BM_SuspendedRss      N tasks suspended at once on an Event (a last task reads RSS, then sets
 //                        it), on a fresh thread so that every stack is fresh. bytes_per_fiber is
 //                        the resident-set growth divided by N: stack pages, Task objects, queues.
 //
 // Counters ending in `_per_*` with a time unit are inverted rates: they read as time per item.
 #include <sys/mman.h>
+#include <fcntl.h>
 #include <sys/prctl.h>
 
 #include <atomic>
@@ -397,6 +399,64 @@ BENCHMARK(BM_SleepWake)
     ->Iterations(5)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
+
+// --- Block on a pipe and wake -------------------------------------------------------------
+
+struct PipeWaiter {
+  aj::Task task{&PipeWaiter::run, this};
+  int fds[2] = {-1, -1};  // read end, write end
+  static void run(void* self) {
+    const int fd = static_cast<PipeWaiter*>(self)->fds[0];
+    aj::wait_readable(fd);
+    char byte;
+    (void)!read(fd, &byte, 1);
+  }
+};
+
+// Runs last: writes one byte into every waiter's pipe.
+struct PipeFiller {
+  aj::Task task{&PipeFiller::run, this};
+  std::vector<PipeWaiter>* waiters = nullptr;
+  static void run(void* self) {
+    for (PipeWaiter& waiter : *static_cast<PipeFiller*>(self)->waiters) {
+      (void)!write(waiter.fds[1], "x", 1);
+    }
+  }
+};
+
+// `tasks` tasks each wait until their own pipe is readable (epoll), then a last task writes
+// to every pipe and they are woken. Each task costs an epoll registration, a write, its
+// share of epoll_wait and a read: system calls, against which the fiber switches are small.
+// Tasks are limited by the file-descriptor limit (two per pipe).
+void BM_PipeWake(benchmark::State& state) {
+  const size_t count = static_cast<size_t>(state.range(0));
+  std::vector<PipeWaiter> waiters(count);
+  for (PipeWaiter& waiter : waiters) {
+    if (pipe2(waiter.fds, O_NONBLOCK | O_CLOEXEC) != 0) {
+      state.SkipWithError("pipe2 failed (file-descriptor limit?)");
+      break;
+    }
+  }
+  PipeFiller filler;
+  filler.waiters = &waiters;
+  for (auto _ : state) {
+    aj::Reactor reactor;
+    for (PipeWaiter& waiter : waiters) {
+      waiter.task.rearm();
+      reactor.spawn(&waiter.task);
+    }
+    filler.task.rearm();
+    reactor.spawn(&filler.task);
+    reactor.run();
+  }
+  for (PipeWaiter& waiter : waiters) {
+    for (int fd : waiter.fds) {
+      if (fd >= 0) close(fd);
+    }
+  }
+  state.counters["ns_per_task"] = per_item(static_cast<double>(count));
+}
+BENCHMARK(BM_PipeWake)->ArgName("tasks")->Arg(1'000)->Arg(5'000)->Unit(benchmark::kMillisecond);
 
 // One million sleeping tasks with random deadlines over 20 ms, on a fresh thread (fresh pool:
 // the first use of every stack, mmap and first-touch page faults included), THP off.

@@ -418,6 +418,23 @@ TEST(ReactorTest, WaitFdResumesWhenAnotherTaskWrites) {
   EXPECT_EQ(trace, "wait write read x");
 }
 
+// The reactor remembers which fds it registered with epoll; a closed fd leaves the epoll
+// set, and its number comes back with the next pipe: waiting on it must still work.
+TEST(ReactorTest, WaitFdOnAReusedDescriptorNumber) {
+  int waits_done = 0;
+  run_tasks({[&] {
+               for (int round = 0; round < 3; ++round) {
+                 Pipe p;  // closed at the end of the round: the next one reuses the numbers
+                 EXPECT_EQ(write(p.write_end, "x", 1), 1);
+                 EXPECT_TRUE(reactor().wait_fd(p.read_end, EPOLLIN, absl::Now() + absl::Seconds(5)));
+                 // Again on the same fd, now registered: the readiness is still there.
+                 EXPECT_TRUE(reactor().wait_fd(p.read_end, EPOLLIN, absl::Now() + absl::Seconds(5)));
+                 ++waits_done;
+               }
+             }});
+  EXPECT_EQ(waits_done, 3);
+}
+
 TEST(ReactorTest, WaitFdTimesOut) {
   Pipe p;
   bool readable = true;
