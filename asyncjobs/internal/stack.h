@@ -14,6 +14,7 @@ struct Stack {
   char* limit = nullptr;
   size_t size = 0;
   bool guarded = false;
+  unsigned valgrind_id = 0;  // from VALGRIND_STACK_REGISTER, where Valgrind's header exists
 
   void* top() const { return limit + size; }
   explicit operator bool() const { return limit != nullptr; }
