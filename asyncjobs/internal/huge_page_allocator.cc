@@ -47,13 +47,16 @@ void* map_aligned(size_t size) {
 }
 
 // Freed blocks kept for reuse, looked up by exact mapped size (arrays grow by doubling, so
-// the same sizes come back run after run).
+// the same sizes come back run after run). Given back when the thread exits; a block freed
+// after that (a static scheduler destroyed at exit) is unmapped at once.
 class BlockCache {
  public:
   ~BlockCache() {
-    for (const Entry& entry : entries_) {
+    for (Entry& entry : entries_) {
       if (entry.block != nullptr) munmap(entry.block, entry.size);
+      entry.block = nullptr;
     }
+    closed_ = true;
   }
   void* take(size_t size) {
     for (Entry& entry : entries_) {
@@ -67,7 +70,7 @@ class BlockCache {
     return nullptr;
   }
   bool keep(void* block, size_t size) {
-    if (cached_bytes_ + size > kMaxCachedBytes) return false;
+    if (closed_ || cached_bytes_ + size > kMaxCachedBytes) return false;
     for (Entry& entry : entries_) {
       if (entry.block == nullptr) {
         entry = {block, size};
@@ -85,6 +88,7 @@ class BlockCache {
   };
   Entry entries_[8];
   size_t cached_bytes_ = 0;
+  bool closed_ = false;
 };
 
 thread_local BlockCache cache;
