@@ -114,7 +114,7 @@ void Reactor::run_ready() {
 // the thread straight to it (one fiber switch instead of two through the loop).
 Task* Reactor::next_ready() {
   if (batch_next_ < running_batch_.size()) {
-    prefetch_batch();
+    if (running_batch_.size() - batch_next_ > kPrefetchFrom) prefetch_batch();
     return running_batch_[batch_next_++];
   }
   running_batch_.clear();
@@ -127,7 +127,7 @@ Task* Reactor::next_ready() {
 // Woken tasks are scattered in memory and their stacks are cold: fetch what the tasks a few
 // places later will touch, in three steps, each once the previous one has arrived.
 void Reactor::prefetch_batch() const {
-  constexpr size_t kFrames = 4, kRecord = 8, kTask = 12;
+  constexpr size_t kFrames = kPrefetchFrom, kRecord = 8, kTask = 12;
   const size_t size = running_batch_.size();
   const size_t next = batch_next_;
   if (next + kTask < size) __builtin_prefetch(running_batch_[next + kTask], 1);

@@ -162,7 +162,8 @@ class Reactor {
   void resume(Task* task);
   void suspend(Task* task);
   Task* next_ready();
-  void prefetch_batch() const;
+  void prefetch_batch() const;  // from kPrefetchFrom places ahead
+  static constexpr size_t kPrefetchFrom = 4;
   void run_ready();
   void poll(int timeout_ms);
   void expire_timers();
