@@ -148,7 +148,7 @@ int64_t AbstractJob::run_item(internal::WorkItem* item, int64_t start_ticks) {
   return end_ticks;
 }
 
-void AbstractJob::prefetch_for_run(void* owner, int stage) {
+void AbstractJob::prefetch_job(void* owner, int stage) {
   const auto* job = static_cast<const AbstractJob*>(owner);
   if (stage == 0) {
     // The whole of a plain Job (its body comes last), from its shared_ptr control block.

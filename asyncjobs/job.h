@@ -155,10 +155,10 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
     return cancel_requested_ || (work_.task() != nullptr && work_.task()->cancel_requested());
   }
   static int64_t run_item(internal::WorkItem* item, int64_t start_ticks);
-  // A BatchRunner::Prefetch for jobs about to start: stage 0 fetches the job (all of a plain
-  // Job, from its shared_ptr control block), stage 1 the successors it will count down when
-  // it ends.
-  static void prefetch_for_run(void* job, int stage);
+  // Cache hints, a few jobs ahead of use: stage 0 fetches the job itself (all of a plain
+  // Job, from its shared_ptr control block: what linking, running and destroying touch),
+  // stage 1 the successors it will count down when it ends. A BatchRunner::Prefetch.
+  static void prefetch_job(void* job, int stage);
   int64_t run_body(int64_t start_ticks);  // returns the end ticks
   bool is_unfinished() const { return state_ == State::kRunning && work_.task() != nullptr; }
 

@@ -79,7 +79,7 @@ Scheduler::Scheduler(std::initializer_list<Schedulable> jobs, SchedulerOptions o
 Scheduler::~Scheduler() {
   constexpr size_t kAhead = 16;
   for (size_t i = 0; i < jobs_.size(); ++i) {  // one pass: a job often dies here too
-    if (i + kAhead < jobs_.size()) prefetch_for_run(jobs_[i + kAhead].get(), 0);
+    if (i + kAhead < jobs_.size()) prefetch_job(jobs_[i + kAhead].get(), 0);
     JobPtr& job = jobs_[i];
     if (job->scheduler_ == this) job->scheduler_ = nullptr;
     job.reset();
@@ -231,7 +231,7 @@ bool Scheduler::link_jobs(bool single_pass) {
   // required jobs 8 jobs ahead.
   constexpr uint32_t kNear = 8, kFar = 16;
   for (uint32_t i = 0; i < jobs_.size(); ++i) {
-    if (i + kFar < jobs_.size()) prefetch_for_run(jobs_[i + kFar].get(), 0);
+    if (i + kFar < jobs_.size()) prefetch_job(jobs_[i + kFar].get(), 0);
     if (i + kNear < jobs_.size()) {
       for (const Requirement& ahead : jobs_[i + kNear]->required_) {
         // Its shared_ptr control block (expired()) and the fields linking writes.
@@ -295,7 +295,7 @@ void Scheduler::check_acyclic() const {
 bool Scheduler::orchestrate() {
   ran_ = true;
   reactor_ = Reactor::current();
-  internal::BatchRunner runner(*reactor_, &AbstractJob::prefetch_for_run);
+  internal::BatchRunner runner(*reactor_, &AbstractJob::prefetch_job);
   runner_ = &runner;
   run_start_ = absl::Now();
   bool ok = false;
