@@ -189,7 +189,7 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   Value result_;
   std::exception_ptr exception_;
 
-  absl::InlinedVector<Requirement, 2> required_;
+  absl::InlinedVector<Requirement, 2, internal::PoolAllocator<Requirement>> required_;
   std::string label_;
   uint64_t serial_;
 };
