@@ -76,10 +76,15 @@ Scheduler::Scheduler(std::initializer_list<Schedulable> jobs, SchedulerOptions o
   update(jobs);
 }
 
+// Last job first: jobs usually come after those they require, whose memory stays allocated
+// while a requirement (a weak_ptr) on them lives. In this order each job's memory is freed
+// as it dies, and the pool's LIFO free list hands it out again in address order; in
+// insertion order it was freed in the scattered order of its successors' deaths, and every
+// later graph was built on scattered memory.
 Scheduler::~Scheduler() {
   constexpr size_t kAhead = 16;
-  for (size_t i = 0; i < jobs_.size(); ++i) {  // one pass: a job often dies here too
-    if (i + kAhead < jobs_.size()) prefetch_job(jobs_[i + kAhead].get(), 0);
+  for (size_t i = jobs_.size(); i-- > 0;) {  // one pass: a job often dies here too
+    if (i >= kAhead) prefetch_job(jobs_[i - kAhead].get(), 0);
     JobPtr& job = jobs_[i];
     if (job->scheduler_ == this) job->scheduler_ = nullptr;
     job.reset();
