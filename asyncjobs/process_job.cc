@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <system_error>
 #include <vector>
 
@@ -175,7 +176,12 @@ class Child {
   Child(const Child&) = delete;
   Child& operator=(const Child&) = delete;
 
-  int pidfd() const { return pidfd_.get(); }  // readable once the child has exited
+  // Readable once the child has exited; -1 when exits are polled instead (no pidfd_open:
+  // Linux before 5.3, a seccomp filter, Valgrind, or ASYNCJOBS_NO_PIDFD set).
+  int pidfd() const { return pidfd_.get(); }
+  bool has_exited() const;  // the child stays a zombie until reap()
+  // Suspends until the child has exited or `timeout` passed; false on timeout.
+  bool wait_exit(absl::Duration timeout);
   // Collects the exit status of a child known to have exited. Until then, the zombie keeps
   // the group's id from being reused, so signalling the group cannot hit a stranger.
   void reap();
@@ -192,15 +198,44 @@ class Child {
 };
 
 // Glibc 2.36's <sys/pidfd.h> lacks extern "C", so C++ cannot link its pidfd_open.
-int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+// Returns -1 with errno ENOSYS when exits must be polled instead.
+int pidfd_open(pid_t pid) {
+  const char* disabled = std::getenv("ASYNCJOBS_NO_PIDFD");
+  if (disabled != nullptr && disabled[0] != '\0' && disabled[0] != '0') {
+    errno = ENOSYS;
+    return -1;
+  }
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+}
+
+constexpr absl::Duration kLongestExitPoll = absl::Milliseconds(20);
 
 Child::Child(pid_t pid, absl::Duration kill_grace)
     : pid_(pid), kill_grace_(kill_grace), pidfd_(pidfd_open(pid)) {
   if (pidfd_.is_open()) return;
   const int error = errno;
+  if (error == ENOSYS || error == EPERM) return;  // no pidfd here: exits are polled
   ::kill(-pid_, SIGKILL);
   ::waitpid(pid_, nullptr, 0);
   throw_errno(error, "pidfd_open");
+}
+
+bool Child::has_exited() const {
+  siginfo_t info{};
+  return ::waitid(P_PID, pid_, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid_;
+}
+
+bool Child::wait_exit(absl::Duration timeout) {
+  if (pidfd_.is_open()) return wait_readable(pidfd_.get(), timeout);
+  const absl::Time deadline = absl::Now() + timeout;  // infinite stays infinite
+  absl::Duration step = absl::Milliseconds(1);
+  while (!has_exited()) {
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) return false;
+    sleep_for(std::min(step, left));
+    step = std::min(2 * step, kLongestExitPoll);
+  }
+  return true;
 }
 
 Child::~Child() {
@@ -223,9 +258,9 @@ void Child::reap() {
 void Child::terminate() {
   CancelShield shield;
   ::kill(-pid_, SIGTERM);
-  wait_readable(pidfd_.get(), kill_grace_);
+  wait_exit(kill_grace_);
   ::kill(-pid_, SIGKILL);
-  wait_readable(pidfd_.get());
+  wait_exit(absl::InfiniteDuration());
   reap();
 }
 
@@ -303,6 +338,7 @@ class Exchange {
     unwatch(fd.get());
     fd.reset();
   }
+  bool outputs_open() const { return outputs_[0].fd.is_open() || outputs_[1].fd.is_open(); }
   void dispatch(Source source);
   void write_input();
   void read_output(Output& output);
@@ -333,7 +369,7 @@ Exchange::Exchange(const ProcessOptions& options, ChildPipes& pipes, Child& chil
   }
   watch(outputs_[0].fd.get(), EPOLLIN, kStdout);
   watch(outputs_[1].fd.get(), EPOLLIN, kStderr);
-  watch(child_.pidfd(), EPOLLIN, kExit);
+  if (child_.pidfd() >= 0) watch(child_.pidfd(), EPOLLIN, kExit);
 }
 
 void Exchange::watch(int fd, uint32_t events, Source source) {
@@ -344,8 +380,17 @@ void Exchange::watch(int fd, uint32_t events, Source source) {
 }
 
 void Exchange::run() {
-  while (outputs_[0].fd.is_open() || outputs_[1].fd.is_open() || !exited_) {
-    wait_readable(epoll_.get());
+  while (outputs_open() || !exited_) {
+    // Without a pidfd the exit is polled, once the outputs are closed (and stdin, if fed).
+    const bool poll_exit = child_.pidfd() < 0 && !exited_ && !outputs_open();
+    if (poll_exit && !stdin_.is_open()) {
+      exited_ = child_.wait_exit(absl::InfiniteDuration());
+      continue;
+    }
+    const bool ready = wait_readable(epoll_.get(), poll_exit ? kLongestExitPoll
+                                                             : absl::InfiniteDuration());
+    if (poll_exit) exited_ = child_.has_exited();
+    if (!ready) continue;
     epoll_event events[4];
     const int count = ::epoll_wait(epoll_.get(), events, 4, 0);
     if (count < 0 && errno != EINTR) throw_errno(errno, "epoll_wait");

@@ -5,6 +5,9 @@
 //
 // `run_process` suspends only the calling job while the child runs (non-blocking pipes and a
 // pidfd, waited for with `wait_readable`/`wait_writable`); outside a job it blocks the thread.
+// Where pidfd_open is missing (Linux before 5.3, some seccomp filters, Valgrind) or the
+// environment sets ASYNCJOBS_NO_PIDFD=1, the child's exit is polled instead (every 1 to
+// 20 ms, once its outputs are closed).
 // The child runs in its own process group. When `run_process` is left by an exception (a
 // callback threw, or `Cancelled` in a job being cancelled), that whole group gets SIGTERM,
 // then SIGKILL after `kill_grace`, and the child is reaped: nothing is left behind.

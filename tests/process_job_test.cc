@@ -20,6 +20,13 @@ namespace aj = asyncjobs;
 
 namespace {
 
+#ifdef ASYNCJOBS_TEST_POLLED_EXITS
+// process_job_polled_test: every test again, with exits polled as without pidfd_open.
+const bool kPolledExits = [] { return setenv("ASYNCJOBS_NO_PIDFD", "1", 1) == 0; }();
+#else
+const bool kPolledExits = false;
+#endif
+
 // Options running `argv`, otherwise default. (Designated initializers would make g++ 12
 // warn about every member left out.)
 aj::ProcessOptions command(std::vector<std::string> argv, std::string stdin_data = "") {
@@ -77,6 +84,22 @@ void expect_gone(pid_t pid) {
   EXPECT_EQ(live_members_of_group(pid), 0);
 }
 
+// Descriptors of this process that are pidfds.
+int open_pidfd_count() {
+  int count = 0;
+  DIR* dir = opendir("/proc/self/fd");
+  while (dirent* entry = readdir(dir)) {
+    char target[64] = {};
+    const std::string link = std::string("/proc/self/fd/") + entry->d_name;
+    if (readlink(link.c_str(), target, sizeof(target) - 1) > 0 &&
+        std::string(target) == "anon_inode:[pidfd]") {
+      ++count;
+    }
+  }
+  closedir(dir);
+  return count;
+}
+
 // A script that prints its pid, then runs `rest`; `pid` receives the first line.
 aj::ProcessOptions reporting_pid(const std::string& rest, pid_t& pid) {
   aj::ProcessOptions options = shell("echo $$; " + rest);
@@ -84,6 +107,17 @@ aj::ProcessOptions reporting_pid(const std::string& rest, pid_t& pid) {
     if (pid == 0) pid = std::stoi(std::string(line));
   };
   return options;
+}
+
+// The exit is watched through a pidfd where the kernel has pidfd_open, polled otherwise
+// (ASYNCJOBS_NO_PIDFD forces that: process_job_polled_test runs this file so).
+TEST(ProcessJobTest, ExitIsWatchedThroughAPidfdUnlessPolled) {
+  int pidfds_while_running = -1;
+  aj::ProcessOptions options = shell("echo started; sleep 0.2");
+  options.on_stdout = [&](std::string_view) { pidfds_while_running = open_pidfd_count(); };
+  aj::run_process(options);
+  EXPECT_EQ(pidfds_while_running, kPolledExits ? 0 : 1);
+  EXPECT_EQ(open_pidfd_count(), 0);
 }
 
 TEST(ProcessJobTest, EchoOutputIsCaptured) {
