@@ -3,6 +3,8 @@
 
 #include <cstddef>
 
+#include "asyncjobs/internal/typed_allocator.h"
+
 namespace asyncjobs::internal {
 
 // For the arrays that grow with the number of jobs (a scheduler's member list, a runner's
@@ -18,18 +20,7 @@ void* allocate_large(size_t bytes);
 void free_large(void* block, size_t bytes) noexcept;
 
 template <class T>
-struct HugePageAllocator {
-  using value_type = T;
-  HugePageAllocator() = default;
-  template <class U>
-  HugePageAllocator(const HugePageAllocator<U>&) {}
-  T* allocate(size_t n) { return static_cast<T*>(allocate_large(n * sizeof(T))); }
-  void deallocate(T* block, size_t n) noexcept { free_large(block, n * sizeof(T)); }
-  template <class U>
-  bool operator==(const HugePageAllocator<U>&) const {
-    return true;
-  }
-};
+using HugePageAllocator = TypedAllocator<T, allocate_large, free_large>;
 
 }  // namespace asyncjobs::internal
 

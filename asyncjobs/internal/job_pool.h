@@ -3,6 +3,8 @@
 
 #include <cstddef>
 
+#include "asyncjobs/internal/typed_allocator.h"
+
 namespace asyncjobs::internal {
 
 // Memory for job objects (make_job, make_scheduler): per-thread free lists by size class,
@@ -17,18 +19,7 @@ void* pool_allocate(size_t bytes);
 void pool_free(void* block, size_t bytes) noexcept;
 
 template <class T>
-struct PoolAllocator {
-  using value_type = T;
-  PoolAllocator() = default;
-  template <class U>
-  PoolAllocator(const PoolAllocator<U>&) {}
-  T* allocate(size_t n) { return static_cast<T*>(pool_allocate(n * sizeof(T))); }
-  void deallocate(T* block, size_t n) noexcept { pool_free(block, n * sizeof(T)); }
-  template <class U>
-  bool operator==(const PoolAllocator<U>&) const {
-    return true;
-  }
-};
+using PoolAllocator = TypedAllocator<T, pool_allocate, pool_free>;
 
 }  // namespace asyncjobs::internal
 
