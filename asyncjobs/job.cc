@@ -9,6 +9,7 @@
 #include "asyncjobs/cancelled.h"
 #include "asyncjobs/fiber_calls.h"
 #include "asyncjobs/internal/clock.h"
+#include "asyncjobs/internal/prefetch.h"
 #include "asyncjobs/internal/wait_list.h"
 #include "asyncjobs/sequence.h"
 
@@ -152,9 +153,8 @@ void AbstractJob::prefetch_job(void* owner, int stage) {
   const auto* job = static_cast<const AbstractJob*>(owner);
   if (stage == 0) {
     // The whole of a plain Job (its body comes last), from its shared_ptr control block.
-    constexpr size_t kLine = 64, kLines = (sizeof(Job) + 2 * sizeof(void*) + kLine - 1) / kLine;
-    const char* start = reinterpret_cast<const char*>(job) - 2 * sizeof(void*);
-    for (size_t i = 0; i < kLines; ++i) __builtin_prefetch(start + i * kLine, 1);
+    const char* block = control_block(job);
+    internal::prefetch_lines(block, reinterpret_cast<const char*>(job) + sizeof(Job) - block);
     return;
   }
   for (const AbstractJob* successor : job->successors_) {

@@ -159,6 +159,11 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   // Job, from its shared_ptr control block: what linking, running and destroying touch),
   // stage 1 the successors it will count down when it ends. A BatchRunner::Prefetch.
   static void prefetch_job(void* job, int stage);
+  // Where make_job and std::make_shared put the shared_ptr control block: just before the
+  // job (for a job allocated otherwise, a harmless address to prefetch).
+  static const char* control_block(const AbstractJob* job) {
+    return reinterpret_cast<const char*>(job) - 2 * sizeof(void*);
+  }
   int64_t run_body(int64_t start_ticks);  // returns the end ticks
   bool is_unfinished() const { return state_ == State::kRunning && work_.task() != nullptr; }
 

@@ -15,6 +15,7 @@
 #include "asyncjobs/fiber_calls.h"
 #include "asyncjobs/internal/clock.h"
 #include "asyncjobs/internal/graph.h"
+#include "asyncjobs/internal/prefetch.h"
 
 namespace asyncjobs {
 namespace {
@@ -239,10 +240,10 @@ bool Scheduler::link_jobs(bool single_pass) {
     if (i + kFar < jobs_.size()) prefetch_job(jobs_[i + kFar].get(), 0);
     if (i + kNear < jobs_.size()) {
       for (const Requirement& ahead : jobs_[i + kNear]->required_) {
-        // Its shared_ptr control block (expired()) and the fields linking writes.
-        __builtin_prefetch(reinterpret_cast<const char*>(ahead.job) - 2 * sizeof(void*), 1);
-        __builtin_prefetch(&ahead.job->visit_, 1);
-        __builtin_prefetch(&ahead.job->successors_ + 1, 1);
+        // From its shared_ptr control block (expired()) to the fields linking writes.
+        const char* block = control_block(ahead.job);
+        const auto* end = reinterpret_cast<const char*>(&ahead.job->successors_ + 1);
+        internal::prefetch_lines(block, end - block);
       }
     }
     AbstractJob& job = *jobs_[i];

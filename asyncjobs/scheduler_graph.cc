@@ -39,7 +39,8 @@ std::vector<JobPtr> select(absl::Span<const JobPtr> jobs, const std::vector<bool
   return selected;
 }
 
-std::vector<JobPtr> at(absl::Span<const JobPtr> jobs, const absl::InlinedVector<uint32_t, 2>& indices) {
+std::vector<JobPtr> at(absl::Span<const JobPtr> jobs,
+                       const absl::InlinedVector<uint32_t, 2>& indices) {
   std::vector<JobPtr> selected;
   for (uint32_t i : indices) selected.push_back(jobs[i]);
   return selected;

@@ -9,20 +9,8 @@
 #include <cstdlib>
 #include <new>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define ASYNCJOBS_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ASYNCJOBS_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_THREAD__)
-#define ASYNCJOBS_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define ASYNCJOBS_TSAN 1
-#endif
-#endif
+#include "asyncjobs/internal/prefetch.h"
+#include "asyncjobs/internal/sanitizers.h"
 
 #if ASYNCJOBS_ASAN
 #include <sanitizer/common_interface_defs.h>
@@ -111,12 +99,10 @@ RunningStack running_stack() {
 void Fiber::prefetch_frames() const {
   if (record_ == nullptr || record_->context == nullptr) return;
   // The saved registers, then the frames of the suspension call chain above them.
-  constexpr uintptr_t kLine = 64, kMaxLines = 8;
-  const auto from = reinterpret_cast<uintptr_t>(record_->context) & ~(kLine - 1);
-  const auto to = std::min(reinterpret_cast<uintptr_t>(record_), from + kMaxLines * kLine);
-  for (uintptr_t line = from; line < to; line += kLine) {
-    __builtin_prefetch(reinterpret_cast<const void*>(line), 1);
-  }
+  constexpr size_t kMaxBytes = 8 * 64;
+  const auto* from = static_cast<const char*>(record_->context);
+  const auto* record = reinterpret_cast<const char*>(record_);
+  prefetch_lines(from, std::min<size_t>(record - from, kMaxBytes));
 }
 
 void Fiber::allocate_record() {

@@ -5,13 +5,7 @@
 #include <cstdint>
 #include <new>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define ASYNCJOBS_LARGE_BLOCKS_DISABLED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ASYNCJOBS_LARGE_BLOCKS_DISABLED 1
-#endif
-#endif
+#include "asyncjobs/internal/sanitizers.h"
 
 namespace asyncjobs::internal {
 namespace {
@@ -22,7 +16,7 @@ constexpr size_t kMaxCachedBytes = size_t{64} << 20;  // kept per thread, in all
 size_t mapped_size(size_t bytes) { return (bytes + kHugePage - 1) / kHugePage * kHugePage; }
 
 bool is_large(size_t bytes) {
-#if ASYNCJOBS_LARGE_BLOCKS_DISABLED
+#if ASYNCJOBS_ASAN
   (void)bytes;
   return false;
 #else

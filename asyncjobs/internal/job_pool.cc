@@ -4,16 +4,11 @@
 
 #include <new>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define ASYNCJOBS_POOL_DISABLED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ASYNCJOBS_POOL_DISABLED 1
-#endif
-#endif
+#include "asyncjobs/internal/prefetch.h"
+#include "asyncjobs/internal/sanitizers.h"
 
 namespace asyncjobs::internal {
-#if !ASYNCJOBS_POOL_DISABLED
+#if !ASYNCJOBS_ASAN
 namespace {
 
 constexpr size_t kGranule = 16;  // alignof(std::max_align_t)
@@ -48,17 +43,11 @@ thread_local ThreadPool pool;
 
 size_t size_class(size_t bytes) { return (bytes + kGranule - 1) / kGranule - 1; }
 
-void prefetch_block(const void* block, size_t bytes) {
-  constexpr size_t kLine = 64;
-  const char* start = static_cast<const char*>(block);
-  for (size_t offset = 0; offset < bytes; offset += kLine) __builtin_prefetch(start + offset, 1);
-}
-
 }  // namespace
 #endif
 
 void* pool_allocate(size_t bytes) {
-#if ASYNCJOBS_POOL_DISABLED
+#if ASYNCJOBS_ASAN
   return ::operator new(bytes);
 #else
   if (bytes > kMaxPooledSize) return ::operator new(bytes);
@@ -70,7 +59,7 @@ void* pool_allocate(size_t bytes) {
     // fetch the block after next now (the previous call fetched `next`), so that building
     // the next jobs does not wait for their lines.
     if (next != nullptr && next->next != nullptr) {
-      prefetch_block(next->next, (index + 1) * kGranule);
+      prefetch_lines(next->next, (index + 1) * kGranule);
     }
     return block;
   }
@@ -79,7 +68,7 @@ void* pool_allocate(size_t bytes) {
 }
 
 void pool_free(void* block, size_t bytes) noexcept {
-#if ASYNCJOBS_POOL_DISABLED
+#if ASYNCJOBS_ASAN
   ::operator delete(block);
 #else
   if (bytes > kMaxPooledSize) {

@@ -1,0 +1,21 @@
+#ifndef ASYNCJOBS_INTERNAL_PREFETCH_H_
+#define ASYNCJOBS_INTERNAL_PREFETCH_H_
+
+#include <cstddef>
+#include <cstdint>
+
+namespace asyncjobs::internal {
+
+// Asks the cache for every line of [start, start + bytes), to be written soon. A hint only:
+// it never faults, so the memory may be gone already.
+inline void prefetch_lines(const void* start, size_t bytes) {
+  constexpr uintptr_t kLine = 64;
+  const auto begin = reinterpret_cast<uintptr_t>(start);
+  for (uintptr_t line = begin & ~(kLine - 1); line < begin + bytes; line += kLine) {
+    __builtin_prefetch(reinterpret_cast<const void*>(line), 1);
+  }
+}
+
+}  // namespace asyncjobs::internal
+
+#endif  // ASYNCJOBS_INTERNAL_PREFETCH_H_
