@@ -22,18 +22,15 @@ WorkItem* BatchRunner::pop() {
 }
 
 void BatchRunner::spawn_runner() {
-  Runner* runner = nullptr;
-  // Runners finish in roughly the order they were spawned: look for a finished one from
-  // where the last search stopped.
-  for (size_t tried = 0; tried < runners_.size() && runner == nullptr; ++tried) {
-    Runner& candidate = runners_[next_reusable_];
-    next_reusable_ = (next_reusable_ + 1) % runners_.size();
-    if (candidate.task.finished()) {
-      candidate.task.rearm();
-      runner = &candidate;
-    }
+  Runner* runner;
+  if (finished_.empty()) {
+    runner = &runners_.emplace_back(this);
+  } else {
+    ++reuse_probes_;
+    runner = finished_.back();  // the most recent: its stack is warm
+    finished_.pop_back();
+    runner->task.rearm();
   }
-  if (runner == nullptr) runner = &runners_.emplace_back(this);
   runner->available = true;
   ++available_;
   reactor_.spawn(&runner->task);
@@ -58,6 +55,9 @@ void BatchRunner::main(void* argument) {
   }
   task.set_owner(nullptr);
   --group.available_;
+  // Nothing runs between here and the end of this fiber: the runner is finished by the
+  // time anyone takes it off the list.
+  group.finished_.push_back(runner);
 }
 
 void BatchRunner::on_suspend(void* argument) {

@@ -3,6 +3,7 @@
 
 #include <deque>
 #include <string>
+#include <vector>
 
 #include "asyncjobs/internal/ring_queue.h"
 #include "asyncjobs/reactor.h"
@@ -58,6 +59,11 @@ class BatchRunner {
 
   void submit(WorkItem* item, WorkItem::Body body);
 
+  // Runners made so far, and runners examined to find one to reuse: a reused runner comes
+  // off a free list, so the second never exceeds the spawns, however many runners block.
+  size_t runners_made() const { return runners_.size(); }
+  size_t reuse_probes() const { return reuse_probes_; }
+
  private:
   struct Runner {
     explicit Runner(BatchRunner* group) : group(group) {
@@ -82,8 +88,9 @@ class BatchRunner {
   Prefetch prefetch_;
   RingQueue<Queued> queue_;
   size_t available_ = 0;        // runners that will take the next queued item
-  std::deque<Runner> runners_;  // stable addresses; finished ones are reused
-  size_t next_reusable_ = 0;
+  std::deque<Runner> runners_;       // stable addresses
+  std::vector<Runner*> finished_;    // runners whose fiber has returned, to reuse
+  size_t reuse_probes_ = 0;
 };
 
 }  // namespace asyncjobs::internal
