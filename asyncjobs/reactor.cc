@@ -97,6 +97,7 @@ void Reactor::run() {
     }
     if (timeout != kSkipPoll) poll(timeout);
     if (!timers_.empty()) expire_timers();
+    if (interrupted_.load(std::memory_order_relaxed)) handle_interrupt();
   }
   internal::StackPool::for_this_thread().trim();
 }
@@ -119,7 +120,10 @@ Task* Reactor::next_ready() {
   }
   running_batch_.clear();
   batch_next_ = 0;
-  if (ready_.empty() || !timers_.empty() || fd_waits_ > 0 || thread_calls_ > 0) return nullptr;
+  if (ready_.empty() || !timers_.empty() || fd_waits_ > 0 || thread_calls_ > 0 ||
+      interrupted_.load(std::memory_order_relaxed)) {
+    return nullptr;
+  }
   running_batch_.swap(ready_);
   return running_batch_[batch_next_++];
 }
@@ -214,8 +218,8 @@ void Reactor::throw_not_in_task() {
 
 void Reactor::make_ready(Task* task, WakeReason reason) {
   if (task->timer_slot_ != kNoSlot) {  // woken before its deadline: its heap entry goes stale
-    drop_timer(task);
-    if (++stale_timers_ > 1024 && stale_timers_ * 2 > timers_.size()) compact_timers();
+    drop_timer(task->timer_slot_);
+    note_stale_timer();
   }
   task->wake_reason_ = static_cast<uint8_t>(reason);
   task->state_ = Task::State::kReady;
@@ -225,7 +229,7 @@ void Reactor::make_ready(Task* task, WakeReason reason) {
 Reactor::WakeReason Reactor::wait_until_nanos(int64_t deadline, bool cancellable) {
   Task* task = current_task_checked();
   check_cancelled();
-  if (deadline != INT64_MAX) add_timer(task, deadline);
+  if (deadline != INT64_MAX) task->timer_slot_ = add_timer(task, deadline, /*alarm=*/false);
   task->state_ = Task::State::kWaiting;
   task->cancellable_wait_ = cancellable;
   suspend(task);
@@ -298,27 +302,44 @@ void Reactor::sift_down(size_t index) {
   timers_[index] = timer;
 }
 
-void Reactor::add_timer(Task* task, int64_t deadline) {
+uint32_t Reactor::add_timer(Task* task, int64_t deadline, bool alarm) {
   uint32_t slot = free_timer_slot_;
   if (slot == kNoSlot) {
     slot = static_cast<uint32_t>(timer_slots_.size());
-    timer_slots_.push_back({nullptr, 0, kNoSlot});
+    timer_slots_.push_back({nullptr, 0, kNoSlot, false});
   } else {
     free_timer_slot_ = timer_slots_[slot].next_free;
   }
   timer_slots_[slot].task = task;
-  task->timer_slot_ = slot;
+  timer_slots_[slot].alarm = alarm;
   timers_.push_back({deadline, timer_sequence_++, slot, timer_slots_[slot].generation});
   sift_up(timers_.size() - 1);
+  return slot;
 }
 
-void Reactor::drop_timer(Task* task) {
-  TimerSlot& slot = timer_slots_[task->timer_slot_];
+void Reactor::drop_timer(uint32_t& index) {
+  TimerSlot& slot = timer_slots_[index];
   ++slot.generation;
   slot.task = nullptr;
   slot.next_free = free_timer_slot_;
-  free_timer_slot_ = task->timer_slot_;
-  task->timer_slot_ = kNoSlot;
+  free_timer_slot_ = index;
+  index = kNoSlot;
+}
+
+void Reactor::note_stale_timer() {
+  if (++stale_timers_ > 1024 && stale_timers_ * 2 > timers_.size()) compact_timers();
+}
+
+void Reactor::set_alarm(Task* task, absl::Time deadline) {
+  clear_alarm(task);
+  task->alarm_slot_ = add_timer(task, to_nanos(deadline), /*alarm=*/true);
+}
+
+void Reactor::clear_alarm(Task* task) {
+  task->alarm_fired_ = false;
+  if (task->alarm_slot_ == kNoSlot) return;
+  drop_timer(task->alarm_slot_);
+  note_stale_timer();
 }
 
 // Pops every expired entry first (heap work only), then wakes their tasks, looking a few
@@ -347,7 +368,13 @@ void Reactor::expire_timers() {
       continue;
     }
     Task* task = slot.task;
-    drop_timer(task);
+    if (slot.alarm) {
+      drop_timer(task->alarm_slot_);
+      task->alarm_fired_ = true;
+      cancel(task);
+      continue;
+    }
+    drop_timer(task->timer_slot_);
     make_ready(task, WakeReason::kTimedOut);
   }
 }
@@ -360,44 +387,60 @@ void Reactor::compact_timers() {
   stale_timers_ = 0;
 }
 
-// --- File descriptors: one-shot epoll registrations, re-armed while someone waits.
+// --- File descriptors: one-shot epoll registrations, re-armed while someone waits. Any
+// number of tasks may wait on one fd, each for reading or writing: a list of nodes that live
+// on the waiting tasks' stacks, so a wait allocates nothing.
+
+struct Reactor::FdWaiter {
+  Task* task;
+  uint32_t events;  // EPOLLIN or EPOLLOUT
+  FdWaiter* previous;
+  FdWaiter* next;
+  bool linked;
+};
 
 bool Reactor::wait_fd(int fd, uint32_t events, absl::Time deadline) {
   Task* task = current_task_checked();
   check_cancelled();
   if (fd < 0) throw std::invalid_argument("asyncjobs: negative file descriptor");
   if (static_cast<size_t>(fd) >= fd_waiters_.size()) fd_waiters_.resize(fd + 1);
-  const bool reading = (events & EPOLLIN) != 0;
-  Task*& slot = reading ? fd_waiters_[fd].reader : fd_waiters_[fd].writer;
-  if (slot != nullptr) {
-    throw std::logic_error("asyncjobs: two jobs wait for the same file descriptor");
-  }
-  slot = task;
-  if (!arm_fd(fd, fd_waiters_[fd])) {  // a regular file: always ready
-    slot = nullptr;
-    return true;
-  }
-  ++fd_waits_;
-  struct Unregister {  // fd_waiters_ may have grown meanwhile: index it again
+  struct Registration {  // fd_waiters_ may grow meanwhile: index it again to unlink
     Reactor* reactor;
-    Task* task;
     int fd;
-    bool reading;
-    ~Unregister() {
-      FdWaiters& waiters = reactor->fd_waiters_[fd];
-      Task*& slot = reading ? waiters.reader : waiters.writer;
-      if (slot == task) slot = nullptr;  // another job may wait on the fd by now
-      --reactor->fd_waits_;
+    FdWaiter node;
+    void link() {
+      FdWaiter*& first = reactor->fd_waiters_[fd].first;
+      node.next = first;
+      if (first != nullptr) first->previous = &node;
+      first = &node;
+      node.linked = true;
     }
-  } unregister{this, task, fd, reading};
+    ~Registration() {
+      if (!node.linked) return;
+      if (node.previous != nullptr) {
+        node.previous->next = node.next;
+      } else {
+        reactor->fd_waiters_[fd].first = node.next;
+      }
+      if (node.next != nullptr) node.next->previous = node.previous;
+    }
+  } registration{this, fd, {task, events & (EPOLLIN | EPOLLOUT), nullptr, nullptr, false}};
+  registration.link();
+  if (!arm_fd(fd, fd_waiters_[fd])) return true;  // a regular file: always ready
+  ++fd_waits_;
+  struct Count {
+    size_t& waits;
+    ~Count() { --waits; }
+  } count{fd_waits_};
   return wait(deadline) == WakeReason::kNotified;
 }
 
 bool Reactor::arm_fd(int fd, FdWaiters& waiters) {
   epoll_event event{};
   event.events = EPOLLONESHOT;
-  if (waiters.reader != nullptr) event.events |= EPOLLIN;
-  if (waiters.writer != nullptr) event.events |= EPOLLOUT;
+  for (const FdWaiter* waiter = waiters.first; waiter != nullptr; waiter = waiter->next) {
+    event.events |= waiter->events;
+  }
   event.data.fd = fd;
   // One call when our guess holds; the other operation when the fd was closed (and so left
   // the set) or was added before.
@@ -413,17 +456,41 @@ bool Reactor::arm_fd(int fd, FdWaiters& waiters) {
   return true;
 }
 
+// Wakes (and unlinks) every waiter whose condition holds; re-arms for the others.
 void Reactor::on_fd_event(int fd, uint32_t events) {
   FdWaiters& waiters = fd_waiters_[fd];
   const uint32_t failed = EPOLLERR | EPOLLHUP;
-  // A waiter may already be ready (cancelled this turn): wake() leaves it alone then.
-  if (waiters.reader != nullptr && (events & (EPOLLIN | failed))) {
-    wake(std::exchange(waiters.reader, nullptr));
+  for (FdWaiter* waiter = waiters.first; waiter != nullptr;) {
+    FdWaiter* next = waiter->next;
+    if ((events & (waiter->events | failed)) != 0) {
+      if (waiter->previous != nullptr) {
+        waiter->previous->next = next;
+      } else {
+        waiters.first = next;
+      }
+      if (next != nullptr) next->previous = waiter->previous;
+      waiter->linked = false;
+      // It may already be ready (cancelled this turn): wake() leaves it alone then.
+      wake(waiter->task);
+    }
+    waiter = next;
   }
-  if (waiters.writer != nullptr && (events & (EPOLLOUT | failed))) {
-    wake(std::exchange(waiters.writer, nullptr));
-  }
-  if (waiters.reader != nullptr || waiters.writer != nullptr) arm_fd(fd, waiters);
+  if (waiters.first != nullptr) arm_fd(fd, waiters);
+}
+
+// --- Interrupts from other threads and signal handlers: an atomic flag, and the eventfd
+// to end an epoll_wait in progress (write() is async-signal-safe).
+
+void Reactor::interrupt() {
+  interrupted_.store(true, std::memory_order_release);
+  const uint64_t one = 1;
+  (void)!write(wake_fd_, &one, sizeof one);
+}
+
+void Reactor::handle_interrupt() {
+  interrupted_.store(false, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_acquire);
+  interrupt_handlers_.for_each([](InterruptHandler* handler) { handler->on_interrupt(); });
 }
 
 // --- Worker threads.

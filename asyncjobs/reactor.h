@@ -1,6 +1,7 @@
 #ifndef ASYNCJOBS_REACTOR_H_
 #define ASYNCJOBS_REACTOR_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -28,6 +29,7 @@ class Task : public internal::ListNode<Task> {
   Task(Entry entry, void* argument) : fiber_(entry, argument) { fiber_.set_host(this); }
 
   static Task* current() { return running_; }  // the task running on this thread, or nullptr
+  Reactor* reactor() const { return reactor_; }  // where it was spawned
 
   bool finished() const { return state_ == State::kFinished; }
   bool cancel_requested() const { return cancel_requested_; }
@@ -38,7 +40,10 @@ class Task : public internal::ListNode<Task> {
     fiber_.rearm();
     state_ = State::kIdle;
     cancel_requested_ = false;
+    alarm_fired_ = false;
   }
+  // True once an alarm (Reactor::set_alarm) has cancelled this task; cleared by clear_alarm.
+  bool alarm_fired() const { return alarm_fired_; }
   // Shown in "stack overflow in job <name>"; must outlive the task.
   void set_name(const std::string* name) { fiber_.set_name(name); }
   // Whatever the owner wants to find from Task::current() (the job layer: its job).
@@ -65,9 +70,11 @@ class Task : public internal::ListNode<Task> {
   State state_ = State::kIdle;
   bool cancel_requested_ = false;
   bool cancellable_wait_ = false;
+  bool alarm_fired_ = false;
   uint8_t wake_reason_ = 0;
   int shield_depth_ = 0;
   uint32_t timer_slot_ = UINT32_MAX;  // its timer while waiting with a deadline
+  uint32_t alarm_slot_ = UINT32_MAX;  // its alarm while one is set
 
   static inline thread_local Task* running_ = nullptr;
 };
@@ -112,6 +119,27 @@ class Reactor {
   // Requests cancellation: the task's current or next suspension point throws Cancelled,
   // and every later one while it stands (not while the task is unwinding or shielded).
   void cancel(Task* task);
+  // Cancels `task` as `cancel` does once `deadline` passes (and sets its alarm_fired()),
+  // unless `clear_alarm` comes first. One alarm per task; clear_alarm also resets the flag.
+  void set_alarm(Task* task, absl::Time deadline);
+  void clear_alarm(Task* task);
+
+  // Told, on the loop (outside every task), after `interrupt` was called. See below.
+  class InterruptHandler : public internal::ListNode<InterruptHandler> {
+   public:
+    virtual void on_interrupt() = 0;
+
+   protected:
+    ~InterruptHandler() = default;
+  };
+  void add_interrupt_handler(InterruptHandler* handler) { interrupt_handlers_.push_back(handler); }
+  static void remove_interrupt_handler(InterruptHandler* handler) {
+    if (handler->linked()) internal::IntrusiveList<InterruptHandler>::remove(handler);
+  }
+  // Safe from any thread and from a signal handler: makes the loop call every handler soon
+  // (at its next turn, or at once if it is waiting for events). A loop whose tasks all wait
+  // for nothing that can come (no timer, fd or thread) has stalled: interrupts do not count.
+  void interrupt();
 
   // --- Called from inside a task of this reactor.
   // Suspends the current task until `wake` names it, `deadline` passes or it is cancelled
@@ -137,10 +165,10 @@ class Reactor {
   static int64_t to_nanos(absl::Time time);
 
  private:
+  struct FdWaiter;  // one waiting task, on its own stack (reactor.cc)
   struct FdWaiters {
-    Task* reader = nullptr;
-    Task* writer = nullptr;
-    bool registered = false;  // in the epoll set, as far as we know (closing an fd drops it)
+    FdWaiter* first = nullptr;  // every task waiting on the fd, readers and writers
+    bool registered = false;    // in the epoll set, as far as we know (closing an fd drops it)
   };
   struct Timer {  // an entry of the min-heap; stale once its slot's generation moved on
     int64_t deadline;  // ns since the Unix epoch
@@ -155,6 +183,7 @@ class Reactor {
     Task* task;
     uint32_t generation;
     uint32_t next_free;
+    bool alarm;  // expiry cancels the task instead of waking it
   };
 
   [[noreturn]] static void throw_cancelled();
@@ -170,12 +199,14 @@ class Reactor {
   int poll_timeout_ms() const;
   void on_stall();
   void make_ready(Task* task, WakeReason reason);
-  void add_timer(Task* task, int64_t deadline);
-  void drop_timer(Task* task);
+  uint32_t add_timer(Task* task, int64_t deadline, bool alarm);  // returns its slot
+  void drop_timer(uint32_t& slot);  // frees the slot and sets `slot` to none
+  void note_stale_timer();
   void sift_up(size_t index);
   void sift_down(size_t index);
   void compact_timers();
   bool arm_fd(int fd, FdWaiters& waiters);  // false: fd cannot be polled (regular file)
+  void handle_interrupt();
   void on_fd_event(int fd, uint32_t events);
   void drain_completions();
   Task* current_task_checked() const {
@@ -204,6 +235,8 @@ class Reactor {
   std::mutex completions_mutex_;
   std::vector<Task*> completions_;  // tasks whose call_in_thread work has returned
   bool stalled_ = false;
+  std::atomic<bool> interrupted_{false};
+  internal::IntrusiveList<InterruptHandler> interrupt_handlers_;
 
   static inline thread_local Reactor* running_ = nullptr;
 };

@@ -486,19 +486,48 @@ TEST(ReactorTest, ReaderAndWriterOfOneFdWaitTogether) {
   close(fds[1]);
 }
 
-TEST(ReactorTest, TwoReadersOfOneFdIsALogicError) {
-  Pipe p;
-  bool second_threw = false;
-  run_tasks({[&] { reactor().wait_fd(p.read_end, EPOLLIN, absl::InfiniteFuture()); },
+// Any number of tasks wait on one fd; each is woken when its own condition holds.
+TEST(ReactorTest, TwoReadersAndAWriterShareOneSocket) {
+  int fds[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
+  std::string trace;
+  auto reader = [&](char name) {
+    return [&, name] {
+      EXPECT_TRUE(reactor().wait_fd(fds[0], EPOLLIN, absl::InfiniteFuture()));
+      char byte;
+      EXPECT_EQ(read(fds[0], &byte, 1), 1);
+      trace += name;
+    };
+  };
+  run_tasks({reader('A'), reader('B'),
              [&] {
-               try {
-                 reactor().wait_fd(p.read_end, EPOLLIN, absl::InfiniteFuture());
-               } catch (const std::logic_error&) {
-                 second_threw = true;
-               }
-               EXPECT_EQ(write(p.write_end, "x", 1), 1);
+               // The socket is writable at once, while both readers still wait on it.
+               EXPECT_TRUE(reactor().wait_fd(fds[0], EPOLLOUT, absl::InfiniteFuture()));
+               trace += 'W';
+               EXPECT_EQ(write(fds[1], "xy", 2), 2);
              }});
-  EXPECT_TRUE(second_threw);
+  EXPECT_EQ(trace.size(), 3u);
+  EXPECT_EQ(trace[0], 'W');
+  EXPECT_NE(trace.find('A'), std::string::npos);
+  EXPECT_NE(trace.find('B'), std::string::npos);
+  close(fds[0]);
+  close(fds[1]);
+}
+
+TEST(ReactorTest, AWaiterThatTimesOutLeavesTheOthersWaiting) {
+  Pipe p;
+  bool first = true, second = false;
+  run_tasks({[&] {
+               first = reactor().wait_fd(p.read_end, EPOLLIN,
+                                         absl::Now() + absl::Milliseconds(10));
+               EXPECT_EQ(write(p.write_end, "x", 1), 1);
+             },
+             [&] {
+               second = reactor().wait_fd(p.read_end, EPOLLIN,
+                                          absl::Now() + absl::Seconds(60));
+             }});
+  EXPECT_FALSE(first);
+  EXPECT_TRUE(second);
 }
 
 TEST(ReactorTest, RegularFileIsAlwaysReady) {
