@@ -9,6 +9,7 @@
 #include "asyncjobs/fiber_calls.h"
 #include "asyncjobs/job.h"
 #include "asyncjobs/listing.h"
+#include "asyncjobs/print_job.h"
 #include "asyncjobs/process_job.h"
 #include "asyncjobs/queue.h"
 #include "asyncjobs/scheduler.h"

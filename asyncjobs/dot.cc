@@ -1,4 +1,4 @@
-// Scheduler's Graphviz views: dot_format, export_as_dotfile, export_as_graphic.
+// Scheduler's Graphviz views: dot_format, export_as_dotfile, export_as_graphic (png, svg).
 //
 // A nested scheduler is a `subgraph cluster_N`. DOT edges join nodes, not clusters, so an
 // edge that touches a scheduler goes to (from) the middle one of its entry (exit) jobs, and
@@ -45,10 +45,12 @@ std::string attributes(const AbstractJob& job, const JobIds& ids) {
   std::vector<std::string> style;
   if (nested_scheduler(job) == nullptr) style.push_back("rounded");
   if (job.forever()) style.push_back("dashed");
+  const std::string extra = job.dot_style();
   return absl::StrCat("style=", dot_string(absl::StrJoin(style, ",")),
-                      ",label=", dot_string(absl::StrCat(ids.of(job), ": ", job.label())),
+                      ",label=", dot_string(absl::StrCat(ids.of(job), ": ", job.graph_label())),
                       ",shape=\"box\",",
-                      job.critical() ? "color=\"red\",penwidth=\"2\"" : "penwidth=\"0.5\"");
+                      job.critical() ? "color=\"red\",penwidth=\"2\"" : "penwidth=\"0.5\"",
+                      extra.empty() ? "" : ",", extra);
 }
 
 // The atomic job that stands for `job` at the head (`entry`) or tail of an edge. An empty
@@ -174,6 +176,14 @@ std::string Scheduler::export_as_graphic(const std::string& stem,
         ")"));
   }
   return out_path;
+}
+
+std::string Scheduler::export_as_pngfile(const std::string& stem) const {
+  return export_as_graphic(stem, "png");
+}
+
+std::string Scheduler::export_as_svgfile(const std::string& stem) const {
+  return export_as_graphic(stem, "svg");
 }
 
 }  // namespace asyncjobs

@@ -3,10 +3,12 @@
 
 #include <stdexcept>
 
+#include "asyncjobs/job.h"  // TimeoutError
+
 namespace asyncjobs {
 
-// Thrown by a critical scheduler whose run timed out: "critical scheduler took too long".
-class TimeoutError : public std::runtime_error {
+// Thrown by a critical scheduler whose run was cancelled by request_cancel(): "run cancelled".
+class RunCancelled : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };

@@ -32,12 +32,31 @@ uint64_t next_serial() {
 
 }  // namespace
 
+namespace internal {
+// A job's timeout and retries, and when each attempt ran: only jobs that have either.
+struct Attempts {
+  absl::Duration timeout;
+  int retries;
+  absl::Duration retry_delay;
+  std::vector<std::pair<int64_t, int64_t>> ticks;  // start and end of each attempt
+};
+}  // namespace internal
+
 AbstractJob::AbstractJob(JobOptions options)
     : critical_(options.critical),
       forever_(options.forever),
       work_(this, &label_),
       label_(std::move(options.label)),
       serial_(next_serial()) {
+  if (options.timeout <= absl::ZeroDuration() || options.retries < 0 ||
+      options.retry_delay < absl::ZeroDuration()) {
+    throw std::invalid_argument(absl::StrCat(
+        "asyncjobs: job ", label_, ": timeout must be > 0, retries and retry_delay >= 0"));
+  }
+  if (options.timeout != absl::InfiniteDuration() || options.retries > 0) {
+    attempts_policy_.reset(
+        new internal::Attempts{options.timeout, options.retries, options.retry_delay, {}});
+  }
   for (const JobPtr& job : options.required) add_requirement(job);
 }
 
@@ -119,6 +138,25 @@ absl::Time AbstractJob::end_time() const {
   return end_ticks_ == 0 ? absl::InfinitePast() : internal::ticks_to_time(end_ticks_);
 }
 
+absl::Duration AbstractJob::timeout() const {
+  return attempts_policy_ ? attempts_policy_->timeout : absl::InfiniteDuration();
+}
+
+int AbstractJob::retries() const { return attempts_policy_ ? attempts_policy_->retries : 0; }
+
+std::vector<std::pair<absl::Time, absl::Time>> AbstractJob::attempt_times() const {
+  auto time = [](int64_t ticks) {
+    return ticks == 0 ? absl::InfinitePast() : internal::ticks_to_time(ticks);
+  };
+  if (!attempts_policy_) {
+    if (attempts_ == 0) return {};
+    return {{start_time(), end_time()}};
+  }
+  std::vector<std::pair<absl::Time, absl::Time>> times;
+  for (const auto& [start, end] : attempts_policy_->ticks) times.emplace_back(time(start), time(end));
+  return times;
+}
+
 const Value& AbstractJob::result() const {
   if (state_ != State::kDone) {
     throw std::logic_error(absl::StrCat("asyncjobs: job ", label(), " is not done"));
@@ -140,6 +178,21 @@ void AbstractJob::start(internal::BatchRunner& runner, internal::JobObserver* ob
 void AbstractJob::request_cancel(Reactor& reactor) {
   cancel_requested_ = true;
   if (work_.task() != nullptr) reactor.cancel(work_.task());
+}
+
+void AbstractJob::cancel() {
+  if (state_ == State::kDone || cancelled_ || cancel_requested_) return;
+  cancel_called_ = true;
+  cancel_members();
+  if (is_unfinished()) {
+    request_cancel(*work_.task()->reactor());
+  } else if (state_ != State::kRunning) {
+    // Not started: it never will. Its scheduler, while running, counts it out at once.
+    cancel_requested_ = true;
+    if (scheduler_ != nullptr) scheduler_->on_member_cancelled(*this);
+  } else {
+    cancel_requested_ = true;  // started, not yet on a fiber: its body is skipped
+  }
 }
 
 int64_t AbstractJob::run_item(internal::WorkItem* item, int64_t start_ticks) {
@@ -166,13 +219,8 @@ void AbstractJob::prefetch_job(void* owner, int stage) {
 int64_t AbstractJob::run_body(int64_t start_ticks) {
   start_ticks_ = start_ticks;
   if (!cancel_requested()) {
-    try {
-      result_ = co_run();
-    } catch (const Cancelled&) {
-      cancelled_ = true;
-    } catch (...) {
-      exception_ = std::current_exception();
-    }
+    run_attempt();
+    while (exception_ != nullptr && retry_after_failure()) run_attempt();
   }
   end_ticks_ = internal::clock_ticks();
   if (cancel_requested() || cancelled_) {
@@ -184,6 +232,56 @@ int64_t AbstractJob::run_body(int64_t start_ticks) {
   }
   state_ = State::kDone;
   return end_ticks_;
+}
+
+// One call of co_run(), under the job's timeout if it has one: an attempt cancelled by its
+// alarm raises TimeoutError, unless the job itself was cancelled meanwhile.
+void AbstractJob::run_attempt() {
+  ++attempts_;
+  exception_ = nullptr;
+  result_.reset();
+  Task* task = Task::current();
+  internal::Attempts* policy = attempts_policy_.get();
+  const bool timed = policy != nullptr && policy->timeout != absl::InfiniteDuration();
+  if (policy != nullptr) {
+    policy->ticks.emplace_back(attempts_ == 1 ? start_ticks_ : internal::clock_ticks(), 0);
+  }
+  if (timed) task->reactor()->set_alarm(task, absl::Now() + policy->timeout);
+  try {
+    result_ = co_run();
+  } catch (const Cancelled&) {
+    cancelled_ = true;
+  } catch (...) {
+    exception_ = std::current_exception();
+  }
+  if (timed) {
+    const bool timed_out = task->alarm_fired();
+    task->reactor()->clear_alarm(task);
+    if (timed_out && !cancel_requested_) {
+      task->clear_cancel_request();
+      cancelled_ = false;
+      result_.reset();
+      exception_ = std::make_exception_ptr(TimeoutError(absl::StrCat(
+          "job `", label(), "` timed out after ",
+          absl::FormatDuration(policy->timeout))));
+    }
+  }
+  if (policy != nullptr) policy->ticks.back().second = internal::clock_ticks();
+}
+
+bool AbstractJob::retry_after_failure() {
+  if (!attempts_policy_ || attempts_ > attempts_policy_->retries || cancel_requested()) {
+    return false;
+  }
+  try {
+    if (attempts_policy_->retry_delay > absl::ZeroDuration()) {
+      sleep_for(attempts_policy_->retry_delay);
+    }
+  } catch (const Cancelled&) {
+    cancelled_ = true;
+    return false;
+  }
+  return true;
 }
 
 namespace {

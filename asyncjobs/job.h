@@ -14,6 +14,7 @@
 #include <memory>
 #include <ostream>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -40,10 +41,25 @@ struct JobOptions {  // (the `{}` keep -Wextra quiet about `{.critical = false}`
   bool critical = true;            // an exception aborts the enclosing scheduler
   bool forever = false;            // not waited for; cancelled once the rest is done
   std::vector<JobPtr> required{};  // same as calling require() with these
+  // Once an attempt has run this long it is cancelled and the job raises TimeoutError (its
+  // own exception: the critical / non-critical rules apply as for any exception).
+  absl::Duration timeout = absl::InfiniteDuration();
+  // A job that raises (not one that is cancelled) runs again, up to `retries` more times,
+  // `retry_delay` after the failure; result() and raised_exception() are the last attempt's.
+  int retries = 0;
+  absl::Duration retry_delay = absl::ZeroDuration();
+};
+
+// Thrown by a job whose attempt outlived JobOptions::timeout, and by a critical scheduler
+// whose run timed out ("critical scheduler took too long").
+class TimeoutError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 namespace internal {
 class ShutdownRunner;
+struct Attempts;
 
 // Told when a started job has ended (returned, raised or cancelled), on the job's fiber.
 class JobObserver {
@@ -73,6 +89,11 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   // The result as list() shows it: "None" when empty, else `operator<<` when the job knows
   // the type supports it, else "<TypeName>".
   virtual std::string format_result() const;
+  // Hooks for views: the label in list() and in DOT nodes (default: label()), and extra DOT
+  // node attributes such as "shape=box3d" (default: none).
+  virtual std::string text_label() const { return label(); }
+  virtual std::string graph_label() const { return label(); }
+  virtual std::string dot_style() const { return ""; }
 
   // This job starts only once every required job is done. Accepts JobPtr (any subclass),
   // Sequence (its last job at call time), std::vector<JobPtr>, any number of them.
@@ -104,7 +125,22 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   bool is_scheduled() const { return state_ == State::kScheduled; }
   bool is_running() const { return state_ == State::kRunning; }
   bool is_done() const { return state_ == State::kDone; }
-  bool is_cancelled() const { return cancelled_; }
+  // Also true for a job cancel() was called on that has not ended yet: it ends cancelled.
+  bool is_cancelled() const { return cancelled_ || cancel_requested_; }
+
+  // From a job of the same reactor, or before the run: a running or scheduled job is
+  // cancelled now (its stack unwinds), an idle one will not start. It ends cancelled, jobs
+  // that require it never start, and the enclosing run returns false (nothing is thrown for
+  // it). On a Scheduler, everything in it is cancelled the same way. No effect once done.
+  void cancel();
+  // True when cancel() was called on this job (or on a scheduler holding it) before it ended.
+  bool cancel_called() const { return cancel_called_; }
+  // The scheduler that holds this job (a Scheduler), or nullptr.
+  const AbstractJob* parent() const { return scheduler_; }
+  // How many times co_run() was entered (retries included).
+  int attempts() const { return attempts_; }
+  absl::Duration timeout() const;  // JobOptions::timeout
+  int retries() const;             // JobOptions::retries
 
   // Throws std::logic_error if not done; rethrows the job's exception if it raised.
   const Value& result() const;
@@ -121,6 +157,8 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   // When the last run started and ended (InfinitePast() if it did not).
   absl::Time start_time() const;
   absl::Time end_time() const;
+  // When each attempt started and ended (one entry per attempt; the last may be unended).
+  std::vector<std::pair<absl::Time, absl::Time>> attempt_times() const;
 
  protected:
   // The value format_result() shows, with no check of the state.
@@ -130,6 +168,10 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   friend class Scheduler;
   friend class internal::ShutdownRunner;
   enum class State : uint8_t { kIdle, kScheduled, kRunning, kDone };
+
+  // Told by cancel() on a member job that was not started; a Scheduler overrides both.
+  virtual void on_member_cancelled(AbstractJob& job) {}
+  virtual void cancel_members() {}
 
   template <class J>
   void add_requirements(const std::shared_ptr<J>& job) {
@@ -165,6 +207,8 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
     return reinterpret_cast<const char*>(job) - 2 * sizeof(void*);
   }
   int64_t run_body(int64_t start_ticks);  // returns the end ticks
+  void run_attempt();
+  bool retry_after_failure();  // false: no attempt left, or cancelled while waiting
   bool is_unfinished() const { return state_ == State::kRunning && work_.task() != nullptr; }
 
   struct Requirement {
@@ -180,6 +224,8 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   bool cancel_requested_ = false;
   bool cancelled_ = false;
   bool is_scheduler_ = false;
+  bool cancel_called_ = false;
+  uint16_t attempts_ = 0;
   // Owned by the scheduler that holds this job (see scheduler.cc).
   uint32_t pending_requirements_ = 0;
   uint32_t graph_index_ = 0;
@@ -197,6 +243,7 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   absl::InlinedVector<Requirement, 2, internal::PoolAllocator<Requirement>> required_;
   std::string label_;
   uint64_t serial_;
+  std::unique_ptr<internal::Attempts> attempts_policy_;  // only with a timeout or retries
 };
 
 // The running job, or nullptr outside jobs.
@@ -217,13 +264,45 @@ std::string format_streamable(const Value& value) {
 }
 }  // namespace internal
 
+namespace internal {
+// What a job body returns, or void for a callable that is not a valid body (the static
+// assertions of `checked_body` then say why, without a cascade of template errors).
+template <class F, bool = std::is_invocable_v<std::decay_t<F>&>>
+struct BodyResult {
+  using type = void;
+};
+template <class F>
+struct BodyResult<F, true> {
+  using type = std::remove_cvref_t<std::invoke_result_t<std::decay_t<F>&>>;
+};
+template <class F>
+constexpr bool kValidBody =
+    std::is_invocable_v<std::decay_t<F>&> &&
+    (std::is_void_v<typename BodyResult<F>::type> ||
+     std::is_copy_constructible_v<typename BodyResult<F>::type>);
+
+template <class F>
+InlineCallable checked_body(F&& body) {
+  static_assert(std::is_invocable_v<std::decay_t<F>&>,
+                "asyncjobs: a job body takes no argument");
+  static_assert(!std::is_invocable_v<std::decay_t<F>&> || kValidBody<F>,
+                "asyncjobs: a job's result must be copyable (it is kept in std::any): "
+                "return a shared_ptr instead");
+  if constexpr (kValidBody<F>) {
+    return InlineCallable(std::forward<F>(body));
+  } else {
+    return InlineCallable([] {});
+  }
+}
+}  // namespace internal
+
 // A job from a callable taking no argument and returning void or a copyable value.
 class Job : public AbstractJob {
  public:
   template <class F>
   explicit Job(F&& body, JobOptions options = {})
-      : AbstractJob(std::move(options)), body_(std::forward<F>(body)) {
-    using Result = std::remove_cvref_t<std::invoke_result_t<std::decay_t<F>&>>;
+      : AbstractJob(std::move(options)), body_(internal::checked_body(std::forward<F>(body))) {
+    using Result = typename internal::BodyResult<F>::type;
     if constexpr (!std::is_void_v<Result> && internal::Streamable<Result>::value) {
       formatter_ = &internal::format_streamable<Result>;
     }
@@ -237,11 +316,37 @@ class Job : public AbstractJob {
   internal::InlineCallable body_;
 };
 
+namespace internal {
+// A Job whose co_shutdown() calls a second callable (make_job(body, shutdown, options)).
+template <class S>
+class JobWithShutdown : public Job {
+ public:
+  template <class F, class T>
+  JobWithShutdown(F&& body, T&& shutdown, JobOptions options)
+      : Job(std::forward<F>(body), std::move(options)), shutdown_(std::forward<T>(shutdown)) {}
+  void co_shutdown() override { shutdown_(); }
+
+ private:
+  S shutdown_;
+};
+}  // namespace internal
+
 // Like std::make_shared<Job>, with the job's memory from a pool (see internal/job_pool.h).
 template <class F>
 std::shared_ptr<Job> make_job(F&& body, JobOptions options = {}) {
   return std::allocate_shared<Job>(internal::PoolAllocator<Job>(), std::forward<F>(body),
                                    std::move(options));
+}
+
+// The same with `shutdown` (a callable taking no argument) called by co_shutdown(), as the
+// original's `coshutdown=`.
+template <class F, class S>
+  requires(!std::is_convertible_v<S, JobOptions>)
+std::shared_ptr<Job> make_job(F&& body, S&& shutdown, JobOptions options = {}) {
+  static_assert(std::is_invocable_v<std::decay_t<S>&>,
+                "asyncjobs: a job's shutdown callable takes no argument");
+  return std::make_shared<internal::JobWithShutdown<std::decay_t<S>>>(
+      std::forward<F>(body), std::forward<S>(shutdown), std::move(options));
 }
 
 }  // namespace asyncjobs

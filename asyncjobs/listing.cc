@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "asyncjobs/internal/job_ids.h"
 #include "asyncjobs/internal/job_text.h"
@@ -19,6 +20,18 @@ using internal::JobIds;
 std::string requires_text(const AbstractJob& job, const JobIds& ids) {
   const std::string set = ids.set(job.required());
   return set.empty() ? "" : absl::StrCat("requires=", set);
+}
+
+// "timeout 0.5s, retries 2, 3 attempt(s)" for a job with a timeout or retries.
+std::string attempts_text(const AbstractJob& job) {
+  if (job.timeout() == absl::InfiniteDuration() && job.retries() == 0) return "";
+  std::vector<std::string> parts;
+  if (job.timeout() != absl::InfiniteDuration()) {
+    parts.push_back(absl::StrCat("timeout ", absl::FormatDuration(job.timeout())));
+  }
+  if (job.retries() > 0) parts.push_back(absl::StrCat("retries ", job.retries()));
+  parts.push_back(absl::StrCat(job.attempts(), " attempt(s)"));
+  return absl::StrJoin(parts, ", ");
 }
 
 // list(): one line per job, a nested scheduler framed by its entries and exits.
@@ -46,6 +59,8 @@ class Lister {
     if (!details_) return;
     const std::string details = job.details();
     if (!details.empty()) out_ << details << "\n";
+    const std::string limits = attempts_text(job);
+    if (!limits.empty()) out_ << limits << "\n";
   }
 
   void list_nested(const Scheduler& nested, int depth) const {

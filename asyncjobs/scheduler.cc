@@ -16,6 +16,7 @@
 #include "asyncjobs/internal/clock.h"
 #include "asyncjobs/internal/graph.h"
 #include "asyncjobs/internal/prefetch.h"
+#include "asyncjobs/internal/signal_cancel.h"
 
 namespace asyncjobs {
 namespace {
@@ -106,6 +107,7 @@ std::shared_ptr<Scheduler> make_scheduler(SchedulerOptions options) {
 // --- Membership
 
 JobPtr Scheduler::add(Schedulable schedulable) {
+  check_not_started("add");
   const absl::Span<JobPtr> jobs = schedulable.mutable_jobs();
   for (const JobPtr& job : jobs) check_can_add(job);
   for (size_t i = 0; i < jobs.size(); ++i) {
@@ -141,10 +143,32 @@ Scheduler& Scheduler::update(std::initializer_list<Schedulable> jobs) {
 }
 
 Scheduler& Scheduler::remove(const JobPtr& job) {
+  check_not_started("remove");
   check_member(job, "remove");
   job->scheduler_ = nullptr;
   std::erase(jobs_, job);
   return *this;
+}
+
+// The graph must not change while the run is in progress (a job added then would never run).
+void Scheduler::check_not_started(const char* what) const {
+  if (reactor_ == nullptr) return;
+  throw GraphError(absl::StrCat("asyncjobs: ", what, "() on scheduler `", label(),
+                                "` while it runs: the graph cannot change during a run"));
+}
+
+void Scheduler::set_jobs_window(int window) {
+  if (window < 0) throw std::invalid_argument("asyncjobs: jobs_window must be >= 0 (0: no limit)");
+  if (ran_) throw std::logic_error("asyncjobs: set_jobs_window() after run()");
+  options_.jobs_window = window;
+}
+
+void Scheduler::set_timeout(absl::Duration timeout) {
+  if (timeout < absl::ZeroDuration()) {
+    throw std::invalid_argument("asyncjobs: a scheduler's timeout must be >= 0");
+  }
+  if (ran_) throw std::logic_error("asyncjobs: set_timeout() after run()");
+  options_.timeout = timeout;
 }
 
 void Scheduler::check_member(const JobPtr& job, const char* what) const {
@@ -193,6 +217,7 @@ Value Scheduler::co_run() {
 
 bool Scheduler::finish_run(bool ok) const {
   if (ok || !options_.critical) return ok;
+  if (run_cancelled_) throw RunCancelled("run cancelled");
   if (failed_time_out_) throw TimeoutError("critical scheduler took too long");
   if (failed_job_ != nullptr) std::rethrow_exception(failed_job_->exception_);
   return ok;
@@ -304,6 +329,25 @@ bool Scheduler::orchestrate() {
   internal::BatchRunner runner(*reactor_, &AbstractJob::prefetch_job);
   runner_ = &runner;
   run_start_ = absl::Now();
+  // request_cancel() reaches this run through the reactor until the run ends.
+  struct RemoteCancel {
+    Scheduler& scheduler;
+    internal::SignalCallback signals;
+    RemoteCancel(Scheduler& s)
+        : scheduler(s),
+          signals(s.options_.cancel_on_signals,
+                  [](void* self) { static_cast<Scheduler*>(self)->request_cancel(); }, &s) {
+      scheduler.reactor_->add_interrupt_handler(&scheduler);
+      scheduler.remote_reactor_.store(scheduler.reactor_);
+    }
+    ~RemoteCancel() {
+      scheduler.remote_reactor_.store(nullptr);
+      while (scheduler.remote_pokes_.load() > 0) {  // a request_cancel() from another thread
+      }
+      Reactor::remove_interrupt_handler(&scheduler);
+      scheduler.reactor_ = nullptr;
+    }
+  } remote_cancel(*this);
   bool ok = false;
   try {
     ok = run_jobs();
@@ -323,18 +367,32 @@ bool Scheduler::run_jobs() {
     say("Scheduler.run: TIMEOUT occurred", /*always=*/true);
     return false;
   }
+  if (cancel_request_.load()) {  // request_cancel() before run()
+    run_cancelled_ = true;
+    say("Scheduler.run: CANCELLED", /*always=*/true);
+    return false;
+  }
   const absl::Time deadline = options_.timeout == absl::InfiniteDuration()
                                   ? absl::InfiniteFuture()
                                   : run_start_ + options_.timeout;
   // One pass: started jobs only run once this fiber waits, after the count is complete.
   remaining_ = 0;
+  size_t cancelled_before_run = 0;  // cancel() was called on them
   for (const JobPtr& job : jobs_) {
     if (!job->forever_) ++remaining_;
-    if (job->pending_requirements_ == 0) schedule(job.get());
+    if (job->cancel_requested_) {
+      ++cancelled_before_run;
+    } else if (job->pending_requirements_ == 0) {
+      schedule(job.get());
+    }
   }
+  if (cancelled_before_run > 0) abandon_cancelled_before_run();
   only_forever_ = remaining_ == 0;
   wait_for_jobs(deadline);
-  if (failed_time_out_) {
+  if (run_cancelled_) {
+    say("Scheduler.run: CANCELLED", /*always=*/true);
+    say_unfinished("ABORTING");
+  } else if (failed_time_out_) {
     say("Scheduler.run: TIMEOUT occurred", /*always=*/true);
     say_unfinished("ABORTING");
   } else if (failed_critical_) {
@@ -344,11 +402,11 @@ bool Scheduler::run_jobs() {
     say_unfinished("TIDYING forever");
   }
   cancel_everything();
-  return !failed_critical_ && !failed_time_out_ && abandoned_ == 0;
+  return !failed_critical_ && !failed_time_out_ && !run_cancelled_ && abandoned_ == 0;
 }
 
 bool Scheduler::finished() const {
-  if (failed_critical_) return true;
+  if (failed_critical_ || run_cancelled_) return true;
   if (only_forever_) return running_ == 0 && waiting_for_slot_.empty();
   return remaining_ == 0;
 }
@@ -442,6 +500,38 @@ void Scheduler::abandon(AbstractJob& job) {
   }
 }
 
+void Scheduler::abandon_cancelled_before_run() {
+  for (const JobPtr& job : jobs_) {
+    if (job->cancel_requested_ && !job->cancelled_ && job->state_ == State::kIdle) abandon(*job);
+  }
+}
+
+// cancel() on a member that has not started: while the run is in progress it is counted
+// out at once with what requires it; before the run, when the run starts.
+void Scheduler::on_member_cancelled(AbstractJob& job) {
+  if (!run_in_progress()) return;
+  if (job.state_ == State::kScheduled) std::erase(waiting_for_slot_, &job);
+  abandon(job);
+  if (finished()) wakeup_.notify_all();
+}
+
+void Scheduler::cancel_members() {
+  for (const JobPtr& job : jobs_) job->cancel();
+}
+
+void Scheduler::request_cancel() {
+  cancel_request_.store(true);
+  remote_pokes_.fetch_add(1);
+  if (Reactor* reactor = remote_reactor_.load()) reactor->interrupt();
+  remote_pokes_.fetch_sub(1);
+}
+
+void Scheduler::on_interrupt() {
+  if (!cancel_request_.load() || run_cancelled_ || aborting_) return;
+  run_cancelled_ = true;
+  wakeup_.notify_all();
+}
+
 // Cancels what is still scheduled or running and waits until every started job has ended.
 void Scheduler::cancel_everything() {
   aborting_ = true;
@@ -456,6 +546,7 @@ void Scheduler::cancel_everything() {
 }
 
 std::string Scheduler::why() const {
+  if (run_cancelled_) return "CANCELLED";
   if (failed_time_out_) {
     return absl::StrCat("TIMED OUT after ",
                         absl::StrFormat("%g", absl::ToDoubleSeconds(options_.timeout)), "s");
@@ -487,9 +578,7 @@ void Scheduler::say_unfinished(std::string_view state) const {
 
 std::string Scheduler::stamp() const {
   if (options_.watch != nullptr) return absl::StrCat(options_.watch->elapsed(), "  ");
-  const absl::Time now = absl::Now();
-  return absl::StrCat(absl::FormatTime("%H:%M:%S", now, absl::LocalTimeZone()),
-                      absl::StrFormat(".%03d ", absl::ToUnixMillis(now) % 1000));
+  return absl::StrCat(Watch::wall_clock(), " ");
 }
 
 // --- Shutdown

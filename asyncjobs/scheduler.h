@@ -8,6 +8,7 @@
 // JobPtr; a job belongs to one scheduler at a time. A scheduler runs once. A top-level
 // Scheduler may live on the stack; a nested one must be held by shared_ptr like every job.
 
+#include <atomic>
 #include <deque>
 #include <initializer_list>
 #include <iosfwd>
@@ -37,9 +38,14 @@ struct SchedulerOptions {  // (the `{}` keep -Wextra quiet about `{.jobs_window 
   absl::Duration shutdown_timeout = absl::Seconds(1);
   bool verbose = false;          // progress messages, as in the original
   const Watch* watch = nullptr;  // time stamps for those messages
+  // While run() runs, these signals (e.g. SIGINT, SIGTERM) call request_cancel(); the
+  // previous handlers are restored when run() returns. Empty: none.
+  std::vector<int> cancel_on_signals{};
 };
 
-class Scheduler : public AbstractJob, private internal::JobObserver {
+class Scheduler : public AbstractJob,
+                  private internal::JobObserver,
+                  private Reactor::InterruptHandler {
  public:
   // Throw std::invalid_argument on a negative window or timeout.
   explicit Scheduler(SchedulerOptions options = {});
@@ -69,6 +75,17 @@ class Scheduler : public AbstractJob, private internal::JobObserver {
   void co_shutdown() override;   // shutdown()
   std::string type_name() const override { return "Scheduler"; }
 
+  // Cancels the whole run from outside it: safe from any thread and from a signal handler.
+  // Everything running is cancelled and unwound, shutdown runs; run() returns false, why()
+  // is "CANCELLED", and a critical scheduler throws RunCancelled. Before run(): run()
+  // returns at once the same way. After it: no effect. Jobs that all wait on Events or
+  // Queues with no timer, fd or thread pending have deadlocked: that run ends at once.
+  void request_cancel();
+  // Settable until run(): as the options of the same name. A negative window or timeout
+  // throws std::invalid_argument; so does a call once the run has started.
+  void set_jobs_window(int window);
+  void set_timeout(absl::Duration timeout);
+
   bool failed_critical() const { return failed_critical_; }
   bool failed_time_out() const { return failed_time_out_; }
   // "FINE", "TIMED OUT after 0.25s", "a CRITICAL job has raised an exception", or, when a
@@ -94,6 +111,12 @@ class Scheduler : public AbstractJob, private internal::JobObserver {
   std::vector<JobPtr> successors(const JobPtr& job) const;
   std::vector<JobPtr> predecessors_upstream(const JobPtr& job) const;  // transitive
   std::vector<JobPtr> successors_downstream(const JobPtr& job) const;
+  // The same four from several starts at once: the union, in insertion order, without the
+  // starts themselves.
+  std::vector<JobPtr> predecessors(const std::vector<JobPtr>& jobs) const;
+  std::vector<JobPtr> successors(const std::vector<JobPtr>& jobs) const;
+  std::vector<JobPtr> predecessors_upstream(const std::vector<JobPtr>& jobs) const;
+  std::vector<JobPtr> successors_downstream(const std::vector<JobPtr>& jobs) const;
   void bypass_and_remove(const JobPtr& job);  // successors inherit its requirements
   void keep_only(const std::vector<JobPtr>& jobs);
   // Keeps the jobs downstream of `starts` and upstream of `ends` (empty: no bound).
@@ -113,6 +136,8 @@ class Scheduler : public AbstractJob, private internal::JobObserver {
   // Writes STEM.dot and runs `dot -TFORMAT` into STEM.FORMAT; returns that path. Throws
   // std::runtime_error with a clear message if `dot` is missing or fails.
   std::string export_as_graphic(const std::string& stem, const std::string& format) const;
+  std::string export_as_pngfile(const std::string& stem) const;  // export_as_graphic(stem, "png")
+  std::string export_as_svgfile(const std::string& stem) const;  // ... "svg"
 
   // --- Chrome trace event JSON of the last run (trace.cc)
   void export_trace(const std::string& path) const;
@@ -121,6 +146,14 @@ class Scheduler : public AbstractJob, private internal::JobObserver {
 
  private:
   void on_job_finished(AbstractJob& job) override;
+  void on_member_cancelled(AbstractJob& job) override;
+  void cancel_members() override;
+  void on_interrupt() override;  // request_cancel() reached the reactor
+  bool run_in_progress() const { return reactor_ != nullptr && !aborting_; }
+  void abandon_cancelled_before_run();
+  void check_not_started(const char* what) const;
+  std::vector<JobPtr> neighbours(const std::vector<JobPtr>& starts, const char* what,
+                                 bool downstream, bool transitive) const;
   // Checks (GraphError) and builds the successor lists and requirement counts of a run.
   void prepare_run(bool recursive);
   bool link_jobs(bool single_pass);
@@ -157,6 +190,10 @@ class Scheduler : public AbstractJob, private internal::JobObserver {
   bool failed_time_out_ = false;
   AbstractJob* failed_job_ = nullptr;
   size_t abandoned_ = 0;  // non-forever jobs that ended cancelled on their own, or after one
+  bool run_cancelled_ = false;       // by request_cancel()
+  std::atomic<bool> cancel_request_{false};
+  std::atomic<Reactor*> remote_reactor_{nullptr};  // where request_cancel() pokes, if running
+  std::atomic<int> remote_pokes_{0};               // request_cancel() calls in progress
 
   // State of the run in progress.
   Reactor* reactor_ = nullptr;

@@ -105,6 +105,29 @@ std::vector<JobPtr> Scheduler::exit_jobs(bool discard_forever) const {
   return select(jobs_, keep);
 }
 
+// Direct neighbours (or, when `transitive`, everything reachable) of the `starts` along
+// `edges`: the union, in insertion order, without the starts themselves.
+std::vector<JobPtr> Scheduler::neighbours(const std::vector<JobPtr>& starts, const char* what,
+                                          bool downstream, bool transitive) const {
+  for (const JobPtr& job : starts) check_member(job, what);
+  const MemberGraph graph = member_graph(jobs_);
+  const internal::Edges edges =
+      downstream ? internal::reversed(graph.requirements) : graph.requirements;
+  std::vector<uint32_t> indices;
+  for (const JobPtr& job : starts) indices.push_back(graph.index.at(job.get()));
+  std::vector<bool> keep(jobs_.size());
+  if (transitive) {
+    keep = internal::reachable_from(edges, indices);
+  } else {
+    for (uint32_t i : indices) {
+      for (uint32_t next : edges[i]) keep[next] = true;
+    }
+  }
+  for (uint32_t i : indices) keep[i] = false;
+  return select(jobs_, keep);
+}
+
+// One job's direct neighbours come in the order of its own requirement lists.
 std::vector<JobPtr> Scheduler::predecessors(const JobPtr& job) const {
   check_member(job, "predecessors");
   const MemberGraph graph = member_graph(jobs_);
@@ -118,16 +141,27 @@ std::vector<JobPtr> Scheduler::successors(const JobPtr& job) const {
 }
 
 std::vector<JobPtr> Scheduler::predecessors_upstream(const JobPtr& job) const {
-  check_member(job, "predecessors_upstream");
-  const MemberGraph graph = member_graph(jobs_);
-  return select(jobs_, internal::reachable_from(graph.requirements, {graph.index.at(job.get())}));
+  return neighbours({job}, "predecessors_upstream", false, true);
 }
 
 std::vector<JobPtr> Scheduler::successors_downstream(const JobPtr& job) const {
-  check_member(job, "successors_downstream");
-  const MemberGraph graph = member_graph(jobs_);
-  return select(jobs_, internal::reachable_from(internal::reversed(graph.requirements),
-                                                {graph.index.at(job.get())}));
+  return neighbours({job}, "successors_downstream", true, true);
+}
+
+std::vector<JobPtr> Scheduler::predecessors(const std::vector<JobPtr>& jobs) const {
+  return neighbours(jobs, "predecessors", false, false);
+}
+
+std::vector<JobPtr> Scheduler::successors(const std::vector<JobPtr>& jobs) const {
+  return neighbours(jobs, "successors", true, false);
+}
+
+std::vector<JobPtr> Scheduler::predecessors_upstream(const std::vector<JobPtr>& jobs) const {
+  return neighbours(jobs, "predecessors_upstream", false, true);
+}
+
+std::vector<JobPtr> Scheduler::successors_downstream(const std::vector<JobPtr>& jobs) const {
+  return neighbours(jobs, "successors_downstream", true, true);
 }
 
 void Scheduler::bypass_and_remove(const JobPtr& job) {

@@ -56,6 +56,7 @@ class TraceWriter {
       if (const Scheduler* nested = internal::nested_scheduler(*job)) {
         write(*nested, absl::StrCat(path, " / ", nested->label()));
       }
+      write_attempts(*job, path);
       events_.push_back(event(*job, "e", job->end_time(), args));
     }
   }
@@ -71,8 +72,25 @@ class TraceWriter {
   }
 
  private:
+  // With a timeout or retries, one span per attempt inside the job's own span.
+  void write_attempts(const AbstractJob& job, const std::string& path) {
+    if (job.timeout() == absl::InfiniteDuration() && job.retries() == 0) return;
+    const auto times = job.attempt_times();
+    for (size_t i = 0; i < times.size(); ++i) {
+      const std::string name = absl::StrCat(job.label(), " attempt ", i + 1);
+      const std::string id = absl::StrCat(ids_.of(job), ".", i + 1);
+      const std::string args = absl::StrCat("{\"attempt\":", i + 1, ",\"scheduler\":",
+                                            json_string(path), "}");
+      const absl::Time end = times[i].second == absl::InfinitePast() ? times[i].first
+                                                                     : times[i].second;
+      events_.push_back(span_event(name, id, "b", times[i].first, args));
+      events_.push_back(span_event(name, id, "e", end, args));
+    }
+  }
+
   std::string arguments(const AbstractJob& job, const std::string& path) const {
     return absl::StrCat("{\"outcome\":", json_string(outcome(job)),
+                        ",\"attempts\":", job.attempts(),
                         ",\"scheduler\":", json_string(path),
                         ",\"critical\":", job.critical() ? "true" : "false",
                         ",\"forever\":", job.forever() ? "true" : "false", "}");
@@ -82,9 +100,14 @@ class TraceWriter {
                     const std::string& args) const {
     // A job still running has no end yet: its span stops where it started.
     if (at == absl::InfinitePast()) at = job.start_time();
+    return span_event(job.label(), std::string(ids_.of(job)), phase, at, args);
+  }
+
+  std::string span_event(absl::string_view name, const std::string& id,
+                         absl::string_view phase, absl::Time at, const std::string& args) const {
     return absl::StrCat(
-        "{\"name\":", json_string(job.label()), ",\"cat\":\"asyncjobs\",\"ph\":\"", phase,
-        "\",\"id\":", json_string(ids_.of(job)), ",\"ts\":",
+        "{\"name\":", json_string(name), ",\"cat\":\"asyncjobs\",\"ph\":\"", phase,
+        "\",\"id\":", json_string(id), ",\"ts\":",
         absl::StrFormat("%.3f", absl::ToDoubleMicroseconds(at - origin_)),
         ",\"pid\":1,\"tid\":1,\"args\":", args, "}");
   }

@@ -14,11 +14,17 @@ namespace asyncjobs {
 class Watch {
  public:
   Watch();
+  // As the original's Watch(message, show_elapsed, show_wall_clock): at construction,
+  // prints "<message> <elapsed()>" and/or "<message> <wall clock>" lines on std::cout.
+  explicit Watch(std::string message, bool show_elapsed = true, bool show_wall_clock = false);
   void reset();
   double seconds() const;       // elapsed since construction or reset()
   std::string elapsed() const;  // "%07.3f" of seconds(): "000.500", "012.345"
   // Writes elapsed() + " " + suffix, no newline.
   void print_elapsed(std::string_view suffix = "", std::ostream& out = std::cout) const;
+  // Writes the wall clock as "HH:MM:SS.mmm" (local time) + " " + suffix, no newline.
+  void print_wall_clock(std::string_view suffix = "", std::ostream& out = std::cout) const;
+  static std::string wall_clock();  // "HH:MM:SS.mmm", local time
   absl::Time start() const { return start_; }
 
  private:

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
+#include <sstream>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -45,6 +46,38 @@ TEST(DotTest, FlatGraphStylesAndEdges) {
             "  3 [style=\"rounded,dashed\",label=\"3: loop\",shape=\"box\",color=\"red\","
             "penwidth=\"2\"];\n"
             "}\n");
+}
+
+// A job class that shows other labels in listings and graphs, and adds a DOT attribute.
+class Styled : public Job {
+ public:
+  Styled() : Job([] {}, {.label = "plain"}) {}
+  std::string text_label() const override { return "text view"; }
+  std::string graph_label() const override { return "graph view"; }
+  std::string dot_style() const override { return "shape=box3d"; }
+};
+
+TEST(DotTest, LabelHooksAndStyleAreUsedByListingsAndDot) {
+  Scheduler scheduler{std::make_shared<Styled>()};
+  EXPECT_EQ(scheduler.dot_format(),
+            "digraph asyncjobs {\n"
+            "  compound=true;\n"
+            "  1 [style=\"rounded\",label=\"1: graph view\",shape=\"box\",color=\"red\","
+            "penwidth=\"2\",shape=box3d];\n"
+            "}\n");
+  std::ostringstream listing;
+  scheduler.list(false, listing);
+  EXPECT_NE(listing.str().find("<Job `text view`>"), std::string::npos) << listing.str();
+}
+
+TEST(DotTest, ExportAsPngAndSvgFiles) {
+  Scheduler scheduler{job("a"), job("b")};
+  const std::string png = scheduler.export_as_pngfile(temp_path("graph_png"));
+  EXPECT_EQ(png, temp_path("graph_png.png"));
+  EXPECT_EQ(read(png).substr(1, 3), "PNG");
+  const std::string svg = scheduler.export_as_svgfile(temp_path("graph_svg"));
+  EXPECT_EQ(svg, temp_path("graph_svg.svg"));
+  EXPECT_NE(read(svg).find("<svg"), std::string::npos);
 }
 
 // a -> n1{x -> y} -> n2{z} -> b, and a non-critical forever f.

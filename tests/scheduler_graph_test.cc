@@ -107,6 +107,17 @@ TEST_F(GraphTest, UpstreamAndDownstreamAreTransitive) {
             (Labels{"b1", "b2", "c", "d1", "d2", "e"}));
 }
 
+TEST_F(GraphTest, QueriesFromSeveralStartsGiveTheUnionWithoutTheStarts) {
+  DoubleDiamond g;  // inserted e, d2, d1, c, b2, b1, a
+  EXPECT_EQ(g.scheduler.predecessors(Jobs{g.c, g.b1}), (Jobs{g.b2, g.a}));
+  EXPECT_EQ(g.scheduler.successors(Jobs{g.b1, g.b2}), (Jobs{g.c}));
+  EXPECT_EQ(g.scheduler.successors(Jobs{g.a, g.c}), (Jobs{g.d2, g.d1, g.b2, g.b1}));
+  EXPECT_EQ(g.scheduler.predecessors_upstream(Jobs{g.d1, g.b2}), (Jobs{g.c, g.b1, g.a}));
+  EXPECT_EQ(g.scheduler.successors_downstream(Jobs{g.b1, g.d2}), (Jobs{g.e, g.d1, g.c}));
+  EXPECT_TRUE(g.scheduler.successors(Jobs{}).empty());
+  EXPECT_THROW(g.scheduler.successors(Jobs{g.a, job("stranger")}), std::invalid_argument);
+}
+
 TEST_F(GraphTest, PredecessorsIgnoreRequirementsOutsideTheScheduler) {
   auto outside = job("outside");
   auto inside = job("inside");

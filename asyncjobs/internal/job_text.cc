@@ -112,7 +112,7 @@ std::string badge(const AbstractJob& job) {
 }
 
 std::string job_main(const AbstractJob& job) {
-  return absl::StrCat("<", job.type_name(), " `", job.label(), "`>");
+  return absl::StrCat("<", job.type_name(), " `", job.text_label(), "`>");
 }
 
 std::string job_result(const AbstractJob& job) {
@@ -122,6 +122,7 @@ std::string job_result(const AbstractJob& job) {
                         ":", text.what, "!!");
   }
   if (job.is_done()) return absl::StrCat("[[ -> ", value_text(job), "]]");
+  if (job.cancel_called()) return "[cancelled]";
   return "[not done]";
 }
 

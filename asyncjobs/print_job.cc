@@ -1,0 +1,64 @@
+// PrintJob: prints its messages, stamped by its scheduler's watch.
+#include "asyncjobs/print_job.h"
+
+#include <iostream>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "asyncjobs/fiber_calls.h"
+#include "asyncjobs/scheduler.h"
+
+namespace asyncjobs {
+namespace {
+
+class PrintJob : public AbstractJob {
+ public:
+  PrintJob(std::vector<std::string> messages, PrintOptions print, JobOptions options)
+      : AbstractJob(std::move(options)), messages_(std::move(messages)), print_(std::move(print)) {}
+
+  Value co_run() override {
+    if (print_.sleep > absl::ZeroDuration()) sleep_for(print_.sleep);
+    std::ostream& out = print_.out != nullptr ? *print_.out : std::cout;
+    const std::string line = absl::StrCat(stamp(), absl::StrJoin(messages_, " "));
+    if (print_.banner.empty()) {
+      out << line << std::endl;
+      return {};
+    }
+    const std::string top = print_.banner.find_first_not_of('=') == std::string::npos
+                                ? print_.banner
+                                : absl::StrCat("==================== ", print_.banner,
+                                               " ====================");
+    out << top << "\n" << line << "\n" << std::string(top.size(), '=') << std::endl;
+    return {};
+  }
+  std::string type_name() const override { return "PrintJob"; }
+  std::string details() const override {
+    return absl::StrCat("messages: ", absl::StrJoin(messages_, " "));
+  }
+
+ private:
+  // The enclosing scheduler's watch time, as its progress messages show it.
+  std::string stamp() const {
+    const Watch* watch = enclosing_watch();
+    return watch != nullptr ? absl::StrCat(watch->elapsed(), " ") : "";
+  }
+  const Watch* enclosing_watch() const {
+    for (const AbstractJob* up = parent(); up != nullptr; up = up->parent()) {
+      if (const Watch* watch = static_cast<const Scheduler*>(up)->options().watch) return watch;
+    }
+    return nullptr;
+  }
+
+  std::vector<std::string> messages_;
+  PrintOptions print_;
+};
+
+}  // namespace
+
+std::shared_ptr<AbstractJob> make_print_job(std::vector<std::string> messages,
+                                            PrintOptions print, JobOptions options) {
+  return std::make_shared<PrintJob>(std::move(messages), std::move(print), std::move(options));
+}
+
+}  // namespace asyncjobs
