@@ -1,0 +1,51 @@
+#ifndef TESTS_SLURM_TEST_CLUSTER_H_
+#define TESTS_SLURM_TEST_CLUSTER_H_
+
+// A real single-node Slurm for the tests: a gtest Environment that starts munged, slurmctld
+// and slurmd with cluster.sh in a fresh directory, exports SLURM_CONF, and stops them by pid
+// at the end. When the cluster cannot start, `start_error()` says why (cluster.sh's reason and
+// the daemons' logs) and every test of `ClusterTest` fails with it: nothing is skipped.
+
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace asyncjobs::slurm::testing {
+
+class TestCluster : public ::testing::Environment {
+ public:
+  void SetUp() override;
+  void TearDown() override;
+
+  // Why the cluster did not start; empty once it runs.
+  static const std::string& start_error() { return start_error_; }
+  // A fresh empty directory for one test's scripts and outputs, inside the cluster's.
+  static std::string make_work_directory(const std::string& name);
+
+ private:
+  static void start();
+
+  static inline std::string directory_;  // short: munge's socket lives in it
+  static inline std::string start_error_ = "the test cluster was not set up";
+};
+
+// The fixture of tests that need the cluster: fails the test when the cluster is not up.
+class ClusterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(TestCluster::start_error().empty()) << TestCluster::start_error();
+  }
+  // A fresh work directory named after the running test.
+  static std::string make_work_directory();
+};
+
+// What `scontrol show job -o <id>` says of the job's JobState ("" if Slurm does not know it).
+std::string scontrol_state(const std::string& job_id);
+// True while `squeue` lists the job (pending, running or completing).
+bool in_queue(const std::string& job_id);
+// The whole content of a file ("" if it cannot be read).
+std::string read_file(const std::string& path);
+
+}  // namespace asyncjobs::slurm::testing
+
+#endif  // TESTS_SLURM_TEST_CLUSTER_H_
