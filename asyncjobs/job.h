@@ -135,6 +135,9 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   void cancel();
   // True when cancel() was called on this job (or on a scheduler holding it) before it ended.
   bool cancel_called() const { return cancel_called_; }
+  // True when the job swallowed Cancelled for its scheduler's whole shutdown_timeout after
+  // the run ended: it was abandoned, its fiber is never resumed (its destructors never run).
+  bool is_abandoned() const { return abandoned_; }
   // The scheduler that holds this job (a Scheduler), or nullptr.
   const AbstractJob* parent() const { return scheduler_; }
   // How many times co_run() was entered (retries included).
@@ -225,6 +228,7 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   bool cancelled_ = false;
   bool is_scheduler_ = false;
   bool cancel_called_ = false;
+  bool abandoned_ = false;  // it refused to stop once cancelled: its fiber never resumes
   uint16_t attempts_ = 0;
   // Owned by the scheduler that holds this job (see scheduler.cc).
   uint32_t pending_requirements_ = 0;

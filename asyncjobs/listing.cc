@@ -156,6 +156,16 @@ void Scheduler::debrief(bool details, std::ostream& out) const {
     if (job->raised_exception()) failed.push_back(job);
   }
   if (!failed.empty()) show_exceptions(failed, ids, out);
+  for (const JobPtr& job : iterate_jobs()) {
+    if (job->is_abandoned()) {
+      out << "abandoned: " << job->label() << ": ignored cancellation, its fiber never resumed\n";
+    }
+  }
+  for (const ShutdownError& failure : shutdown_errors()) {
+    const internal::ExceptionText text = internal::exception_text(failure.error);
+    out << "shutdown: " << failure.label << ": exception " << text.type << ":" << text.what
+        << "\n";
+  }
 }
 
 std::string Scheduler::stats() const {

@@ -114,6 +114,13 @@ void Reactor::run_ready() {
 // The task to run next without going back to the loop, or nullptr. Suspending tasks hand
 // the thread straight to it (one fiber switch instead of two through the loop).
 Task* Reactor::next_ready() {
+  for (;;) {
+    Task* task = next_in_rounds();
+    if (task == nullptr || !task->abandoned_) [[likely]] return task;
+  }
+}
+
+Task* Reactor::next_in_rounds() {
   if (batch_next_ < running_batch_.size()) {
     if (running_batch_.size() - batch_next_ > kPrefetchFrom) prefetch_batch();
     return running_batch_[batch_next_++];
@@ -198,7 +205,9 @@ void Reactor::on_stall() {
 }
 
 void Reactor::cancel(Task* task) {
-  if (task->state_ == Task::State::kFinished || task->cancel_requested_) return;
+  if (task->state_ == Task::State::kFinished || task->cancel_requested_ || task->abandoned_) {
+    return;
+  }
   task->cancel_requested_ = true;
   if (task->state_ == Task::State::kWaiting && task->cancellable_wait_ &&
       task->shield_depth_ == 0) {
@@ -206,8 +215,18 @@ void Reactor::cancel(Task* task) {
   }
 }
 
+// A task that swallowed Cancelled and suspends again gets it again, but only after the other
+// ready tasks have run: a job that refuses to stop cannot starve the loop (and the scheduler
+// that waits for it can give up on it, see Reactor::abandon).
 void Reactor::throw_if_cancellable() {
-  if (Task::running_->shield_depth_ == 0 && std::uncaught_exceptions() == 0) throw_cancelled();
+  Task* task = Task::running_;
+  if (task->shield_depth_ != 0 || std::uncaught_exceptions() != 0) return;
+  if (task->cancel_throws_++ > 0) {
+    task->state_ = Task::State::kReady;
+    task->reactor_->ready_.push_back(task);
+    task->reactor_->suspend(task);
+  }
+  throw_cancelled();
 }
 
 void Reactor::throw_cancelled() { throw Cancelled(); }
@@ -217,6 +236,7 @@ void Reactor::throw_not_in_task() {
 }
 
 void Reactor::make_ready(Task* task, WakeReason reason) {
+  if (task->abandoned_) [[unlikely]] return;
   if (task->timer_slot_ != kNoSlot) {  // woken before its deadline: its heap entry goes stale
     drop_timer(task->timer_slot_);
     note_stale_timer();
@@ -416,13 +436,7 @@ bool Reactor::wait_fd(int fd, uint32_t events, absl::Time deadline) {
       node.linked = true;
     }
     ~Registration() {
-      if (!node.linked) return;
-      if (node.previous != nullptr) {
-        node.previous->next = node.next;
-      } else {
-        reactor->fd_waiters_[fd].first = node.next;
-      }
-      if (node.next != nullptr) node.next->previous = node.previous;
+      if (node.linked) unlink(reactor->fd_waiters_[fd], &node);
     }
   } registration{this, fd, {task, events & (EPOLLIN | EPOLLOUT), nullptr, nullptr, false}};
   registration.link();
@@ -456,6 +470,16 @@ bool Reactor::arm_fd(int fd, FdWaiters& waiters) {
   return true;
 }
 
+void Reactor::unlink(FdWaiters& waiters, FdWaiter* waiter) {
+  if (waiter->previous != nullptr) {
+    waiter->previous->next = waiter->next;
+  } else {
+    waiters.first = waiter->next;
+  }
+  if (waiter->next != nullptr) waiter->next->previous = waiter->previous;
+  waiter->linked = false;
+}
+
 // Wakes (and unlinks) every waiter whose condition holds; re-arms for the others.
 void Reactor::on_fd_event(int fd, uint32_t events) {
   FdWaiters& waiters = fd_waiters_[fd];
@@ -463,19 +487,32 @@ void Reactor::on_fd_event(int fd, uint32_t events) {
   for (FdWaiter* waiter = waiters.first; waiter != nullptr;) {
     FdWaiter* next = waiter->next;
     if ((events & (waiter->events | failed)) != 0) {
-      if (waiter->previous != nullptr) {
-        waiter->previous->next = next;
-      } else {
-        waiters.first = next;
-      }
-      if (next != nullptr) next->previous = waiter->previous;
-      waiter->linked = false;
+      unlink(waiters, waiter);
       // It may already be ready (cancelled this turn): wake() leaves it alone then.
       wake(waiter->task);
     }
     waiter = next;
   }
   if (waiters.first != nullptr) arm_fd(fd, waiters);
+}
+
+void Reactor::abandon(Task* task) {
+  if (task->state_ == Task::State::kFinished || task->abandoned_) return;
+  task->abandoned_ = true;
+  for (uint32_t* slot : {&task->timer_slot_, &task->alarm_slot_}) {
+    if (*slot == kNoSlot) continue;
+    drop_timer(*slot);
+    note_stale_timer();
+  }
+  for (FdWaiters& waiters : fd_waiters_) {  // its waits never end: count them out
+    for (FdWaiter* waiter = waiters.first; waiter != nullptr; waiter = waiter->next) {
+      if (waiter->task != task) continue;
+      unlink(waiters, waiter);
+      --fd_waits_;
+    }
+  }
+  internal::IntrusiveList<Task>::remove(task);
+  --live_count_;
 }
 
 // --- Interrupts from other threads and signal handlers: an atomic flag, and the eventfd

@@ -34,14 +34,19 @@ class Task : public internal::ListNode<Task> {
   bool finished() const { return state_ == State::kFinished; }
   bool cancel_requested() const { return cancel_requested_; }
   // From the task itself: forgets a cancellation request that has been dealt with.
-  void clear_cancel_request() { cancel_requested_ = false; }
+  void clear_cancel_request() {
+    cancel_requested_ = false;
+    cancel_throws_ = 0;
+  }
   // Makes a finished task spawnable again (its object is reused for a new run).
   void rearm() {
     fiber_.rearm();
     state_ = State::kIdle;
     cancel_requested_ = false;
     alarm_fired_ = false;
+    cancel_throws_ = 0;
   }
+  bool abandoned() const { return abandoned_; }  // see Reactor::abandon
   // True once an alarm (Reactor::set_alarm) has cancelled this task; cleared by clear_alarm.
   bool alarm_fired() const { return alarm_fired_; }
   // Shown in "stack overflow in job <name>"; must outlive the task.
@@ -71,7 +76,9 @@ class Task : public internal::ListNode<Task> {
   bool cancel_requested_ = false;
   bool cancellable_wait_ = false;
   bool alarm_fired_ = false;
+  bool abandoned_ = false;
   uint8_t wake_reason_ = 0;
+  uint32_t cancel_throws_ = 0;  // Cancelled thrown since the request: past one, it yields first
   int shield_depth_ = 0;
   uint32_t timer_slot_ = UINT32_MAX;  // its timer while waiting with a deadline
   uint32_t alarm_slot_ = UINT32_MAX;  // its alarm while one is set
@@ -119,6 +126,10 @@ class Reactor {
   // Requests cancellation: the task's current or next suspension point throws Cancelled,
   // and every later one while it stands (not while the task is unwinding or shielded).
   void cancel(Task* task);
+  // The last resort for a task that swallows every Cancelled: the loop forgets it (no timer,
+  // fd or wake-up reaches it), so its fiber is never resumed and its stack never freed. Its
+  // owner must keep the Task alive for the rest of the process (see BatchRunner::abandon).
+  void abandon(Task* task);
   // Cancels `task` as `cancel` does once `deadline` passes (and sets its alarm_fired()),
   // unless `clear_alarm` comes first. One alarm per task; clear_alarm also resets the flag.
   void set_alarm(Task* task, absl::Time deadline);
@@ -191,6 +202,7 @@ class Reactor {
   void resume(Task* task);
   void suspend(Task* task);
   Task* next_ready();
+  Task* next_in_rounds();
   void prefetch_batch() const;  // from kPrefetchFrom places ahead
   static constexpr size_t kPrefetchFrom = 4;
   void run_ready();
@@ -207,6 +219,7 @@ class Reactor {
   void compact_timers();
   bool arm_fd(int fd, FdWaiters& waiters);  // false: fd cannot be polled (regular file)
   void handle_interrupt();
+  static void unlink(FdWaiters& waiters, FdWaiter* waiter);
   void on_fd_event(int fd, uint32_t events);
   void drain_completions();
   Task* current_task_checked() const {

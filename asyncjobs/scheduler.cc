@@ -182,9 +182,10 @@ void Scheduler::check_member(const JobPtr& job, const char* what) const {
 std::vector<JobPtr> Scheduler::iterate_jobs(bool scan_schedulers) const {
   std::vector<JobPtr> all;
   if (scan_schedulers) {
-    if (JobPtr self = std::const_pointer_cast<AbstractJob>(weak_from_this().lock())) {
-      all.push_back(std::move(self));
-    }
+    JobPtr self = std::const_pointer_cast<AbstractJob>(weak_from_this().lock());
+    // A scheduler on the stack is not owned by a shared_ptr: a non-owning one stands for it.
+    if (!self) self = JobPtr(JobPtr(), const_cast<Scheduler*>(this));
+    all.push_back(std::move(self));
   }
   for (const JobPtr& job : jobs_) {
     if (job->is_scheduler_) {
@@ -542,7 +543,27 @@ void Scheduler::cancel_everything() {
     if (job->state_ == State::kRunning) job->request_cancel(*reactor_);
   }
   CancelShield shield;
-  while (running_ > 0) wakeup_.wait(absl::InfiniteFuture(), "Scheduler::run");
+  const absl::Time deadline = absl::Now() + options_.shutdown_timeout;
+  while (running_ > 0) {
+    if (!wakeup_.wait(deadline, "Scheduler::run") && absl::Now() >= deadline) {
+      abandon_refusing_jobs();
+    }
+  }
+}
+
+// Jobs still running `shutdown_timeout` after being cancelled swallow Cancelled: they are
+// abandoned so that the run ends (nested schedulers get the same time for their own jobs).
+void Scheduler::abandon_refusing_jobs() {
+  for (const JobPtr& job : jobs_) {
+    if (!job->is_unfinished() || job->is_scheduler_) continue;
+    std::cerr << "asyncjobs: job `" << job->label() << "` of scheduler `" << label()
+              << "` ignored cancellation for " << options_.shutdown_timeout
+              << ": abandoned (its fiber will never resume)" << std::endl;
+    runner_->abandon(&job->work_);
+    job->abandoned_ = true;
+    job->cancelled_ = true;
+    --running_;
+  }
 }
 
 std::string Scheduler::why() const {
@@ -626,8 +647,23 @@ class ShutdownRunner : public JobObserver {
     for (const JobPtr& job : jobs_) {
       if (job->work_.task() != nullptr) reactor_.cancel(job->work_.task());
     }
-    while (pending_ > 0) done_.wait(absl::InfiniteFuture(), "Scheduler::shutdown");
+    // A call that swallows Cancelled for as long again is abandoned (see abandon_refusing_jobs).
+    const absl::Time last = absl::Now() + timeout;
+    while (pending_ > 0 && done_.wait(last, "Scheduler::shutdown")) {
+    }
+    for (const JobPtr& job : jobs_) {
+      if (job->work_.task() == nullptr) continue;
+      std::cerr << "asyncjobs: co_shutdown() of `" << job->label()
+                << "` ignored cancellation: abandoned (its fiber will never resume)" << std::endl;
+      runner_.abandon(&job->work_);
+      --pending_;
+    }
     return late;
+  }
+
+  // What co_shutdown() calls raised (not counting cancellations of late ones).
+  const std::vector<std::pair<const AbstractJob*, std::exception_ptr>>& errors() const {
+    return errors_;
   }
 
  private:
@@ -635,9 +671,11 @@ class ShutdownRunner : public JobObserver {
     auto& job = *static_cast<AbstractJob*>(item->owner());
     auto& self = static_cast<ShutdownRunner&>(*job.observer_);
     if (!self.late_) {
-      try {
+      try {  // a failed or cancelled shutdown must not stop the others
         job.co_shutdown();
-      } catch (...) {  // a failed or cancelled shutdown must not stop the others
+      } catch (const Cancelled&) {
+      } catch (...) {
+        self.errors_.emplace_back(&job, std::current_exception());
       }
     }
     self.on_job_finished(job);
@@ -654,6 +692,7 @@ class ShutdownRunner : public JobObserver {
   size_t pending_ = 0;
   bool late_ = false;
   WaitList done_;
+  std::vector<std::pair<const AbstractJob*, std::exception_ptr>> errors_;
 };
 
 }  // namespace internal
@@ -662,14 +701,19 @@ bool Scheduler::shutdown_in_job() {
   CancelShield shield;  // shutdown also runs while this scheduler is being cancelled
   say("scheduler is shutting down...");
   if (custom_shutdowns_ == 0) return true;  // only plain Jobs, whose co_shutdown() is empty
-  const size_t late =
-      internal::ShutdownRunner(jobs_, *Reactor::current()).run(options_.shutdown_timeout);
+  internal::ShutdownRunner runner(jobs_, *Reactor::current());
+  const size_t late = runner.run(options_.shutdown_timeout);
   if (late > 0) {
     say(absl::StrCat("WARNING: ", late, "/", jobs_.size(),
                      " co_shutdown() methods have not returned within timeout"),
         /*always=*/true);
   }
-  return late == 0;
+  for (const auto& [job, error] : runner.errors()) {
+    shutdown_errors_.push_back({job->label(), error});
+    say(absl::StrCat("WARNING: co_shutdown() of `", job->label(), "` raised an exception"),
+        /*always=*/true);
+  }
+  return late == 0 && runner.errors().empty();
 }
 
 }  // namespace asyncjobs

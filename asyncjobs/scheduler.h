@@ -97,6 +97,12 @@ class Scheduler : public AbstractJob,
   // concurrently, within shutdown_timeout (late ones are cancelled). True when all returned
   // in time. run() calls it when it ends; calling it again does nothing.
   bool shutdown();
+  // Each co_shutdown() that raised (by label), in the order they ended; debrief() shows them.
+  struct ShutdownError {
+    std::string label;
+    std::exception_ptr error;
+  };
+  const std::vector<ShutdownError>& shutdown_errors() const { return shutdown_errors_; }
 
   const SchedulerOptions& options() const { return options_; }
 
@@ -169,6 +175,7 @@ class Scheduler : public AbstractJob,
   bool finished() const;
   void wait_for_jobs(absl::Time deadline);
   void cancel_everything();
+  void abandon_refusing_jobs();
   void abandon(AbstractJob& job);
   bool shutdown_in_job();
   void say(std::string_view message, bool always = false) const;
@@ -186,6 +193,7 @@ class Scheduler : public AbstractJob,
   size_t custom_shutdowns_ = SIZE_MAX;  // jobs whose co_shutdown() may do something
   bool shut_down_ = false;
   bool shutdown_result_ = true;
+  std::vector<ShutdownError> shutdown_errors_;
   bool failed_critical_ = false;
   bool failed_time_out_ = false;
   AbstractJob* failed_job_ = nullptr;

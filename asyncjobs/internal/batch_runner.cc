@@ -1,8 +1,44 @@
+// BatchRunner: runners on a free list, handed the rest of the queue when one blocks.
 #include "asyncjobs/internal/batch_runner.h"
+
+#include <mutex>
 
 #include "asyncjobs/internal/clock.h"
 
 namespace asyncjobs::internal {
+namespace {
+
+// Abandoned runners: their fibers are suspended for ever, so their memory is never freed
+// (and stays reachable, for leak checkers).
+std::mutex graveyard_mutex;
+std::vector<void*>* graveyard = new std::vector<void*>;
+
+}  // namespace
+
+BatchRunner::~BatchRunner() {
+  for (std::unique_ptr<Runner>& runner : runners_) {
+    if (!runner->abandoned) continue;
+    std::lock_guard<std::mutex> lock(graveyard_mutex);
+    graveyard->push_back(runner.release());
+  }
+}
+
+void BatchRunner::abandon(WorkItem* item) {
+  Task* task = item->task_;
+  if (task == nullptr) return;
+  for (std::unique_ptr<Runner>& runner : runners_) {  // rare: a linear search is fine
+    if (&runner->task != task) continue;
+    runner->abandoned = true;
+    if (runner->available) {
+      runner->available = false;
+      --available_;
+    }
+    reactor_.abandon(task);
+    item->task_ = nullptr;
+    if (available_ == 0 && !queue_.empty()) spawn_runner();
+    return;
+  }
+}
 
 void BatchRunner::submit(WorkItem* item, WorkItem::Body body) {
   item->body_ = body;
@@ -24,7 +60,7 @@ WorkItem* BatchRunner::pop() {
 void BatchRunner::spawn_runner() {
   Runner* runner;
   if (finished_.empty()) {
-    runner = &runners_.emplace_back(this);
+    runner = runners_.emplace_back(std::make_unique<Runner>(this)).get();
   } else {
     ++reuse_probes_;
     runner = finished_.back();  // the most recent: its stack is warm

@@ -1,7 +1,7 @@
 #ifndef ASYNCJOBS_INTERNAL_BATCH_RUNNER_H_
 #define ASYNCJOBS_INTERNAL_BATCH_RUNNER_H_
 
-#include <deque>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -41,7 +41,7 @@ class WorkItem {
 // the queue. Items that never block share one fiber, so a job that does not block costs no
 // fiber of its own; an item that blocks keeps its runner (its stack) until it returns.
 // A cancellation of a runner's task belongs to the item it runs and is cleared after it.
-// Destroy only once every submitted item has returned.
+// Destroy only once every submitted item has returned or been abandoned.
 //
 // Owners are scattered in memory: `prefetch`, if given, is called for items still queued a
 // few places ahead of the one starting, with `stage` 0 when kFar places ahead (fetch the
@@ -57,7 +57,11 @@ class BatchRunner {
   BatchRunner(const BatchRunner&) = delete;
   BatchRunner& operator=(const BatchRunner&) = delete;
 
+  ~BatchRunner();
   void submit(WorkItem* item, WorkItem::Body body);
+  // The last resort for an item whose body swallows every Cancelled: its runner is abandoned
+  // (Reactor::abandon) and kept, with its stack, for the rest of the process.
+  void abandon(WorkItem* item);
 
   // Runners made so far, and runners examined to find one to reuse: a reused runner comes
   // off a free list, so the second never exceeds the spawns, however many runners block.
@@ -71,6 +75,7 @@ class BatchRunner {
     }
     BatchRunner* group;
     bool available = true;  // running an item that has not blocked, or between items
+    bool abandoned = false;
     Task task{&BatchRunner::main, this};
   };
 
@@ -88,7 +93,7 @@ class BatchRunner {
   Prefetch prefetch_;
   RingQueue<Queued> queue_;
   size_t available_ = 0;        // runners that will take the next queued item
-  std::deque<Runner> runners_;       // stable addresses
+  std::vector<std::unique_ptr<Runner>> runners_;
   std::vector<Runner*> finished_;    // runners whose fiber has returned, to reuse
   size_t reuse_probes_ = 0;
 };

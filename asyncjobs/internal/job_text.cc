@@ -122,6 +122,7 @@ std::string job_result(const AbstractJob& job) {
                         ":", text.what, "!!");
   }
   if (job.is_done()) return absl::StrCat("[[ -> ", value_text(job), "]]");
+  if (job.is_abandoned()) return "[abandoned: refused to stop]";
   if (job.cancel_called()) return "[cancelled]";
   return "[not done]";
 }
