@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <new>
 
+#include "asyncjobs/internal/huge_pages.h"
 #include "asyncjobs/internal/sanitizers.h"
 
 namespace asyncjobs::internal {
@@ -36,7 +37,7 @@ void* map_aligned(size_t size) {
   char* const end = block + size;
   char* const mapped_end = start + size + kHugePage;
   if (mapped_end != end) munmap(end, mapped_end - end);
-  madvise(block, size, MADV_HUGEPAGE);
+  advise_huge_pages(block, size);
   return block;
 }
 

@@ -4,6 +4,7 @@
 
 #include <new>
 
+#include "asyncjobs/internal/huge_pages.h"
 #include "asyncjobs/internal/prefetch.h"
 #include "asyncjobs/internal/sanitizers.h"
 
@@ -29,7 +30,7 @@ struct ThreadPool {
       void* region = mmap(nullptr, kRegionSize, PROT_READ | PROT_WRITE,
                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
       if (region == MAP_FAILED) throw std::bad_alloc();
-      madvise(region, kRegionSize, MADV_HUGEPAGE);
+      advise_huge_pages(region, kRegionSize);
       next = static_cast<char*>(region);
       end = next + kRegionSize;
     }

@@ -8,8 +8,8 @@
 namespace asyncjobs::internal {
 
 // Memory for job objects (make_job, make_scheduler): per-thread free lists by size class,
-// carved from large mappings with transparent huge pages, so that building a graph of a
-// million jobs takes a few page faults instead of a hundred thousand, and a freed job's
+// carved from large mappings (with transparent huge pages for large graphs, see
+// huge_pages.h, so that a graph of a million jobs takes fewer page faults), and a freed job's
 // block is reused warm. Blocks may be freed on any thread (they join that thread's lists);
 // the mappings are never returned to the system. Sizes above kMaxPooledSize, and every size
 // under AddressSanitizer, go to operator new.
