@@ -202,6 +202,22 @@ int64_t AbstractJob::run_item(internal::WorkItem* item, int64_t start_ticks) {
   return end_ticks;
 }
 
+void AbstractJob::fail_start(internal::WorkItem* item, std::exception_ptr error) {
+  auto* job = static_cast<AbstractJob*>(item->owner());
+  std::string cause = "unknown error";
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& exception) {
+    cause = exception.what();
+  } catch (...) {
+  }
+  job->exception_ = std::make_exception_ptr(std::runtime_error(
+      absl::StrCat("asyncjobs: job `", job->label(), "` could not start: ", cause)));
+  job->start_ticks_ = job->end_ticks_ = internal::clock_ticks();
+  job->state_ = State::kDone;
+  job->observer_->on_job_finished(*job);
+}
+
 void AbstractJob::prefetch_job(void* owner, int stage) {
   const auto* job = static_cast<const AbstractJob*>(owner);
   if (stage == 0) {
@@ -307,13 +323,13 @@ class StandaloneObserver : public internal::JobObserver {
 Value AbstractJob::standalone_run() {
   StandaloneObserver observer;
   if (in_job()) {
-    internal::BatchRunner runner(*Reactor::current());
+    internal::BatchRunner runner(*Reactor::current(), &AbstractJob::fail_start);
     start(runner, &observer);
     CancelShield shield;  // the job must end before this frame goes away
     observer.wait();
   } else {
     Reactor reactor;
-    internal::BatchRunner runner(reactor);
+    internal::BatchRunner runner(reactor, &AbstractJob::fail_start);
     start(runner, &observer);
     reactor.run();
     if (reactor.stalled()) {

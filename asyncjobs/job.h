@@ -200,6 +200,8 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
     return cancel_requested_ || (work_.task() != nullptr && work_.task()->cancel_requested());
   }
   static int64_t run_item(internal::WorkItem* item, int64_t start_ticks);
+  // A BatchRunner::Fail: the job could not get a fiber; it ends having raised that error.
+  static void fail_start(internal::WorkItem* item, std::exception_ptr error);
   // Cache hints, a few jobs ahead of use: stage 0 fetches the job itself (all of a plain
   // Job, from its shared_ptr control block: what linking, running and destroying touch),
   // stage 1 the successors it will count down when it ends. A BatchRunner::Prefetch.

@@ -19,6 +19,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "asyncjobs/fiber_calls.h"
+#include "asyncjobs/internal/fault_injection.h"
 
 extern char** environ;
 
@@ -155,8 +156,11 @@ pid_t spawn(const ProcessOptions& options, const ChildPipes& pipes) {
   set_actions(actions.value, pipes, options.working_directory);
   const std::vector<std::string> environment = make_environment(options.environment);
   pid_t pid;
-  const int error = posix_spawnp(&pid, options.argv[0].c_str(), &actions.value, &attributes.value,
-                                 c_strings(options.argv).data(), c_strings(environment).data());
+  const int error =
+      internal::should_fail(internal::Fault::kSpawn)
+          ? EAGAIN
+          : posix_spawnp(&pid, options.argv[0].c_str(), &actions.value, &attributes.value,
+                         c_strings(options.argv).data(), c_strings(environment).data());
   if (error == 0) return pid;
   const std::string where =
       options.working_directory.empty() ? "" : absl::StrCat(" in ", options.working_directory);

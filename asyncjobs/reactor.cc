@@ -17,6 +17,7 @@
 
 #include "absl/time/clock.h"
 #include "asyncjobs/cancelled.h"
+#include "asyncjobs/internal/fault_injection.h"
 #include "asyncjobs/internal/thread_pool.h"
 
 namespace asyncjobs {
@@ -54,14 +55,22 @@ CancelShield::~CancelShield() {
 }
 
 Reactor::Reactor() {
-  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
-  if (epoll_fd_ < 0) throw_errno("epoll_create1");
-  wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (wake_fd_ < 0) throw_errno("eventfd");
+  epoll_fd_ = internal::should_fail(internal::Fault::kEpollCreate) ? (errno = EMFILE, -1)
+                                                                   : epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd_ < 0) throw_errno("asyncjobs: cannot create the reactor's epoll instance");
+  wake_fd_ = internal::should_fail(internal::Fault::kEventFd)
+                 ? (errno = EMFILE, -1)
+                 : eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   epoll_event event{};
   event.events = EPOLLIN;
   event.data.fd = wake_fd_;
-  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &event) != 0) throw_errno("epoll_ctl");
+  if (wake_fd_ < 0 || epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &event) != 0) {
+    const int error = errno;
+    if (wake_fd_ >= 0) close(wake_fd_);
+    close(epoll_fd_);
+    errno = error;
+    throw_errno("asyncjobs: cannot create the reactor's eventfd");
+  }
 }
 
 Reactor::~Reactor() {
@@ -116,7 +125,30 @@ void Reactor::run_ready() {
 Task* Reactor::next_ready() {
   for (;;) {
     Task* task = next_in_rounds();
-    if (task == nullptr || !task->abandoned_) [[likely]] return task;
+    if (task == nullptr) return nullptr;
+    if (!task->abandoned_ && give_stack(task)) [[likely]] return task;
+  }
+}
+
+// A task's stack is taken when it first runs. When none can be mapped, the task finishes
+// there and its handler hears why; without a handler the error leaves Reactor::run, which
+// can only be done from the loop itself (not from a suspending task).
+bool Reactor::give_stack(Task* task) {
+  if (task->fiber_.started()) [[likely]] return true;
+  try {
+    task->fiber_.prepare();
+    return true;
+  } catch (...) {
+    if (task->start_failed_ == nullptr) {
+      if (Task::running_ == nullptr) throw;
+      std::fprintf(stderr, "asyncjobs: no stack for a task, and no one to tell\n");
+      std::abort();
+    }
+    task->state_ = Task::State::kFinished;
+    internal::IntrusiveList<Task>::remove(task);
+    --live_count_;
+    task->start_failed_(task->start_failure_argument_, std::current_exception());
+    return false;
   }
 }
 

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -54,6 +55,13 @@ class Task : public internal::ListNode<Task> {
   // Whatever the owner wants to find from Task::current() (the job layer: its job).
   void set_owner(void* owner) { owner_ = owner; }
   void* owner() const { return owner_; }
+  // Called, on the loop, instead of running a task whose fiber cannot get a stack (no memory):
+  // the task has finished without running. Without one, Reactor::run throws that error.
+  using StartFailureHandler = void (*)(void* argument, std::exception_ptr error);
+  void set_start_failure_handler(StartFailureHandler handler, void* argument) {
+    start_failed_ = handler;
+    start_failure_argument_ = argument;
+  }
   // Called on the task's fiber each time it is about to block (wait, yield, ...), e.g. to
   // hand the rest of a batch of work to another task.
   using SuspendHook = void (*)(void* argument);
@@ -72,6 +80,8 @@ class Task : public internal::ListNode<Task> {
   void* owner_ = nullptr;
   SuspendHook suspend_hook_ = nullptr;
   void* hook_argument_ = nullptr;
+  StartFailureHandler start_failed_ = nullptr;
+  void* start_failure_argument_ = nullptr;
   State state_ = State::kIdle;
   bool cancel_requested_ = false;
   bool cancellable_wait_ = false;
@@ -203,6 +213,7 @@ class Reactor {
   void suspend(Task* task);
   Task* next_ready();
   Task* next_in_rounds();
+  bool give_stack(Task* task);  // false: it could not start (its handler was told)
   void prefetch_batch() const;  // from kPrefetchFrom places ahead
   static constexpr size_t kPrefetchFrom = 4;
   void run_ready();

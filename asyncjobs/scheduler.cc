@@ -41,6 +41,9 @@ void run_on_new_reactor(AbstractJob* owner, absl::FunctionRef<void()> body) {
     }
   } root{body, nullptr};
   root.task.set_owner(owner);
+  root.task.set_start_failure_handler(
+      [](void* self, std::exception_ptr error) { static_cast<Root*>(self)->error = error; },
+      &root);
   Reactor reactor;
   reactor.spawn(&root.task);
   reactor.run();
@@ -327,7 +330,7 @@ void Scheduler::check_acyclic() const {
 bool Scheduler::orchestrate() {
   ran_ = true;
   reactor_ = Reactor::current();
-  internal::BatchRunner runner(*reactor_, &AbstractJob::prefetch_job);
+  internal::BatchRunner runner(*reactor_, &AbstractJob::fail_start, &AbstractJob::prefetch_job);
   runner_ = &runner;
   run_start_ = absl::Now();
   // request_cancel() reaches this run through the reactor until the run ends.
@@ -624,7 +627,7 @@ namespace internal {
 class ShutdownRunner : public JobObserver {
  public:
   ShutdownRunner(absl::Span<const JobPtr> jobs, Reactor& reactor)
-      : jobs_(jobs), reactor_(reactor), runner_(reactor) {}
+      : jobs_(jobs), reactor_(reactor), runner_(reactor, &ShutdownRunner::fail) {}
 
   // Returns how many co_shutdown() calls had not returned within `timeout`.
   size_t run(absl::Duration timeout) {
@@ -680,6 +683,13 @@ class ShutdownRunner : public JobObserver {
     }
     self.on_job_finished(job);
     return internal::clock_ticks();
+  }
+
+  static void fail(WorkItem* item, std::exception_ptr error) {
+    auto& job = *static_cast<AbstractJob*>(item->owner());
+    auto& self = static_cast<ShutdownRunner&>(*job.observer_);
+    self.errors_.emplace_back(&job, error);
+    self.on_job_finished(job);
   }
 
   void on_job_finished(AbstractJob&) override {

@@ -3,6 +3,8 @@
 
 #include "asyncjobs/internal/batch_runner.h"
 
+#include <cstdlib>
+#include <exception>
 #include <string>
 #include <vector>
 
@@ -14,6 +16,9 @@ namespace asyncjobs::internal {
 namespace {
 
 const std::string kName = "blocker";
+
+// Items of these tests always get a fiber.
+void never_fails(WorkItem*, std::exception_ptr) { std::abort(); }
 
 // Items that each wait on one Event until the last one has started and sets it.
 struct Blockers {
@@ -40,7 +45,7 @@ struct Blockers {
 
 TEST(BatchRunnerTest, ItemsThatNeverBlockShareOneRunner) {
   Reactor reactor;
-  BatchRunner runner(reactor);
+  BatchRunner runner(reactor, &never_fails);
   std::vector<WorkItem> items(1000, WorkItem(nullptr, &kName));
   int ran = 0;
   static int* counter;
@@ -61,7 +66,7 @@ TEST(BatchRunnerTest, ItemsThatNeverBlockShareOneRunner) {
 TEST(BatchRunnerTest, BlockedRunnersAreReplacedInConstantWork) {
   constexpr size_t kBlocked = 20'000;
   Reactor reactor;
-  BatchRunner runner(reactor);
+  BatchRunner runner(reactor, &never_fails);
   Blockers first(kBlocked);
   first.submit_all(runner);
   reactor.run();

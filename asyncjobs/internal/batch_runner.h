@@ -1,6 +1,7 @@
 #ifndef ASYNCJOBS_INTERNAL_BATCH_RUNNER_H_
 #define ASYNCJOBS_INTERNAL_BATCH_RUNNER_H_
 
+#include <exception>
 #include <memory>
 #include <string>
 #include <vector>
@@ -47,13 +48,17 @@ class WorkItem {
 // few places ahead of the one starting, with `stage` 0 when kFar places ahead (fetch the
 // owner's own lines) and 1 when kNear places ahead (they have arrived: fetch what they
 // point to), so that an item's memory is in cache when its turn comes.
+//
+// When no fiber stack can be mapped, the items queued at that moment are handed to `fail`
+// with the error instead of running (on the loop, not on a fiber).
 class BatchRunner {
  public:
   using Prefetch = void (*)(void* owner, int stage);
+  using Fail = void (*)(WorkItem* item, std::exception_ptr error);
   static constexpr size_t kFar = 8, kNear = 4;
 
-  explicit BatchRunner(Reactor& reactor, Prefetch prefetch = nullptr)
-      : reactor_(reactor), prefetch_(prefetch) {}
+  BatchRunner(Reactor& reactor, Fail fail, Prefetch prefetch = nullptr)
+      : reactor_(reactor), fail_(fail), prefetch_(prefetch) {}
   BatchRunner(const BatchRunner&) = delete;
   BatchRunner& operator=(const BatchRunner&) = delete;
 
@@ -72,6 +77,7 @@ class BatchRunner {
   struct Runner {
     explicit Runner(BatchRunner* group) : group(group) {
       task.set_suspend_hook(&BatchRunner::on_suspend, this);
+      task.set_start_failure_handler(&BatchRunner::on_start_failure, this);
     }
     BatchRunner* group;
     bool available = true;  // running an item that has not blocked, or between items
@@ -86,10 +92,12 @@ class BatchRunner {
 
   static void main(void* runner);
   static void on_suspend(void* runner);
+  static void on_start_failure(void* runner, std::exception_ptr error);
   void spawn_runner();
   WorkItem* pop();
 
   Reactor& reactor_;
+  Fail fail_;
   Prefetch prefetch_;
   RingQueue<Queued> queue_;
   size_t available_ = 0;        // runners that will take the next queued item

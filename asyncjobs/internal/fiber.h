@@ -47,6 +47,11 @@ class Fiber {
   void prefetch_frames() const;
 
   bool started() const { return record_ != nullptr || finished_; }
+  // Gives a fiber that has not started its stack now (resume() would do it). Throws
+  // std::runtime_error when no stack can be mapped; the fiber is unchanged then.
+  void prepare() {
+    if (record_ == nullptr) [[unlikely]] allocate_record();
+  }
   bool finished() const { return finished_; }
   // Makes a finished fiber startable again, with the same entry.
   void rearm() { finished_ = false; }
@@ -61,10 +66,6 @@ class Fiber {
   struct Record;             // switching state, at the top of the fiber's stack
   friend struct FiberEntry;  // the fcontext entry function, in fiber.cc
   friend RunningStack running_stack();
-  // Gives a fiber that has not started its stack and record.
-  void prepare() {
-    if (record_ == nullptr) [[unlikely]] allocate_record();
-  }
   void allocate_record();
   static void enter(Fiber& next, void* saved_exceptions);
   void land(const void* transfer);  // after a jump into this fiber

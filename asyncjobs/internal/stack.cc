@@ -13,6 +13,10 @@
 #include <mutex>
 #include <memory>
 #include <new>
+#include <stdexcept>
+#include <string>
+
+#include "asyncjobs/internal/fault_injection.h"
 
 // Under Valgrind, every fiber stack must be registered, or Valgrind takes each switch for a
 // huge stack frame and reports every access below it (FIBERS.md, trap 5). The client
@@ -122,9 +126,14 @@ void StackPool::add_slab() {
   const size_t usable = round_to_pages(options.stack_size);
   const size_t slot = usable + (options.guard_page ? page_size() : 0);
   const size_t bytes = slot * kStacksPerSlab;
-  void* base = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
-                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
-  if (base == MAP_FAILED) throw std::bad_alloc();
+  void* base = should_fail(Fault::kStackMap)
+                   ? MAP_FAILED
+                   : mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+  if (base == MAP_FAILED) {
+    throw std::runtime_error("asyncjobs: cannot map " + std::to_string(bytes >> 10) +
+                             " KiB of fiber stacks (mmap: out of memory)");
+  }
   madvise(base, bytes, MADV_NOHUGEPAGE);  // a huge page would cost 2 MiB per shallow stack
   slabs_.push_back({static_cast<char*>(base), bytes});
   // Pushed in reverse so that acquire() hands out the slab's stacks in address order.

@@ -1,12 +1,28 @@
 #include "asyncjobs/internal/thread_pool.h"
 
+#include <cerrno>
+#include <system_error>
 #include <utility>
+
+#include "asyncjobs/internal/fault_injection.h"
 
 namespace asyncjobs::internal {
 
+// As many threads as the system gives, up to `threads`; none at all is an error.
 ThreadPool::ThreadPool(size_t threads) {
   threads_.reserve(threads);
-  for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { work_loop(); });
+  for (size_t i = 0; i < threads; ++i) {
+    try {
+      if (should_fail(Fault::kThreadCreate)) {
+        throw std::system_error(EAGAIN, std::generic_category(), "pthread_create");
+      }
+      threads_.emplace_back([this] { work_loop(); });
+    } catch (const std::system_error& error) {
+      if (!threads_.empty()) break;
+      throw std::system_error(error.code(),
+                              "asyncjobs: cannot start a worker thread for run_in_thread");
+    }
+  }
 }
 
 ThreadPool::~ThreadPool() {

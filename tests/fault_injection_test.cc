@@ -1,0 +1,187 @@
+// Faults injected into the library's system calls (internal/fault_injection.h): each gives
+// the affected job a clear exception, the rest of the run goes on by the critical rules, and
+// nothing leaks (ASan's leak checker in CI; fd counts here).
+
+#include "asyncjobs/internal/fault_injection.h"
+
+#include <dirent.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include "asyncjobs/asyncjobs.h"
+#include "gtest/gtest.h"
+#include "tests/test_util.h"
+
+namespace asyncjobs {
+namespace {
+
+using internal::Fault;
+using internal::inject_fault;
+
+int open_fds() {
+  int count = 0;
+  DIR* dir = opendir("/proc/self/fd");
+  while (readdir(dir) != nullptr) ++count;
+  closedir(dir);
+  return count;
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+std::string what(const JobPtr& job) {
+  try {
+    std::rethrow_exception(job->raised_exception());
+  } catch (const std::exception& error) {
+    return error.what();
+  }
+}
+
+// 40 jobs that each block: past the first slab of stacks (16), the next mapping fails once.
+TEST(FaultInjectionTest, NoStackForAJobFailsItAndTheRunGoesOn) {
+  std::thread fresh([] {  // stacks are per thread: this one has none yet
+    inject_fault(Fault::kStackMap, /*count=*/1, /*skip=*/1);
+    std::vector<JobPtr> jobs;
+    Scheduler scheduler({.critical = false});
+    for (int i = 0; i < 40; ++i) {
+      jobs.push_back(scheduler.add(
+          make_job([] { sleep_for(absl::Milliseconds(20)); }, {.critical = false})));
+    }
+    EXPECT_TRUE(scheduler.run());
+    int failed = 0;
+    for (const JobPtr& job : jobs) {
+      EXPECT_TRUE(job->is_done());
+      if (!job->raised_exception()) continue;
+      ++failed;
+      EXPECT_TRUE(contains(what(job), "could not start")) << what(job);
+      EXPECT_TRUE(contains(what(job), "fiber stacks")) << what(job);
+    }
+    EXPECT_GT(failed, 0);
+    EXPECT_LT(failed, 40);
+    // The failure was transient: the next run of the thread gets its stacks.
+    Scheduler again({make_job([] { sleep_for(absl::Milliseconds(1)); })});
+    EXPECT_TRUE(again.run());
+  });
+  fresh.join();
+}
+
+TEST(FaultInjectionTest, NoStackForACriticalJobFailsTheRun) {
+  std::thread fresh([] {
+    inject_fault(Fault::kStackMap, 1, 1);
+    Scheduler scheduler;
+    for (int i = 0; i < 40; ++i) scheduler.add(make_job([] { sleep_for(absl::Milliseconds(20)); }));
+    try {
+      scheduler.run();
+      ADD_FAILURE() << "expected the run to throw";
+    } catch (const std::runtime_error& error) {
+      EXPECT_TRUE(contains(error.what(), "could not start")) << error.what();
+    }
+    EXPECT_TRUE(scheduler.failed_critical());
+  });
+  fresh.join();
+}
+
+TEST(FaultInjectionTest, NoStackForTheRunItselfThrowsFromRun) {
+  std::thread fresh([] {
+    inject_fault(Fault::kStackMap, 1);
+    Scheduler scheduler({make_job([] {})});
+    EXPECT_THROW(scheduler.run(), std::runtime_error);
+  });
+  fresh.join();
+}
+
+TEST(FaultInjectionTest, EpollAndEventfdFailuresThrowFromRunAndLeakNoFd) {
+  for (Fault fault : {Fault::kEpollCreate, Fault::kEventFd}) {
+    const int before = open_fds();
+    bool ran = false;
+    Scheduler scheduler({make_job([&] { ran = true; })});
+    inject_fault(fault);
+    try {
+      scheduler.run();
+      ADD_FAILURE() << "expected a system_error";
+    } catch (const std::system_error& error) {
+      EXPECT_TRUE(contains(error.what(), "reactor")) << error.what();
+    }
+    EXPECT_FALSE(ran);
+    EXPECT_EQ(open_fds(), before);
+    EXPECT_TRUE(scheduler.run());  // nothing started: the scheduler can still run
+    EXPECT_TRUE(ran);
+  }
+}
+
+TEST(FaultInjectionTest, NoWorkerThreadFailsTheJobCallingRunInThread) {
+  auto threaded = make_job([] { return run_in_thread([] { return 1; }); },
+                           {.label = "threaded", .critical = false});
+  auto plain = make_job([] { return 2; });
+  Scheduler scheduler{threaded, plain};
+  inject_fault(Fault::kThreadCreate, 1000);
+  EXPECT_TRUE(scheduler.run());
+  inject_fault(Fault::kThreadCreate, 0);
+  ASSERT_NE(threaded->raised_exception(), nullptr);
+  EXPECT_TRUE(contains(what(threaded), "cannot start a worker thread")) << what(threaded);
+  EXPECT_EQ(plain->result<int>(), 2);
+}
+
+TEST(FaultInjectionTest, SomeWorkerThreadsAreEnough) {
+  inject_fault(Fault::kThreadCreate, 1, 1);  // the second thread fails, the others start
+  auto threaded = make_job([] { return run_in_thread([] { return 7; }); });
+  Scheduler scheduler{threaded};
+  EXPECT_TRUE(scheduler.run());
+  EXPECT_EQ(threaded->result<int>(), 7);
+}
+
+TEST(FaultInjectionTest, ASpawnFailureFailsOnlyThatProcessJob) {
+  const int before = open_fds();
+  auto process = make_process_job({"true"}, {.label = "p", .critical = false});
+  auto plain = make_job([] { return 3; });
+  Scheduler scheduler{process, plain};
+  inject_fault(Fault::kSpawn);
+  EXPECT_TRUE(scheduler.run());
+  ASSERT_NE(process->raised_exception(), nullptr);
+  EXPECT_TRUE(contains(what(process), "cannot run `true`")) << what(process);
+  EXPECT_EQ(plain->result<int>(), 3);
+  EXPECT_EQ(open_fds(), before);  // its pipes were closed
+}
+
+// Real fd exhaustion, in a child process whose RLIMIT_NOFILE leaves no room for the pipes.
+TEST(FaultInjectionTest, FdExhaustionFailsTheProcessJobWithAClearError) {
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    int status = 0;
+    try {
+      Scheduler scheduler;  // its reactor's fds are made before the limit is lowered
+      auto process = make_process_job({"true"}, {.critical = false});
+      auto plain = make_job([] {
+        const rlimit limit{static_cast<rlim_t>(open_fds() - 1), static_cast<rlim_t>(1024)};
+        setrlimit(RLIMIT_NOFILE, &limit);
+        return 4;
+      });
+      process->require(plain);
+      scheduler.update({plain, process});
+      if (!scheduler.run()) status |= 1;
+      if (process->raised_exception() == nullptr) status |= 2;
+      else if (!contains(what(process), "pipe2")) status |= 4;
+      if (plain->result<int>() != 4) status |= 8;
+    } catch (...) {
+      status |= 16;
+    }
+    _exit(status);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+}  // namespace
+}  // namespace asyncjobs
