@@ -183,6 +183,15 @@ void example_nesting() {
   std::cout << "run() -> " << ok << "\n";
 }
 
+void example_print_job() {
+  title("PrintJob");
+  auto hello = aj::make_print_job({"hello", "world"}, {.sleep = absl::Milliseconds(100)});
+  auto done = aj::make_print_job({"all done"}, {.banner = std::string(20, '=')},
+                                 {.required = {hello}});
+  aj::Scheduler scheduler({hello, done}, {.watch = &watch});
+  scheduler.run();
+}
+
 }  // namespace
 
 int main() {
@@ -196,4 +205,5 @@ int main() {
   example_f();
   example_window();
   example_nesting();
+  example_print_job();
 }
