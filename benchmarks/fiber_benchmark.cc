@@ -1,5 +1,5 @@
 // Fiber costs of asyncjobs beside raw Boost.Context and thread baselines, in one binary, so
-// every engine figure reads as a ratio measured in the same run (see /work/shared/FIBERS.md).
+// every engine figure reads as a ratio measured in the same run (see docs/fibers.md).
 //
 //   BM_Raw*              Boost.Context `fiber` with stacks from a warm free list: the floor.
 //   BM_ThreadCondvar*    two threads handing a token over with a mutex + condvar.

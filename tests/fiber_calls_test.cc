@@ -431,7 +431,7 @@ TEST(FiberCallsTest, CancelShieldLetsCleanupWait) {
   EXPECT_TRUE(tasks[0].cancelled());
 }
 
-// --- Exception state per fiber (FIBERS.md trap 3).
+// --- Exception state per fiber (docs/fibers.md, trap 3).
 
 TEST(FiberCallsTest, SuspendingInACatchBlockKeepsEachJobsException) {
   std::vector<std::string> current, rethrown;

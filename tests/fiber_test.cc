@@ -147,7 +147,7 @@ TEST(FiberTest, ExceptionThrownAndCaughtInsideFiber) {
   EXPECT_EQ(caught, "inside");
 }
 
-// FIBERS.md trap 3: a fiber suspended inside a catch block keeps its own "current
+// docs/fibers.md, trap 3: a fiber suspended inside a catch block keeps its own "current
 // exception"; the resumer sees none, and its own handling does not leak into the fiber.
 TEST(FiberTest, ExceptionStateIsPerFiber) {
   std::string in_catch_after_resume, rethrown;

@@ -45,7 +45,7 @@ EhGlobals* eh_globals() {
 }  // namespace
 
 struct Fiber::Record {
-  struct ExceptionState {  // abi::__cxa_eh_globals, kept per fiber (FIBERS.md trap 3)
+  struct ExceptionState {  // abi::__cxa_eh_globals, kept per fiber (docs/fibers.md, trap 3)
     void* caught = nullptr;
     unsigned int uncaught = 0;
   };

@@ -19,7 +19,7 @@
 #include "asyncjobs/internal/fault_injection.h"
 
 // Under Valgrind, every fiber stack must be registered, or Valgrind takes each switch for a
-// huge stack frame and reports every access below it (FIBERS.md, trap 5). The client
+// huge stack frame and reports every access below it (docs/fibers.md, trap 5). The client
 // requests cost a few instructions outside Valgrind; without the header they are skipped.
 #if __has_include(<valgrind/valgrind.h>)
 #include <valgrind/valgrind.h>
