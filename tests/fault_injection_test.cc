@@ -46,27 +46,54 @@ std::string what(const JobPtr& job) {
   }
 }
 
-// 40 jobs that each block: past the first slab of stacks (16), the next mapping fails once.
+// 40 jobs that block at once (each waits until the others have started or failed): past
+// the first slab of stacks (16), the next mapping fails once.
+struct Blockers {
+  static constexpr int kJobs = 40;
+  std::vector<JobPtr> jobs;
+  int started = 0;
+  Event all_in;
+
+  void add_to(Scheduler& scheduler, bool critical) {
+    for (int i = 0; i < kJobs; ++i) {
+      jobs.push_back(scheduler.add(make_job(
+          [this] {
+            ++started;
+            all_in.wait();
+          },
+          {.critical = critical})));
+    }
+    // Sets the event once every blocker has started or could not.
+    scheduler.add(make_job(
+        [this] {
+          while (started + raised() < kJobs) sleep_for(absl::Milliseconds(1));
+          all_in.set();
+        },
+        {.critical = false}));
+  }
+  int raised() const {
+    int count = 0;
+    for (const JobPtr& job : jobs) count += job->raised_exception() != nullptr;
+    return count;
+  }
+};
+
 TEST(FaultInjectionTest, NoStackForAJobFailsItAndTheRunGoesOn) {
   std::thread fresh([] {  // stacks are per thread: this one has none yet
     inject_fault(Fault::kStackMap, /*count=*/1, /*skip=*/1);
-    std::vector<JobPtr> jobs;
+    Blockers blockers;
     Scheduler scheduler({.critical = false});
-    for (int i = 0; i < 40; ++i) {
-      jobs.push_back(scheduler.add(
-          make_job([] { sleep_for(absl::Milliseconds(20)); }, {.critical = false})));
-    }
+    blockers.add_to(scheduler, /*critical=*/false);
     EXPECT_TRUE(scheduler.run());
-    int failed = 0;
-    for (const JobPtr& job : jobs) {
+    for (const JobPtr& job : blockers.jobs) {
       EXPECT_TRUE(job->is_done());
       if (!job->raised_exception()) continue;
-      ++failed;
       EXPECT_TRUE(contains(what(job), "could not start")) << what(job);
       EXPECT_TRUE(contains(what(job), "fiber stacks")) << what(job);
     }
-    EXPECT_GT(failed, 0);
-    EXPECT_LT(failed, 40);
+    EXPECT_GT(blockers.raised(), 0);
+    EXPECT_GT(blockers.started, 0);
+    EXPECT_EQ(blockers.started + blockers.raised(), Blockers::kJobs);
     // The failure was transient: the next run of the thread gets its stacks.
     Scheduler again({make_job([] { sleep_for(absl::Milliseconds(1)); })});
     EXPECT_TRUE(again.run());
@@ -77,8 +104,9 @@ TEST(FaultInjectionTest, NoStackForAJobFailsItAndTheRunGoesOn) {
 TEST(FaultInjectionTest, NoStackForACriticalJobFailsTheRun) {
   std::thread fresh([] {
     inject_fault(Fault::kStackMap, 1, 1);
+    Blockers blockers;
     Scheduler scheduler;
-    for (int i = 0; i < 40; ++i) scheduler.add(make_job([] { sleep_for(absl::Milliseconds(20)); }));
+    blockers.add_to(scheduler, /*critical=*/true);
     try {
       scheduler.run();
       ADD_FAILURE() << "expected the run to throw";

@@ -96,14 +96,15 @@ void BatchRunner::main(void* argument) {
   group.finished_.push_back(runner);
 }
 
-// No stack for this runner: what it would have run fails now; later items get a new try.
+// No stack for this runner: the item it would have run first fails now; the others get a
+// new runner (a new try at a stack) each.
 void BatchRunner::on_start_failure(void* argument, std::exception_ptr error) {
   auto* runner = static_cast<Runner*>(argument);
   BatchRunner& group = *runner->group;
   runner->available = false;
   --group.available_;
   group.finished_.push_back(runner);
-  for (size_t count = group.queue_.size(); count > 0; --count) group.fail_(group.pop(), error);
+  if (WorkItem* item = group.pop()) group.fail_(item, error);
   if (group.available_ == 0 && !group.queue_.empty()) group.spawn_runner();
 }
 

@@ -49,8 +49,8 @@ class WorkItem {
 // owner's own lines) and 1 when kNear places ahead (they have arrived: fetch what they
 // point to), so that an item's memory is in cache when its turn comes.
 //
-// When no fiber stack can be mapped, the items queued at that moment are handed to `fail`
-// with the error instead of running (on the loop, not on a fiber).
+// When no fiber stack can be mapped for a new runner, the item it would have run first is
+// handed to `fail` with the error instead of running (on the loop, not on a fiber).
 class BatchRunner {
  public:
   using Prefetch = void (*)(void* owner, int stage);
