@@ -11,7 +11,6 @@ layers=(
   "sync"
   "jobs graph"
   "scheduler process"
-  "views"
   "asyncjobs"
   "ssh slurm"
 )

@@ -15,6 +15,7 @@
 #include "asyncjobs/fiber_calls.h"
 #include "asyncjobs/internal/clock.h"
 #include "asyncjobs/internal/graph.h"
+#include "asyncjobs/internal/job_text.h"
 #include "asyncjobs/internal/prefetch.h"
 #include "asyncjobs/internal/signal_cancel.h"
 
@@ -57,10 +58,6 @@ void run_on_new_reactor(AbstractJob* owner, absl::FunctionRef<void()> body) {
 
 // A plain Job's co_shutdown() is AbstractJob's, which does nothing: no need to call it.
 bool may_shut_down(const AbstractJob& job) { return typeid(job) != typeid(Job); }
-
-std::string describe(const AbstractJob& job) {
-  return absl::StrCat("<", job.type_name(), " `", job.label(), "`>");
-}
 
 }  // namespace
 
@@ -212,6 +209,12 @@ bool Scheduler::run() {
   state_ = State::kDone;
   result_ = ok;
   return finish_run(ok);
+}
+
+std::string Scheduler::format_result() const {
+  const bool* ok = std::any_cast<bool>(&stored_result());
+  if (ok == nullptr) return AbstractJob::format_result();
+  return *ok ? "true" : "false";
 }
 
 Value Scheduler::co_run() {
@@ -589,7 +592,7 @@ void Scheduler::say(std::string_view message, bool always) const {
 
 void Scheduler::say_job(std::string_view state, const AbstractJob& job) const {
   if (!options_.verbose) return;
-  std::cout << stamp() << "(" << label() << ") " << state << ": " << describe(job) << std::endl;
+  std::cout << stamp() << "(" << label() << ") " << state << ": " << internal::job_main(job) << std::endl;
 }
 
 void Scheduler::say_unfinished(std::string_view state) const {

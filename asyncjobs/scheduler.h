@@ -74,6 +74,7 @@ class Scheduler : public AbstractJob,
   Value co_run() override;       // run() as a nested job: a bool Value, or throws
   void co_shutdown() override;   // shutdown()
   std::string type_name() const override { return "Scheduler"; }
+  std::string format_result() const override;  // run()'s bool as "true" or "false"
 
   // Cancels the whole run from outside it: safe from any thread and from a signal handler.
   // Everything running is cancelled and unwound, shutdown runs; run() returns false, why()

@@ -20,7 +20,7 @@ struct FreeBlock {
   FreeBlock* next;
 };
 
-struct ThreadPool {
+struct ThreadBlocks {  // this thread's free lists and the region it carves
   FreeBlock* free[kClasses] = {};
   char* next = nullptr;  // bump allocation in the current region
   char* end = nullptr;
@@ -40,7 +40,7 @@ struct ThreadPool {
   }
 };
 
-thread_local ThreadPool pool;
+thread_local ThreadBlocks pool;
 
 size_t size_class(size_t bytes) { return (bytes + kGranule - 1) / kGranule - 1; }
 

@@ -7,16 +7,15 @@
 
 #include <atomic>
 #include <cstdlib>
-#include "absl/strings/string_view.h"
 #include <typeinfo>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/string_view.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "asyncjobs/internal/type_name.h"
 #include "asyncjobs/listing.h"
-#include "asyncjobs/scheduler.h"
 
 namespace asyncjobs {
 namespace {
@@ -79,14 +78,6 @@ const char* outcome_symbol(const AbstractJob& job, const Symbols& symbols) {
   return symbols.none;
 }
 
-std::string value_text(const AbstractJob& job) {
-  if (dynamic_cast<const Scheduler*>(&job) != nullptr) {
-    const bool* ok = std::any_cast<bool>(&job.result());
-    if (ok != nullptr) return *ok ? "true" : "false";
-  }
-  return job.format_result();
-}
-
 }  // namespace
 
 bool ascii_symbols() {
@@ -121,7 +112,7 @@ std::string job_result(const AbstractJob& job) {
     return absl::StrCat("!! ", job.critical() ? "CRIT. EXC." : "exception", " => ", text.type,
                         ":", text.what, "!!");
   }
-  if (job.is_done()) return absl::StrCat("[[ -> ", value_text(job), "]]");
+  if (job.is_done()) return absl::StrCat("[[ -> ", job.format_result(), "]]");
   if (job.is_abandoned()) return "[abandoned: refused to stop]";
   if (job.cancel_called()) return "[cancelled]";
   return "[not done]";

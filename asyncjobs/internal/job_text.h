@@ -1,8 +1,8 @@
 #ifndef ASYNCJOBS_INTERNAL_JOB_TEXT_H_
 #define ASYNCJOBS_INTERNAL_JOB_TEXT_H_
 
-// The pieces of a job's line in listings, shared by the text, DOT and trace views. They
-// read a job through its public accessors only.
+// The pieces of a job's line in listings, shared by AbstractJob::repr() and the text, DOT
+// and trace views. They read a job through its public accessors only.
 
 #include <exception>
 #include <string>
@@ -16,7 +16,7 @@ std::string badge(const AbstractJob& job);
 // "<Job `label`>": the job's type_name() and label().
 std::string job_main(const AbstractJob& job);
 // "[[ -> VALUE]]", "!! CRIT. EXC. => Type:what!!", "!! exception => Type:what!!" or
-// "[not done]". A scheduler's value (a bool) shows as "true" or "false".
+// "[not done]"; the value is the job's format_result().
 std::string job_result(const AbstractJob& job);
 
 // An exception as listings show it: the thrown object's unqualified type name, and what()
