@@ -1,5 +1,7 @@
-// Scheduler construction, membership and the run itself. Graph queries and edits live in
-// scheduler_graph.cc; text, DOT and trace views in listing.cc, dot.cc and trace.cc.
+// Scheduler construction, membership and the run loop. Elsewhere: linking a run
+// (scheduler_prepare.cc), cancellation (scheduler_cancel.cc), shutdown
+// (scheduler_shutdown.cc), progress messages (scheduler_progress.cc), graph queries
+// (scheduler_graph.cc), and the views (listing.cc, dot.cc, trace.cc).
 #include "asyncjobs/scheduler.h"
 
 #include <atomic>
@@ -26,8 +28,10 @@ JobOptions job_options(const SchedulerOptions& options) {
   return JobOptions{options.label, options.critical, options.forever, options.required};
 }
 
+}  // namespace
+
 // Runs `body` on a root fiber of a fresh reactor on this thread; rethrows what it threw.
-void run_on_new_reactor(AbstractJob* owner, absl::FunctionRef<void()> body) {
+void Scheduler::run_on_new_reactor(AbstractJob* owner, absl::FunctionRef<void()> body) {
   struct Root {
     absl::FunctionRef<void()> body;
     std::exception_ptr error;
@@ -55,11 +59,6 @@ void run_on_new_reactor(AbstractJob* owner, absl::FunctionRef<void()> body) {
   }
   if (root.error) std::rethrow_exception(root.error);
 }
-
-// A plain Job's co_shutdown() is AbstractJob's, which does nothing: no need to call it.
-bool may_shut_down(const AbstractJob& job) { return typeid(job) != typeid(Job); }
-
-}  // namespace
 
 Scheduler::Scheduler(SchedulerOptions options)
     : AbstractJob(job_options(options)), options_(std::move(options)) {
@@ -230,106 +229,6 @@ bool Scheduler::finish_run(bool ok) const {
   return ok;
 }
 
-void Scheduler::prepare_run(bool recursive) {
-  if (ran_) {
-    throw GraphError(absl::StrCat("asyncjobs: scheduler `", label(), "` has already run"));
-  }
-  // Usually every job comes after the jobs it requires: one pass links them, and proves the
-  // graph acyclic. Otherwise a second pass and Kahn's algorithm.
-  if (!link_jobs(/*single_pass=*/true)) {
-    link_jobs(/*single_pass=*/false);
-    check_acyclic();
-  }
-  if (recursive) {
-    for (const JobPtr& job : jobs_) {
-      if (job->is_scheduler_) static_cast<Scheduler&>(*job).prepare_run(true);
-    }
-  }
-  prepared_ = true;
-}
-
-// Builds successor lists and requirement counts, and counts the jobs whose co_shutdown()
-// may do something. With `single_pass`, stops and returns false at the first requirement
-// on a job that comes later in insertion order.
-bool Scheduler::link_jobs(bool single_pass) {
-  static std::atomic<uint32_t> last_visit{0};
-  const uint32_t visit = last_visit.fetch_add(1, std::memory_order_relaxed) + 1;
-  custom_shutdowns_ = 0;
-  auto reset = [&](AbstractJob& job, uint32_t index) {
-    job.graph_index_ = index;
-    job.visit_ = visit;
-    job.successors_.clear();
-    job.pending_requirements_ = 0;
-    if (may_shut_down(job)) ++custom_shutdowns_;
-  };
-  if (!single_pass) {
-    for (uint32_t i = 0; i < jobs_.size(); ++i) reset(*jobs_[i], i);
-  }
-  // Requirements are scattered: fetch each job's requirement list 16 jobs ahead, and the
-  // required jobs 8 jobs ahead.
-  constexpr uint32_t kNear = 8, kFar = 16;
-  for (uint32_t i = 0; i < jobs_.size(); ++i) {
-    if (i + kFar < jobs_.size()) prefetch_job(jobs_[i + kFar].get(), 0);
-    if (i + kNear < jobs_.size()) {
-      for (const Requirement& ahead : jobs_[i + kNear]->required_) {
-        // From its shared_ptr control block (expired()) to the fields linking writes.
-        const char* block = control_block(ahead.job);
-        const auto* end = reinterpret_cast<const char*>(&ahead.job->successors_ + 1);
-        internal::prefetch_lines(block, end - block);
-      }
-    }
-    AbstractJob& job = *jobs_[i];
-    if (single_pass) reset(job, i);
-    for (const Requirement& requirement : job.required_) {
-      check_requirement(job, requirement);
-      if (single_pass && requirement.job->visit_ != visit) return false;
-      requirement.job->successors_.push_back(&job);
-      ++job.pending_requirements_;
-    }
-  }
-  return true;
-}
-
-void Scheduler::check_requirement(const AbstractJob& job, const Requirement& requirement) const {
-  if (!requirement.alive.expired() && member(requirement.job)) return;
-  throw GraphError(absl::StrCat(
-      "asyncjobs: job `", job.label(), "` requires `",
-      requirement.alive.expired() ? "a deleted job" : requirement.job->label(),
-      "`, which is not in scheduler `", label(), "`; sanitize() drops such requirements"));
-}
-
-// Kahn's algorithm on the successor lists that prepare_run just built.
-void Scheduler::check_acyclic() const {
-  std::vector<uint32_t> pending(jobs_.size());
-  std::vector<AbstractJob*> free;
-  for (const JobPtr& job : jobs_) {
-    pending[job->graph_index_] = job->pending_requirements_;
-    if (job->pending_requirements_ == 0) free.push_back(job.get());
-  }
-  size_t visited = 0;
-  while (!free.empty()) {
-    AbstractJob* job = free.back();
-    free.pop_back();
-    ++visited;
-    for (AbstractJob* successor : job->successors_) {
-      if (--pending[successor->graph_index_] == 0) free.push_back(successor);
-    }
-  }
-  if (visited == jobs_.size()) return;
-  internal::Edges edges(jobs_.size());
-  for (const JobPtr& job : jobs_) {
-    for (const Requirement& requirement : job->required_) {
-      edges[job->graph_index_].push_back(requirement.job->graph_index_);
-    }
-  }
-  std::string names;
-  for (uint32_t index : internal::find_cycle(edges)) {
-    absl::StrAppend(&names, "`", jobs_[index]->label(), "` requires ");
-  }
-  absl::StrAppend(&names, "`", jobs_[internal::find_cycle(edges).front()]->label(), "`");
-  throw GraphError(absl::StrCat("asyncjobs: cycle in scheduler `", label(), "`: ", names));
-}
-
 bool Scheduler::orchestrate() {
   ran_ = true;
   reactor_ = Reactor::current();
@@ -486,92 +385,6 @@ void Scheduler::on_job_finished(AbstractJob& job) {
   if (finished()) wakeup_.notify_all();
 }
 
-// Counts `job` (which ended cancelled) and every job downstream of it as cancelled: they
-// will never start, and the run must not wait for them.
-void Scheduler::abandon(AbstractJob& job) {
-  std::vector<AbstractJob*> stack{&job};
-  while (!stack.empty()) {
-    AbstractJob* abandoned = stack.back();
-    stack.pop_back();
-    abandoned->cancelled_ = true;
-    if (!abandoned->forever_) {
-      --remaining_;
-      ++abandoned_;
-    }
-    for (AbstractJob* successor : abandoned->successors_) {
-      if (!successor->cancelled_ && successor->state_ == State::kIdle) {
-        successor->cancelled_ = true;
-        stack.push_back(successor);
-      }
-    }
-  }
-}
-
-void Scheduler::abandon_cancelled_before_run() {
-  for (const JobPtr& job : jobs_) {
-    if (job->cancel_requested_ && !job->cancelled_ && job->state_ == State::kIdle) abandon(*job);
-  }
-}
-
-// cancel() on a member that has not started: while the run is in progress it is counted
-// out at once with what requires it; before the run, when the run starts.
-void Scheduler::on_member_cancelled(AbstractJob& job) {
-  if (!run_in_progress()) return;
-  if (job.state_ == State::kScheduled) std::erase(waiting_for_slot_, &job);
-  abandon(job);
-  if (finished()) wakeup_.notify_all();
-}
-
-void Scheduler::cancel_members() {
-  for (const JobPtr& job : jobs_) job->cancel();
-}
-
-void Scheduler::request_cancel() {
-  cancel_request_.store(true);
-  remote_pokes_.fetch_add(1);
-  if (Reactor* reactor = remote_reactor_.load()) reactor->interrupt();
-  remote_pokes_.fetch_sub(1);
-}
-
-void Scheduler::on_interrupt() {
-  if (!cancel_request_.load() || run_cancelled_ || aborting_) return;
-  run_cancelled_ = true;
-  wakeup_.notify_all();
-}
-
-// Cancels what is still scheduled or running and waits until every started job has ended.
-void Scheduler::cancel_everything() {
-  aborting_ = true;
-  if (running_ == 0 && waiting_for_slot_.empty()) return;
-  for (AbstractJob* job : waiting_for_slot_) job->cancelled_ = true;
-  waiting_for_slot_.clear();
-  for (const JobPtr& job : jobs_) {
-    if (job->state_ == State::kRunning) job->request_cancel(*reactor_);
-  }
-  CancelShield shield;
-  const absl::Time deadline = absl::Now() + options_.shutdown_timeout;
-  while (running_ > 0) {
-    if (!wakeup_.wait(deadline, "Scheduler::run") && absl::Now() >= deadline) {
-      abandon_refusing_jobs();
-    }
-  }
-}
-
-// Jobs still running `shutdown_timeout` after being cancelled swallow Cancelled: they are
-// abandoned so that the run ends (nested schedulers get the same time for their own jobs).
-void Scheduler::abandon_refusing_jobs() {
-  for (const JobPtr& job : jobs_) {
-    if (!job->is_unfinished() || job->is_scheduler_) continue;
-    std::cerr << "asyncjobs: job `" << job->label() << "` of scheduler `" << label()
-              << "` ignored cancellation for " << options_.shutdown_timeout
-              << ": abandoned (its fiber will never resume)" << std::endl;
-    runner_->abandon(&job->work_);
-    job->abandoned_ = true;
-    job->cancelled_ = true;
-    --running_;
-  }
-}
-
 std::string Scheduler::why() const {
   if (run_cancelled_) return "CANCELLED";
   if (failed_time_out_) {
@@ -581,152 +394,6 @@ std::string Scheduler::why() const {
   if (failed_critical_) return "a CRITICAL job has raised an exception";
   if (abandoned_ > 0) return absl::StrCat(abandoned_, " job(s) could not complete: cancelled");
   return "FINE";
-}
-
-// Progress messages in the original's shapes, stamped with the watch's elapsed time or
-// the wall clock: "SCHEDULER(label): message" and "(label) STATE: <Job `x`>".
-void Scheduler::say(std::string_view message, bool always) const {
-  if (!options_.verbose && !always) return;
-  std::cout << stamp() << "SCHEDULER(" << label() << "): " << message << std::endl;
-}
-
-void Scheduler::say_job(std::string_view state, const AbstractJob& job) const {
-  if (!options_.verbose) return;
-  std::cout << stamp() << "(" << label() << ") " << state << ": " << internal::job_main(job) << std::endl;
-}
-
-void Scheduler::say_unfinished(std::string_view state) const {
-  if (!options_.verbose) return;
-  for (const AbstractJob* job : waiting_for_slot_) say_job(state, *job);
-  for (const JobPtr& job : jobs_) {
-    if (job->is_unfinished()) say_job(state, *job);
-  }
-}
-
-std::string Scheduler::stamp() const {
-  if (options_.watch != nullptr) return absl::StrCat(options_.watch->elapsed(), "  ");
-  return absl::StrCat(Watch::wall_clock(), " ");
-}
-
-// --- Shutdown
-
-void Scheduler::co_shutdown() { shutdown(); }
-
-bool Scheduler::shutdown() {
-  if (shut_down_) return shutdown_result_;
-  shut_down_ = true;
-  if (in_job()) {
-    shutdown_result_ = shutdown_in_job();
-  } else {
-    run_on_new_reactor(this, [&] { shutdown_result_ = shutdown_in_job(); });
-  }
-  return shutdown_result_;
-}
-
-namespace internal {
-
-// Calls co_shutdown() of every job concurrently, on a BatchRunner (as few fibers as that
-// takes), and cancels the calls still running at the deadline.
-class ShutdownRunner : public JobObserver {
- public:
-  ShutdownRunner(absl::Span<const JobPtr> jobs, Reactor& reactor)
-      : jobs_(jobs), reactor_(reactor), runner_(reactor, &ShutdownRunner::fail) {}
-
-  // Returns how many co_shutdown() calls had not returned within `timeout`.
-  size_t run(absl::Duration timeout) {
-    pending_ = jobs_.size();
-    if (pending_ == 0) return 0;
-    for (const JobPtr& job : jobs_) {
-      if (!may_shut_down(*job)) {
-        --pending_;
-        continue;
-      }
-      job->observer_ = this;
-      runner_.submit(&job->work_, &ShutdownRunner::shut_down);
-    }
-    if (pending_ == 0) return 0;
-    const absl::Time deadline = absl::Now() + timeout;
-    while (pending_ > 0 && done_.wait(deadline, "Scheduler::shutdown")) {
-    }
-    const size_t late = pending_;
-    late_ = true;  // calls not started yet are skipped
-    for (const JobPtr& job : jobs_) {
-      if (job->work_.task() != nullptr) reactor_.cancel(job->work_.task());
-    }
-    // A call that swallows Cancelled for as long again is abandoned (see abandon_refusing_jobs).
-    const absl::Time last = absl::Now() + timeout;
-    while (pending_ > 0 && done_.wait(last, "Scheduler::shutdown")) {
-    }
-    for (const JobPtr& job : jobs_) {
-      if (job->work_.task() == nullptr) continue;
-      std::cerr << "asyncjobs: co_shutdown() of `" << job->label()
-                << "` ignored cancellation: abandoned (its fiber will never resume)" << std::endl;
-      runner_.abandon(&job->work_);
-      --pending_;
-    }
-    return late;
-  }
-
-  // What co_shutdown() calls raised (not counting cancellations of late ones).
-  const std::vector<std::pair<const AbstractJob*, std::exception_ptr>>& errors() const {
-    return errors_;
-  }
-
- private:
-  static int64_t shut_down(WorkItem* item, int64_t) {
-    auto& job = *static_cast<AbstractJob*>(item->owner());
-    auto& self = static_cast<ShutdownRunner&>(*job.observer_);
-    if (!self.late_) {
-      try {  // a failed or cancelled shutdown must not stop the others
-        job.co_shutdown();
-      } catch (const Cancelled&) {
-      } catch (...) {
-        self.errors_.emplace_back(&job, std::current_exception());
-      }
-    }
-    self.on_job_finished(job);
-    return internal::clock_ticks();
-  }
-
-  static void fail(WorkItem* item, std::exception_ptr error) {
-    auto& job = *static_cast<AbstractJob*>(item->owner());
-    auto& self = static_cast<ShutdownRunner&>(*job.observer_);
-    self.errors_.emplace_back(&job, error);
-    self.on_job_finished(job);
-  }
-
-  void on_job_finished(AbstractJob&) override {
-    if (--pending_ == 0) done_.notify_all();
-  }
-
-  absl::Span<const JobPtr> jobs_;
-  Reactor& reactor_;
-  BatchRunner runner_;
-  size_t pending_ = 0;
-  bool late_ = false;
-  WaitList done_;
-  std::vector<std::pair<const AbstractJob*, std::exception_ptr>> errors_;
-};
-
-}  // namespace internal
-
-bool Scheduler::shutdown_in_job() {
-  CancelShield shield;  // shutdown also runs while this scheduler is being cancelled
-  say("scheduler is shutting down...");
-  if (custom_shutdowns_ == 0) return true;  // only plain Jobs, whose co_shutdown() is empty
-  internal::ShutdownRunner runner(jobs_, *Reactor::current());
-  const size_t late = runner.run(options_.shutdown_timeout);
-  if (late > 0) {
-    say(absl::StrCat("WARNING: ", late, "/", jobs_.size(),
-                     " co_shutdown() methods have not returned within timeout"),
-        /*always=*/true);
-  }
-  for (const auto& [job, error] : runner.errors()) {
-    shutdown_errors_.push_back({job->label(), error});
-    say(absl::StrCat("WARNING: co_shutdown() of `", job->label(), "` raised an exception"),
-        /*always=*/true);
-  }
-  return late == 0 && runner.errors().empty();
 }
 
 }  // namespace asyncjobs

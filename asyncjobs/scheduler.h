@@ -152,6 +152,9 @@ class Scheduler : public AbstractJob,
   absl::Time run_start() const { return run_start_; }
 
  private:
+  friend class internal::ShutdownRunner;
+  static void run_on_new_reactor(AbstractJob* owner, absl::FunctionRef<void()> body);
+  static bool may_shut_down(const AbstractJob& job);
   void on_job_finished(AbstractJob& job) override;
   void on_member_cancelled(AbstractJob& job) override;
   void cancel_members() override;

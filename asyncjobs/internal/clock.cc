@@ -2,6 +2,7 @@
 
 #include <time.h>
 
+#include <cstdint>
 #include <mutex>
 
 #include "absl/time/clock.h"
@@ -29,7 +30,24 @@ struct Calibration {
   absl::Time time;
 };
 
-const Calibration program_start{clock_ticks(), absl::Now()};
+// A (ticks, wall time) pair read close together: of a few tries, the one whose clock read
+// was not preempted (the least ticks around it), so that a busy machine does not skew it.
+Calibration read_pair() {
+  Calibration best{0, absl::InfinitePast()};
+  int64_t best_gap = INT64_MAX;
+  for (int i = 0; i < 8; ++i) {
+    const int64_t before = clock_ticks();
+    const absl::Time time = absl::Now();
+    const int64_t gap = clock_ticks() - before;
+    if (gap < best_gap) {
+      best_gap = gap;
+      best = {before + gap / 2, time};
+    }
+  }
+  return best;
+}
+
+const Calibration program_start = read_pair();
 
 const Calibration& origin() { return program_start; }
 
@@ -52,10 +70,10 @@ absl::Time ticks_to_time(int64_t ticks) {
       if (now - first.time < absl::Milliseconds(10)) {
         absl::SleepFor(absl::Milliseconds(10) - (now - first.time));
       }
-      const int64_t ticks_now = clock_ticks();
-      now = absl::Now();
+      const Calibration latest = read_pair();
+      now = latest.time;
       nanos_per_tick = absl::ToDoubleNanoseconds(now - first.time) /
-                       static_cast<double>(ticks_now - first.ticks);
+                       static_cast<double>(latest.ticks - first.ticks);
       calibrated_at = now;
     }
   }
