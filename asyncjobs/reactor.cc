@@ -99,6 +99,10 @@ void Reactor::run() {
   while (live_count_ > 0) {
     run_ready();
     if (live_count_ == 0) break;
+    if (stale_timers_ == timers_.size() && !timers_.empty()) {  // none can wake anyone
+      timers_.clear();
+      stale_timers_ = 0;
+    }
     const int timeout = poll_timeout_ms();
     if (timeout == kStalled) {
       on_stall();

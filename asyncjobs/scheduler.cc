@@ -292,8 +292,8 @@ bool Scheduler::run_jobs() {
       schedule(job.get());
     }
   }
+  only_forever_ = remaining_ == 0;  // before cancelled jobs are counted out: they were not forever
   if (cancelled_before_run > 0) abandon_cancelled_before_run();
-  only_forever_ = remaining_ == 0;
   wait_for_jobs(deadline);
   if (run_cancelled_) {
     say("Scheduler.run: CANCELLED", /*always=*/true);
@@ -378,6 +378,10 @@ void Scheduler::on_job_finished(AbstractJob& job) {
     say_job("DONE", job);
   }
   if (!job.forever_) --remaining_;
+  if (failed_critical_ || run_cancelled_) {  // the run is ending: nothing new starts
+    wakeup_.notify_all();
+    return;
+  }
   for (AbstractJob* successor : job.successors_) {
     if (--successor->pending_requirements_ == 0 && !successor->cancelled_) schedule(successor);
   }

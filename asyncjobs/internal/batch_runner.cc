@@ -1,6 +1,7 @@
 // BatchRunner: runners on a free list, handed the rest of the queue when one blocks.
 #include "asyncjobs/internal/batch_runner.h"
 
+#include <algorithm>
 #include <mutex>
 
 #include "asyncjobs/internal/clock.h"
@@ -16,6 +17,17 @@ std::vector<void*>* graveyard = new std::vector<void*>;
 }  // namespace
 
 BatchRunner::~BatchRunner() {
+  // A runner spawned for an item that another runner took may not have run yet: it finds
+  // the queue empty and returns at its first turn, which must come before its Task goes.
+  auto pending = [this] {
+    return std::any_of(runners_.begin(), runners_.end(), [](const std::unique_ptr<Runner>& r) {
+      return !r->task.finished() && !r->abandoned;
+    });
+  };
+  if (Task::current() != nullptr && pending()) {
+    CancelShield shield;
+    while (pending()) reactor_.yield();
+  }
   for (std::unique_ptr<Runner>& runner : runners_) {
     if (!runner->abandoned) continue;
     std::lock_guard<std::mutex> lock(graveyard_mutex);
