@@ -81,6 +81,10 @@ void expect_gone(pid_t pid) {
   const int error = errno;
   EXPECT_EQ(result, -1);
   EXPECT_EQ(error, ESRCH);
+  // The rest of the group was sent SIGKILL: the kernel ends them asynchronously, so give
+  // it a generous bound (2 shared cores under load) rather than a single look.
+  const aj::Watch watch;
+  while (live_members_of_group(pid) > 0 && watch.seconds() < 10) usleep(1000);
   EXPECT_EQ(live_members_of_group(pid), 0);
 }
 
@@ -264,6 +268,26 @@ TEST(ProcessJobTest, ProcessJobResultIsAProcessResult) {
   EXPECT_EQ(echo->details(), "echo hi");
   EXPECT_THROW(failing->result(), aj::ProcessError);
   EXPECT_EQ(in_job->result<std::string>(), "inside\n");
+}
+
+TEST(ProcessJobTest, FiftyMegabytesOfStdoutAreCaptured) {
+  auto job = aj::make_process_job({"head", "-c", "52428800", "/dev/zero"});
+  aj::Scheduler scheduler{job};
+  EXPECT_TRUE(scheduler.run());
+  EXPECT_EQ(job->result<aj::ProcessResult>().out.size(), 52428800u);
+}
+
+TEST(ProcessJobTest, ThreeHundredConcurrentProcessJobsLeaveNoDescriptor) {
+  const int before = open_fd_count();
+  auto scheduler = aj::make_scheduler();
+  std::vector<std::shared_ptr<aj::ProcessJob>> jobs;
+  for (int i = 0; i < 300; ++i) {
+    jobs.push_back(aj::make_process_job({"sh", "-c", "echo $$"}));
+    scheduler->add(jobs.back());
+  }
+  EXPECT_TRUE(scheduler->run());
+  for (const auto& job : jobs) EXPECT_EQ(job->result<aj::ProcessResult>().exit_code, 0);
+  EXPECT_EQ(open_fd_count(), before);
 }
 
 TEST(ProcessJobTest, ProcessJobsRunConcurrently) {
