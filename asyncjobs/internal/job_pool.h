@@ -8,7 +8,7 @@
 namespace asyncjobs::internal {
 
 // Memory for job objects (make_job, make_scheduler): per-thread free lists by size class,
-// carved from large mappings (with transparent huge pages for large graphs, see
+// carved from large mappings (with transparent huge pages unless disabled, see
 // huge_pages.h, so that a graph of a million jobs takes fewer page faults), and a freed job's
 // block is reused warm. Blocks may be freed on any thread (they join that thread's lists);
 // the mappings are never returned to the system. Sizes above kMaxPooledSize, and every size

@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
@@ -15,6 +16,8 @@
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "asyncjobs/internal/fault_injection.h"
 
@@ -118,7 +121,15 @@ StackPool::~StackPool() {
     if (stack.guarded) guarded_stacks.fetch_sub(1, std::memory_order_relaxed);
     ASYNCJOBS_DEREGISTER_STACK(stack.valgrind_id);
   }
-  for (const Slab& slab : slabs_) munmap(slab.base, slab.bytes);
+  // Slabs mapped one after another are often neighbours: one munmap per run of them.
+  std::sort(slabs_.begin(), slabs_.end(),
+            [](const Slab& a, const Slab& b) { return a.base < b.base; });
+  for (size_t i = 0; i < slabs_.size();) {
+    char* const start = slabs_[i].base;
+    char* end = start + slabs_[i].bytes;
+    while (++i < slabs_.size() && slabs_[i].base == end) end += slabs_[i].bytes;
+    munmap(start, end - start);
+  }
 }
 
 void StackPool::add_slab() {
@@ -166,10 +177,21 @@ void StackPool::trim() {
   // free_ is a LIFO: the oldest entries, at the front, are the coldest.
   if (free_.size() <= warm) return;
   const size_t cold_end = free_.size() - warm;
+  if (cold_end <= trimmed_from_) return;
+  // One madvise per run of neighbouring stacks (a guard page apart at most), not one per
+  // stack: each call flushes the TLB of every core.
+  std::vector<std::pair<char*, char*>> ranges;
   for (size_t i = trimmed_from_; i < cold_end; ++i) {
-    madvise(free_[i].limit, free_[i].size, MADV_DONTNEED);
+    ranges.emplace_back(free_[i].limit, free_[i].limit + free_[i].size);
   }
-  if (cold_end > trimmed_from_) trimmed_from_ = cold_end;
+  std::sort(ranges.begin(), ranges.end());
+  for (size_t i = 0; i < ranges.size();) {
+    char* const start = ranges[i].first;
+    char* end = ranges[i].second;
+    while (++i < ranges.size() && ranges[i].first <= end + page_size()) end = ranges[i].second;
+    madvise(start, end - start, MADV_DONTNEED);
+  }
+  trimmed_from_ = cold_end;
 }
 
 namespace {
