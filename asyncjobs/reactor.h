@@ -48,6 +48,9 @@ class Task : public internal::ListNode<Task> {
     cancel_throws_ = 0;
   }
   bool abandoned() const { return abandoned_; }  // see Reactor::abandon
+  // True once it swallowed a Cancelled and suspended again outside a CancelShield: it
+  // refuses to stop (cleanup under a shield is not refusing).
+  bool refuses_cancel() const { return cancel_throws_ > 1 && shield_depth_ == 0; }
   // True once an alarm (Reactor::set_alarm) has cancelled this task; cleared by clear_alarm.
   bool alarm_fired() const { return alarm_fired_; }
   // Shown in "stack overflow in job <name>"; must outlive the task.

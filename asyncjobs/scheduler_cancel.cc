@@ -73,19 +73,22 @@ void Scheduler::cancel_everything() {
     if (job->state_ == State::kRunning) job->request_cancel(*reactor_);
   }
   CancelShield shield;
-  const absl::Time deadline = absl::Now() + options_.shutdown_timeout;
+  absl::Time deadline = absl::Now() + options_.shutdown_timeout;
   while (running_ > 0) {
     if (!wakeup_.wait(deadline, "Scheduler::run") && absl::Now() >= deadline) {
       abandon_refusing_jobs();
+      deadline = absl::Now() + options_.shutdown_timeout;  // look again later, not in a loop
     }
   }
 }
 
-// Jobs still running `shutdown_timeout` after being cancelled swallow Cancelled: they are
-// abandoned so that the run ends (nested schedulers get the same time for their own jobs).
+// Jobs still running `shutdown_timeout` after being cancelled, having swallowed Cancelled,
+// are abandoned so that the run ends. Cleanup under a CancelShield is waited for, and so are
+// nested schedulers (they give their own jobs the same time).
 void Scheduler::abandon_refusing_jobs() {
   for (const JobPtr& job : jobs_) {
     if (!job->is_unfinished() || job->is_scheduler_) continue;
+    if (!job->work_.task()->refuses_cancel()) continue;
     std::cerr << "asyncjobs: job `" << job->label() << "` of scheduler `" << label()
               << "` ignored cancellation for " << options_.shutdown_timeout
               << ": abandoned (its fiber will never resume)" << std::endl;
