@@ -1,0 +1,167 @@
+#ifndef ASYNCJOBS_SSH_H_
+#define ASYNCJOBS_SSH_H_
+
+// Remote jobs over SSH, after the original's companion apssh: a `Node` is one host, an
+// `SshJob` runs commands and moves files on it. Built on libssh in non-blocking mode and
+// driven by the reactor: a remote command suspends only its job, never the thread.
+//
+// Jobs of one reactor that use the same node share one connection (opened on first use);
+// each command runs on its own channel. Errors are exceptions: `ConnectionError` (cannot
+// reach, authenticate or trust the host), `CommandFailedError` (a checked command failed).
+
+#include <exception>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "asyncjobs/event.h"
+#include "asyncjobs/job.h"
+
+namespace asyncjobs::ssh {
+
+class Node;
+namespace internal {
+class Session;
+}
+
+// How a host's key is checked against `known_hosts`. kStrict: an unknown or changed key is a
+// ConnectionError. kAcceptNew (trust on first use): an unknown key is learned into the file,
+// a changed one is a ConnectionError. kInsecure: no check at all.
+enum class HostKeyCheck { kStrict, kAcceptNew, kInsecure };
+
+struct NodeOptions {
+  std::string host;
+  std::string user;                     // empty: the local user name
+  int port = 22;
+  std::vector<std::string> identities;  // private key files; empty: ssh-agent, then ~/.ssh/id_*
+  std::string known_hosts;              // empty: ~/.ssh/known_hosts
+  HostKeyCheck host_key_check = HostKeyCheck::kAcceptNew;
+  std::shared_ptr<Node> gateway;        // reach `host` through this node (port forwarding)
+  absl::Duration connect_timeout = absl::Seconds(30);  // connect + authenticate
+};
+
+struct CommandResult {
+  int exit_code = 0;
+  std::string signal;  // "TERM"... when killed by one, else empty
+  std::string out, err;
+};
+
+// Thrown by a checked command whose exit code is not allowed; what() names the node, the
+// command and the exit code or signal.
+class CommandFailedError : public std::runtime_error {
+ public:
+  CommandFailedError(const std::string& node, const std::string& command, CommandResult result);
+  const CommandResult& result() const { return *result_; }
+
+ private:
+  std::shared_ptr<const CommandResult> result_;  // shared: copying an exception must not throw
+};
+
+// Cannot connect, authenticate or trust a host; what() names host:port and the cause
+// ("connection refused", "timeout", "authentication failed", "host key ...").
+class ConnectionError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct RunOptions {
+  std::string stdin_data;                 // sent to the command, then end of file
+  std::vector<int> allowed_exits = {0};  // others raise CommandFailedError (when checked)
+  bool check = true;
+  // Each line as it arrives, without its newline; default: printed as "host:line" on
+  // stdout / stderr. May suspend; what it throws kills the command and propagates.
+  std::function<void(const Node&, std::string_view line)> on_stdout, on_stderr;
+};
+
+// One host. Its connection opens on first use and is shared by every job that uses the node
+// (each command gets its own channel); a node serves one thread at a time.
+class Node {
+ public:
+  explicit Node(NodeOptions options);
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  std::string name() const;  // "user@host:port"
+  const NodeOptions& options() const { return options_; }
+
+  // Run `command` through the remote user's shell. In a job: suspends only that job;
+  // elsewhere: blocks the thread. On cancellation (or an exception from a callback) the
+  // remote command's process group is killed (also for root, whose sshd ignores channel
+  // signals) before Cancelled propagates (a round trip and the start of a remote shell,
+  // done under a CancelShield: the scheduler waits for it).
+  CommandResult run(const std::string& command, const RunOptions& options = {});
+  // Copy files to `remote_dir` (created if missing) / from the remote paths into `local_dir`,
+  // under their base names; file modes are kept on push. Throw CommandFailedError.
+  void push(const std::vector<std::string>& local_paths, const std::string& remote_dir);
+  void pull(const std::vector<std::string>& remote_paths, const std::string& local_dir);
+  // Disconnects; the next use connects again. No command may be running.
+  void close();
+
+ private:
+  // The connection, opened (or awaited, if another job is opening it) on first use, and
+  // again after it was lost. Held by each command for its duration.
+  std::shared_ptr<internal::Session> session();
+  void connect();
+
+  NodeOptions options_;
+  std::shared_ptr<internal::Session> session_;  // shared with nodes using this as gateway
+  bool connecting_ = false;
+  std::exception_ptr connect_error_;  // of the attempt that the waiting jobs awaited
+  Event attempt_ended_;                // set when a connection attempt ends
+};
+
+std::shared_ptr<Node> make_node(NodeOptions options);
+
+// Commands of an SshJob, run one after the other on the job's node.
+struct Run {
+  std::string command;
+  RunOptions options;
+};
+// Copied to a fresh remote temporary file, made executable, run, removed.
+struct RunScript {
+  std::string local_path;
+  std::vector<std::string> args;
+  RunOptions options;
+};
+struct RunString {
+  std::string script;
+  std::vector<std::string> args;
+  RunOptions options;
+};
+struct Push {
+  std::vector<std::string> local_paths;
+  std::string remote_dir;
+};
+struct Pull {
+  std::vector<std::string> remote_paths;
+  std::string local_dir;
+};
+using Command = std::variant<Run, RunScript, RunString, Push, Pull>;
+
+// A job running its commands in order on its node; result() is a
+// std::vector<CommandResult>, one per Run, RunScript and RunString.
+class SshJob : public AbstractJob {
+ public:
+  SshJob(std::shared_ptr<Node> node, std::vector<Command> commands, JobOptions options = {});
+  Value co_run() override;
+  std::string details() const override;  // the node, then one line per command
+  std::string type_name() const override { return "SshJob"; }
+  const std::shared_ptr<Node>& node() const { return node_; }
+
+ private:
+  std::shared_ptr<Node> node_;
+  std::vector<Command> commands_;
+};
+
+std::shared_ptr<SshJob> make_ssh_job(std::shared_ptr<Node> node, std::vector<Command> commands,
+                                     JobOptions options = {});
+
+}  // namespace asyncjobs::ssh
+
+#endif  // ASYNCJOBS_SSH_H_

@@ -1,0 +1,97 @@
+// Node: one host, its shared connection, and its commands; the error types.
+#include <pwd.h>
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+#include "asyncjobs/ssh.h"
+#include "asyncjobs/ssh/remote_command.h"
+#include "asyncjobs/ssh/session.h"
+#include "asyncjobs/ssh/transfer.h"
+
+namespace asyncjobs::ssh {
+namespace {
+
+std::string local_user() {
+  const passwd* entry = ::getpwuid(::geteuid());
+  return entry == nullptr ? "" : entry->pw_name;
+}
+
+std::string describe_failure(const std::string& node, const std::string& command,
+                             const CommandResult& result) {
+  const std::string how = result.signal.empty()
+                              ? absl::StrCat("exited with code ", result.exit_code)
+                              : absl::StrCat("was killed by signal ", result.signal);
+  return absl::StrCat(node, ": `", command, "` ", how);
+}
+
+}  // namespace
+
+CommandFailedError::CommandFailedError(const std::string& node, const std::string& command,
+                                       CommandResult result)
+    : std::runtime_error(describe_failure(node, command, result)),
+      result_(std::make_shared<const CommandResult>(std::move(result))) {}
+
+Node::Node(NodeOptions options) : options_(std::move(options)) {}
+
+Node::~Node() = default;
+
+std::string Node::name() const {
+  const std::string user = options_.user.empty() ? local_user() : options_.user;
+  return absl::StrCat(user, "@", options_.host, ":", options_.port);
+}
+
+CommandResult Node::run(const std::string& command, const RunOptions& options) {
+  const std::shared_ptr<internal::Session> connection = session();
+  return internal::run_command(*connection, *this, command, options);
+}
+
+void Node::push(const std::vector<std::string>& local_paths, const std::string& remote_dir) {
+  internal::push_files(*this, local_paths, remote_dir);
+}
+
+void Node::pull(const std::vector<std::string>& remote_paths, const std::string& local_dir) {
+  internal::pull_files(*this, remote_paths, local_dir);
+}
+
+void Node::close() { session_.reset(); }
+
+std::shared_ptr<internal::Session> Node::session() {
+  while (session_ == nullptr || !session_->connected()) {
+    session_.reset();  // lost: connect again
+    if (!connecting_) {
+      connect();
+      break;
+    }
+    attempt_ended_.wait();
+    if (connect_error_ && session_ == nullptr) std::rethrow_exception(connect_error_);
+    // Otherwise connected, or the connecting job was cancelled: then this one tries.
+  }
+  return session_;
+}
+
+void Node::connect() {
+  connecting_ = true;
+  connect_error_ = nullptr;
+  attempt_ended_.clear();
+  struct EndAttempt {
+    Node& node;
+    ~EndAttempt() {
+      node.connecting_ = false;
+      node.attempt_ended_.set();
+    }
+  } end_attempt{*this};
+  try {
+    std::shared_ptr<internal::Session> gateway =
+        options_.gateway == nullptr ? nullptr : options_.gateway->session();
+    session_ = std::make_shared<internal::Session>(options_, name(), std::move(gateway));
+  } catch (const std::exception&) {  // not Cancelled: the waiting jobs try again then
+    connect_error_ = std::current_exception();
+    throw;
+  }
+}
+
+std::shared_ptr<Node> make_node(NodeOptions options) {
+  return std::make_shared<Node>(std::move(options));
+}
+
+}  // namespace asyncjobs::ssh

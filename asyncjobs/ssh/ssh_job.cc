@@ -1,0 +1,105 @@
+// SshJob: a node's commands run in order as one job.
+#include <fstream>
+#include <sstream>
+#include <system_error>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "asyncjobs/cancelled.h"
+#include "asyncjobs/fiber_calls.h"
+#include "asyncjobs/reactor.h"
+#include "asyncjobs/ssh.h"
+#include "asyncjobs/ssh/shell.h"
+#include "asyncjobs/ssh/transfer.h"
+
+namespace asyncjobs::ssh {
+namespace {
+
+std::string read_script(const std::string& path) {
+  return run_in_thread([&] {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::system_error(errno, std::generic_category(), "cannot read " + path);
+    std::ostringstream content;
+    content << in.rdbuf();
+    return content.str();
+  });
+}
+
+// Pushes `script` to a temporary file, runs it with `args`, removes it whatever happens.
+CommandResult run_script(Node& node, const std::string& script, const std::vector<std::string>& args,
+                         const RunOptions& options) {
+  const std::string path = internal::push_temporary_script(node, script);
+  struct Remove {
+    Node& node;
+    const std::string& path;
+    ~Remove() {
+      CancelShield shield;
+      RunOptions quiet;
+      quiet.on_stdout = quiet.on_stderr = [](const Node&, std::string_view) {};
+      quiet.check = false;
+      try {
+        node.run("rm -f " + internal::quote(path), quiet);
+      } catch (const std::exception&) {  // the connection is gone: so is the chance
+      }
+    }
+  } remove{node, path};
+  return node.run(internal::command_line(internal::quote(path), args), options);
+}
+
+struct CommandRunner {
+  Node& node;
+  std::vector<CommandResult>& results;
+
+  void operator()(const Run& run) { results.push_back(node.run(run.command, run.options)); }
+  void operator()(const RunScript& run) {
+    results.push_back(run_script(node, read_script(run.local_path), run.args, run.options));
+  }
+  void operator()(const RunString& run) {
+    results.push_back(run_script(node, run.script, run.args, run.options));
+  }
+  void operator()(const Push& push) { node.push(push.local_paths, push.remote_dir); }
+  void operator()(const Pull& pull) { node.pull(pull.remote_paths, pull.local_dir); }
+};
+
+struct CommandText {
+  std::string operator()(const Run& run) const { return run.command; }
+  std::string operator()(const RunScript& run) const {
+    return internal::command_line(run.local_path, run.args);
+  }
+  std::string operator()(const RunString& run) const {
+    return internal::command_line("<script>", run.args);
+  }
+  std::string operator()(const Push& push) const {
+    return absl::StrCat("push ", absl::StrJoin(push.local_paths, " "), " -> ", push.remote_dir);
+  }
+  std::string operator()(const Pull& pull) const {
+    return absl::StrCat("pull ", absl::StrJoin(pull.remote_paths, " "), " -> ", pull.local_dir);
+  }
+};
+
+}  // namespace
+
+SshJob::SshJob(std::shared_ptr<Node> node, std::vector<Command> commands, JobOptions options)
+    : AbstractJob(std::move(options)), node_(std::move(node)), commands_(std::move(commands)) {
+  if (node_ == nullptr) throw std::invalid_argument("asyncjobs: SshJob needs a node");
+}
+
+Value SshJob::co_run() {
+  std::vector<CommandResult> results;
+  CommandRunner runner{*node_, results};
+  for (const Command& command : commands_) std::visit(runner, command);
+  return results;
+}
+
+std::string SshJob::details() const {
+  std::string text = node_->name();
+  for (const Command& command : commands_) absl::StrAppend(&text, "\n  ", std::visit(CommandText{}, command));
+  return text;
+}
+
+std::shared_ptr<SshJob> make_ssh_job(std::shared_ptr<Node> node, std::vector<Command> commands,
+                                     JobOptions options) {
+  return std::make_shared<SshJob>(std::move(node), std::move(commands), std::move(options));
+}
+
+}  // namespace asyncjobs::ssh

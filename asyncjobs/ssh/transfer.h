@@ -1,0 +1,28 @@
+// Moving files to and from a node over exec channels (`cat > file`, `cat file`): SFTP in
+// libssh 0.10 blocks, these never block the reactor. Local files are read and written on the
+// reactor's thread pool.
+#ifndef ASYNCJOBS_SSH_TRANSFER_H_
+#define ASYNCJOBS_SSH_TRANSFER_H_
+
+#include <string>
+#include <vector>
+
+#include "asyncjobs/ssh.h"
+
+namespace asyncjobs::ssh::internal {
+
+// Copies each local file into `remote_dir` (created if missing) under its base name, with
+// its permission bits. Throws std::system_error for an unreadable local file,
+// CommandFailedError when the remote side fails.
+void push_files(Node& node, const std::vector<std::string>& local_paths,
+                const std::string& remote_dir);
+// Copies each remote file into `local_dir` under its base name. Throws CommandFailedError
+// for an unreadable remote file, std::system_error when the local file cannot be written.
+void pull_files(Node& node, const std::vector<std::string>& remote_paths,
+                const std::string& local_dir);
+// Copies `content` into a fresh executable remote temporary file; returns its path.
+std::string push_temporary_script(Node& node, const std::string& content);
+
+}  // namespace asyncjobs::ssh::internal
+
+#endif  // ASYNCJOBS_SSH_TRANSFER_H_

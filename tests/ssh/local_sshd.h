@@ -1,0 +1,53 @@
+// A real OpenSSH sshd on 127.0.0.1 for the SSH tests and benchmark: generated host and user
+// keys, a free port, stopped by pid. Never listens elsewhere than 127.0.0.1.
+#ifndef ASYNCJOBS_TESTS_SSH_LOCAL_SSHD_H_
+#define ASYNCJOBS_TESTS_SSH_LOCAL_SSHD_H_
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "asyncjobs/ssh.h"
+
+namespace asyncjobs::ssh::testing {
+
+class LocalSshd {
+ public:
+  // Makes a fresh directory under /tmp (writable by the non-root account), keys, an
+  // authorized_keys file for root and `kOtherUser` (created with useradd when missing and
+  // this runs as root), and starts /usr/sbin/sshd -D on a free port. Throws
+  // std::runtime_error when any step fails, with sshd's log.
+  LocalSshd();
+  ~LocalSshd();  // stops sshd (SIGTERM to its pid, then reaps it) and removes the directory
+  LocalSshd(const LocalSshd&) = delete;
+  LocalSshd& operator=(const LocalSshd&) = delete;
+
+  static constexpr const char* kOtherUser = "ajtest";
+
+  int port() const { return port_; }
+  const std::string& dir() const { return dir_; }
+  std::string user_key() const { return dir_ + "/user_key"; }    // authorized
+  std::string wrong_key() const { return dir_ + "/wrong_key"; }  // not authorized
+  std::string host_public_key() const { return dir_ + "/host_key.pub"; }
+  // Options reaching this sshd as `user` (empty: the local user), accept-new on a known_hosts
+  // file in dir().
+  NodeOptions node_options(const std::string& user = "") const;
+  std::string log() const;
+
+ private:
+  void prepare();  // keys, authorized_keys, the other account, a port
+  void start();
+  void wait_listening();
+  void stop();
+
+  std::string dir_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+};
+
+// Runs `command` through /bin/sh, returns its stdout; throws std::runtime_error if it fails.
+std::string shell(const std::string& command);
+
+}  // namespace asyncjobs::ssh::testing
+
+#endif  // ASYNCJOBS_TESTS_SSH_LOCAL_SSHD_H_

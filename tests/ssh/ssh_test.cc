@@ -1,0 +1,453 @@
+// asyncjobs::ssh against a real OpenSSH sshd started by the test on 127.0.0.1.
+#include "asyncjobs/ssh.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "asyncjobs/asyncjobs.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/ssh/local_sshd.h"
+
+namespace asyncjobs::ssh {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using testing::LocalSshd;
+
+int count_fds() {
+  int count = 0;
+  DIR* dir = ::opendir("/proc/self/fd");
+  while (::readdir(dir) != nullptr) ++count;
+  ::closedir(dir);
+  return count;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void write_file(const std::string& path, const std::string& content) {
+  std::ofstream(path, std::ios::binary) << content;
+}
+
+// Lines of one stream, collected by a RunOptions callback.
+struct Lines {
+  std::vector<std::string> lines;
+  auto collector() {
+    return [this](const Node&, std::string_view line) { lines.emplace_back(line); };
+  }
+};
+
+// A /proc file, or "" once its process is gone (std::ifstream throws for that).
+std::string read_proc_file(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  std::string content;
+  char buffer[4096];
+  for (ssize_t count; (count = ::read(fd, buffer, sizeof buffer)) > 0;) content.append(buffer, count);
+  ::close(fd);
+  return content;
+}
+
+// Whether a process other than this one has `marker` in its command line.
+bool process_with(const std::string& marker) {
+  DIR* dir = ::opendir("/proc");
+  bool found = false;
+  for (dirent* entry; !found && (entry = ::readdir(dir)) != nullptr;) {
+    const int pid = std::atoi(entry->d_name);
+    if (pid <= 0 || pid == ::getpid()) continue;
+    std::string command_line = read_proc_file(absl::StrCat("/proc/", pid, "/cmdline"));
+    std::replace(command_line.begin(), command_line.end(), '\0', ' ');
+    found = command_line.find(marker) != std::string::npos;
+  }
+  ::closedir(dir);
+  return found;
+}
+
+// A line callback that drops the lines (the result keeps them).
+auto discard() {
+  return [](const Node&, std::string_view) {};
+}
+
+class SshTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    try {
+      sshd_ = new LocalSshd();
+    } catch (const std::exception& error) {
+      start_error_ = error.what();
+    }
+  }
+  static void TearDownTestSuite() {
+    delete sshd_;
+    sshd_ = nullptr;
+  }
+  void SetUp() override {
+    ASSERT_NE(sshd_, nullptr) << "sshd did not start: " << start_error_;
+    fds_at_start_ = count_fds();
+  }
+  void TearDown() override {
+    if (sshd_ == nullptr) return;
+    EXPECT_EQ(count_fds(), fds_at_start_) << "file descriptors left open";
+  }
+
+  // Most tests log in as the non-root account, whose /bin/sh starts fast (root's shell may
+  // read a heavy ~/.bashrc on every command).
+  std::shared_ptr<Node> node(const std::string& user = LocalSshd::kOtherUser) {
+    return make_node(sshd_->node_options(user));
+  }
+  // Runs `jobs` in a scheduler; returns what run() returned.
+  static bool run_jobs(std::initializer_list<Schedulable> jobs, SchedulerOptions options = {}) {
+    Scheduler scheduler(jobs, std::move(options));
+    return scheduler.run();
+  }
+
+  static inline LocalSshd* sshd_ = nullptr;
+  static inline std::string start_error_;
+  int fds_at_start_ = 0;
+};
+
+TEST_F(SshTest, NameIsUserHostPort) {
+  EXPECT_EQ(node("root")->name(), absl::StrCat("root@127.0.0.1:", sshd_->port()));
+}
+
+TEST_F(SshTest, ExitCodesAndAllowedExits) {
+  auto host = node();
+  auto job = make_ssh_job(host, {ssh::Run{"true"}, ssh::Run{"exit 3", {.allowed_exits = {0, 3}}},
+                                 ssh::Run{"exit 4", {.check = false}}});
+  ASSERT_TRUE(run_jobs({job}));
+  const auto results = job->result<std::vector<CommandResult>>();
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_EQ(results[0].exit_code, 0);
+  EXPECT_EQ(results[1].exit_code, 3);
+  EXPECT_EQ(results[2].exit_code, 4);
+
+  auto failing = make_ssh_job(host, {ssh::Run{"echo before; exit 5"}}, {.critical = false});
+  EXPECT_TRUE(run_jobs({failing}));
+  try {
+    std::rethrow_exception(failing->raised_exception());
+  } catch (const CommandFailedError& error) {
+    EXPECT_THAT(error.what(), HasSubstr(host->name()));
+    EXPECT_THAT(error.what(), HasSubstr("`echo before; exit 5` exited with code 5"));
+    EXPECT_EQ(error.result().exit_code, 5);
+    EXPECT_EQ(error.result().out, "before\n");
+  }
+  host->close();
+}
+
+TEST_F(SshTest, ExitSignalIsReported) {
+  auto host = node();
+  const CommandResult result = host->run("kill -s TERM $$", {.check = false});
+  EXPECT_EQ(result.signal, "TERM");
+  EXPECT_EQ(result.exit_code, -1);
+  try {
+    host->run("kill -s KILL $$");
+    ADD_FAILURE() << "no exception";
+  } catch (const CommandFailedError& error) {
+    EXPECT_THAT(error.what(), HasSubstr("killed by signal KILL"));
+  }
+  host->close();
+}
+
+TEST_F(SshTest, StdoutAndStderrLinesInOrder) {
+  auto host = node();
+  Lines out, err;
+  RunOptions options{.on_stdout = out.collector(), .on_stderr = err.collector()};
+  CommandResult result;
+  auto job = make_job([&] {
+    result = host->run("for i in 1 2 3; do echo out$i; echo err$i >&2; done; printf tail",
+                       options);
+  });
+  ASSERT_TRUE(run_jobs({job}));
+  EXPECT_THAT(out.lines, ElementsAre("out1", "out2", "out3", "tail"));
+  EXPECT_THAT(err.lines, ElementsAre("err1", "err2", "err3"));
+  EXPECT_EQ(result.out, "out1\nout2\nout3\ntail");
+  EXPECT_EQ(result.err, "err1\nerr2\nerr3\n");
+  host->close();
+}
+
+TEST_F(SshTest, DefaultOutputIsPrefixedWithTheHost) {
+  auto host = node();
+  ::testing::internal::CaptureStdout();
+  host->run("echo hello; echo world");
+  const std::string printed = ::testing::internal::GetCapturedStdout();
+  EXPECT_EQ(printed, "127.0.0.1:hello\n127.0.0.1:world\n");
+  host->close();
+}
+
+TEST_F(SshTest, StdinIsFedThenClosed) {
+  auto host = node();
+  std::string big(300 * 1000, 'x');  // more than one channel window's worth of packets
+  for (size_t i = 0; i < big.size(); i += 100) big[i] = '\n';
+  CommandResult small, large;
+  auto job = make_job([&] {
+    small = host->run("tr a-z A-Z", {.stdin_data = "hello\nssh\n", .on_stdout = discard()});
+    large = host->run("wc -c", {.stdin_data = big, .on_stdout = discard()});
+  });
+  ASSERT_TRUE(run_jobs({job}));
+  EXPECT_EQ(small.out, "HELLO\nSSH\n");
+  EXPECT_EQ(large.out, absl::StrCat(big.size(), "\n"));
+  host->close();
+}
+
+TEST_F(SshTest, PushThenPullRoundTrip) {
+  const std::string local = sshd_->dir() + "/local";
+  const std::string back = sshd_->dir() + "/back";
+  const std::string remote = sshd_->dir() + "/remote dir";
+  testing::shell(absl::StrCat("mkdir -p ", local, " ", back));
+  std::string binary;
+  for (int i = 0; i < 200000; ++i) binary.push_back(static_cast<char>(i * 7 % 256));
+  write_file(local + "/data.bin", binary);
+  write_file(local + "/script.sh", "#!/bin/sh\necho run\n");
+  testing::shell("chmod 750 " + local + "/script.sh");
+  auto host = node();
+  auto push = make_ssh_job(host, {Push{{local + "/data.bin", local + "/script.sh"}, remote}});
+  auto pull = make_ssh_job(
+      host, {Pull{{remote + "/data.bin", remote + "/script.sh"}, back}}, {.required = {push}});
+  ASSERT_TRUE(run_jobs({push, pull}));
+  EXPECT_EQ(read_file(back + "/data.bin"), binary);
+  EXPECT_EQ(read_file(back + "/script.sh"), "#!/bin/sh\necho run\n");
+  EXPECT_EQ(testing::shell("stat -c %a '" + remote + "/script.sh'"), "750\n");
+  host->close();
+}
+
+TEST_F(SshTest, PullOfAMissingFileFails) {
+  auto host = node();
+  EXPECT_THROW(host->pull({"/nonexistent/file"}, sshd_->dir()), CommandFailedError);
+  host->close();
+}
+
+TEST_F(SshTest, RunScriptAndRunString) {
+  const std::string script = sshd_->dir() + "/args.sh";
+  write_file(script, "#!/bin/sh\necho \"$# args: $1|$2\"\nread line; echo \"got $line\"\n");
+  auto host = node();
+  Lines lines;
+  auto job = make_ssh_job(
+      host, {RunScript{script, {"a b", "c'd"}, {.stdin_data = "input\n", .on_stdout = lines.collector()}},
+             RunString{"#!/bin/sh\necho \"string $1\"; echo \"$0\" >&2; exit 7", {"x"},
+                       {.allowed_exits = {7}, .on_stdout = lines.collector()}}});
+  ASSERT_TRUE(run_jobs({job}));
+  EXPECT_THAT(lines.lines, ElementsAre("2 args: a b|c'd", "got input", "string x"));
+  const auto results = job->result<std::vector<CommandResult>>();
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(results[1].exit_code, 7);
+  // The temporary copy (the script printed its own path) was removed.
+  const std::string copy = results[1].err.substr(0, results[1].err.find('\n'));
+  EXPECT_THAT(copy, HasSubstr("asyncjobs-"));
+  EXPECT_NE(::access(copy.c_str(), F_OK), 0) << copy << " is left behind";
+  host->close();
+}
+
+TEST_F(SshTest, GatewayHop) {
+  auto gateway = node();
+  NodeOptions inner_options = sshd_->node_options(LocalSshd::kOtherUser);
+  inner_options.gateway = gateway;
+  auto inner = make_node(inner_options);
+  auto job = make_ssh_job(inner, {ssh::Run{"echo through; echo $SSH_CONNECTION", {.on_stdout = discard()}}});
+  auto direct = make_ssh_job(gateway, {ssh::Run{"echo direct", {.on_stdout = discard()}}});
+  ASSERT_TRUE(run_jobs({job, direct}));
+  const auto results = job->result<std::vector<CommandResult>>();
+  EXPECT_THAT(results[0].out, HasSubstr("through\n"));
+  // sshd saw the inner connection come from itself (the forwarding), not from us directly.
+  EXPECT_THAT(results[0].out, HasSubstr("127.0.0.1"));
+  inner->close();
+  gateway->close();
+}
+
+TEST_F(SshTest, HostKeyStrictRejectsAnUnknownKey) {
+  NodeOptions options = sshd_->node_options(LocalSshd::kOtherUser);
+  options.known_hosts = sshd_->dir() + "/empty_known_hosts";
+  options.host_key_check = HostKeyCheck::kStrict;
+  try {
+    make_node(options)->run("true");
+    ADD_FAILURE() << "no exception";
+  } catch (const ConnectionError& error) {
+    EXPECT_THAT(error.what(), HasSubstr(absl::StrCat("127.0.0.1:", sshd_->port())));
+    EXPECT_THAT(error.what(), HasSubstr("host key unknown"));
+  }
+}
+
+TEST_F(SshTest, HostKeyAcceptNewLearnsThenStrictAccepts) {
+  NodeOptions options = sshd_->node_options(LocalSshd::kOtherUser);
+  options.known_hosts = sshd_->dir() + "/learned_known_hosts";
+  make_node(options)->run("true");
+  EXPECT_THAT(read_file(options.known_hosts),
+              HasSubstr(absl::StrCat("[127.0.0.1]:", sshd_->port())));
+  options.host_key_check = HostKeyCheck::kStrict;
+  EXPECT_EQ(make_node(options)->run("echo ok", {.on_stdout = discard()}).out, "ok\n");
+}
+
+TEST_F(SshTest, ChangedHostKeyFailsUnlessInsecure) {
+  NodeOptions options = sshd_->node_options(LocalSshd::kOtherUser);
+  options.known_hosts = sshd_->dir() + "/wrong_known_hosts";
+  // Another ed25519 key recorded for this host:port: what an attacker's server would show.
+  const std::string other_key = read_file(sshd_->wrong_key() + ".pub");
+  write_file(options.known_hosts, absl::StrCat("[127.0.0.1]:", sshd_->port(), " ", other_key));
+  for (HostKeyCheck policy : {HostKeyCheck::kAcceptNew, HostKeyCheck::kStrict}) {
+    options.host_key_check = policy;
+    try {
+      make_node(options)->run("true");
+      ADD_FAILURE() << "no exception";
+    } catch (const ConnectionError& error) {
+      EXPECT_THAT(error.what(), HasSubstr("host key changed"));
+    }
+  }
+  options.host_key_check = HostKeyCheck::kInsecure;
+  EXPECT_EQ(make_node(options)->run("true").exit_code, 0);
+  EXPECT_EQ(read_file(options.known_hosts).find('\n'), read_file(options.known_hosts).rfind('\n'))
+      << "insecure must not write known_hosts";
+}
+
+TEST_F(SshTest, ConnectionRefusedNamesHostAndPort) {
+  NodeOptions options = sshd_->node_options(LocalSshd::kOtherUser);
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t size = sizeof address;
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), size), 0);
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &size), 0);
+  ::close(listener);  // bound then closed: nothing listens there
+  options.port = ntohs(address.sin_port);
+  auto job = make_ssh_job(make_node(options), {ssh::Run{"true"}}, {.critical = false});
+  run_jobs({job});
+  try {
+    std::rethrow_exception(job->raised_exception());
+  } catch (const ConnectionError& error) {
+    EXPECT_THAT(error.what(), HasSubstr(absl::StrCat("127.0.0.1:", options.port)));
+    EXPECT_THAT(error.what(), HasSubstr("connection refused"));
+  }
+}
+
+TEST_F(SshTest, ConnectTimeoutNamesHostAndPort) {
+  // A socket that listens (the kernel completes the TCP handshake) but never sends a banner.
+  const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t size = sizeof address;
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), size), 0);
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &size), 0);
+  ASSERT_EQ(::listen(listener, 8), 0);
+  NodeOptions options = sshd_->node_options(LocalSshd::kOtherUser);
+  options.port = ntohs(address.sin_port);
+  options.connect_timeout = absl::Milliseconds(500);
+  const absl::Time start = absl::Now();
+  auto job = make_ssh_job(make_node(options), {ssh::Run{"true"}}, {.critical = false});
+  run_jobs({job});
+  const absl::Duration elapsed = absl::Now() - start;
+  ::close(listener);
+  EXPECT_GE(elapsed, absl::Milliseconds(450));
+  EXPECT_LT(elapsed, absl::Seconds(20));
+  try {
+    std::rethrow_exception(job->raised_exception());
+  } catch (const ConnectionError& error) {
+    EXPECT_THAT(error.what(), HasSubstr(absl::StrCat("127.0.0.1:", options.port)));
+    EXPECT_THAT(error.what(), HasSubstr("timeout"));
+  }
+}
+
+TEST_F(SshTest, WrongKeyIsAnAuthenticationError) {
+  NodeOptions options = sshd_->node_options(LocalSshd::kOtherUser);
+  options.identities = {sshd_->wrong_key()};
+  try {
+    make_node(options)->run("true");
+    ADD_FAILURE() << "no exception";
+  } catch (const ConnectionError& error) {
+    EXPECT_THAT(error.what(), HasSubstr(absl::StrCat("127.0.0.1:", sshd_->port())));
+    EXPECT_THAT(error.what(), HasSubstr("authentication failed"));
+  }
+}
+
+// Cancels a long remote command as soon as it has started (a critical job fails then, so
+// the scheduler cancels the rest) and checks that it is gone from the process table.
+void expect_cancel_kills(std::shared_ptr<Node> host, const std::string& marker) {
+  Event started;
+  auto long_job = make_ssh_job(
+      host, {ssh::Run{absl::StrCat("echo started; sleep ", marker, "; echo never"),
+                 {.on_stdout = [&](const Node&, std::string_view) { started.set(); }}}});
+  auto stopper = make_job([&] {
+    started.wait();
+    throw std::runtime_error("stop");
+  });
+  const absl::Time start = absl::Now();
+  // The kill takes a round trip and a remote login shell's start (seconds for a heavy
+  // ~/.bashrc): more than the default shutdown_timeout, which shielded cleanup may exceed.
+  Scheduler scheduler({long_job, stopper}, {.critical = false});
+  EXPECT_FALSE(scheduler.run());
+  EXPECT_TRUE(long_job->is_cancelled());
+  EXPECT_FALSE(long_job->is_abandoned());
+  EXPECT_LT(absl::Now() - start, absl::Seconds(30));
+  // Gone by the time the job ended: its channel closed once the command had exited.
+  EXPECT_FALSE(process_with("sleep " + marker)) << "the remote `sleep " << marker << "` survived";
+  // The node is still usable afterwards.
+  EXPECT_EQ(host->run("echo again", {.on_stdout = discard()}).out, "again\n");
+  host->close();
+}
+
+TEST_F(SshTest, CancelKillsTheRemoteCommandAsRoot) {
+  if (::geteuid() != 0) GTEST_FAIL() << "the tests run as root (they log in as root)";
+  expect_cancel_kills(node("root"), absl::StrCat(700000 + ::getpid() % 99999));
+}
+
+TEST_F(SshTest, CancelKillsTheRemoteCommandAsAnotherUser) {
+  expect_cancel_kills(node(LocalSshd::kOtherUser), absl::StrCat(800000 + ::getpid() % 99999));
+}
+
+TEST_F(SshTest, HundredJobsShareOneConnection) {
+  auto host = node();
+  host->run("true");  // connected: one socket more than at the start
+  const int connected_fds = count_fds();
+  EXPECT_EQ(connected_fds, fds_at_start_ + 1);
+  std::vector<std::shared_ptr<SshJob>> jobs;
+  Scheduler scheduler;
+  for (int i = 0; i < 100; ++i) {
+    jobs.push_back(make_ssh_job(
+        host, {ssh::Run{absl::StrCat("sleep 0.2; echo job", i), {.on_stdout = discard()}}}));
+    scheduler.add(jobs.back());
+  }
+  const absl::Time start = absl::Now();
+  ASSERT_TRUE(scheduler.run());
+  EXPECT_LT(absl::Now() - start, absl::Seconds(15)) << "the commands did not run concurrently";
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_EQ(jobs[i]->result<std::vector<CommandResult>>()[0].out, absl::StrCat("job", i, "\n"));
+  }
+  EXPECT_EQ(count_fds(), connected_fds) << "more than one connection";
+  host->close();
+}
+
+TEST_F(SshTest, ConcurrentFirstUsesConnectOnce) {
+  auto host = node();
+  std::vector<std::shared_ptr<SshJob>> jobs;
+  Scheduler scheduler;
+  int fds_before = 0;  // in the run: the reactor has descriptors of its own
+  scheduler.add(make_job([&] { fds_before = count_fds(); }));
+  for (int i = 0; i < 10; ++i) {
+    jobs.push_back(make_ssh_job(host, {ssh::Run{"echo x", {.on_stdout = discard()}}}));
+    scheduler.add(jobs.back());
+  }
+  int fds_during = 0;
+  scheduler.add(make_job([&] { fds_during = count_fds(); }, {.required = {jobs[0]}}));
+  ASSERT_TRUE(scheduler.run());
+  EXPECT_EQ(fds_during, fds_before + 1);
+  host->close();
+}
+
+}  // namespace
+}  // namespace asyncjobs::ssh
