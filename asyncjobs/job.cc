@@ -9,6 +9,7 @@
 #include "asyncjobs/cancelled.h"
 #include "asyncjobs/fiber_calls.h"
 #include "asyncjobs/internal/clock.h"
+#include "asyncjobs/internal/job_text.h"
 #include "asyncjobs/internal/prefetch.h"
 #include "asyncjobs/internal/wait_list.h"
 #include "asyncjobs/sequence.h"
@@ -204,13 +205,8 @@ int64_t AbstractJob::run_item(internal::WorkItem* item, int64_t start_ticks) {
 
 void AbstractJob::fail_start(internal::WorkItem* item, std::exception_ptr error) {
   auto* job = static_cast<AbstractJob*>(item->owner());
-  std::string cause = "unknown error";
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& exception) {
-    cause = exception.what();
-  } catch (...) {
-  }
+  const std::string what = internal::exception_text(error).what;
+  const std::string cause = what.empty() ? "unknown error" : what;
   job->exception_ = std::make_exception_ptr(std::runtime_error(
       absl::StrCat("asyncjobs: job `", job->label(), "` could not start: ", cause)));
   job->start_ticks_ = job->end_ticks_ = internal::clock_ticks();

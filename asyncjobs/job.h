@@ -144,6 +144,8 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   int attempts() const { return attempts_; }
   absl::Duration timeout() const;  // JobOptions::timeout
   int retries() const;             // JobOptions::retries
+  // True when the job has a timeout or retries (then views show its attempts).
+  bool has_attempt_policy() const { return attempts_policy_ != nullptr; }
 
   // Throws std::logic_error if not done; rethrows the job's exception if it raised.
   const Value& result() const;

@@ -24,7 +24,7 @@ std::string requires_text(const AbstractJob& job, const JobIds& ids) {
 
 // "timeout 0.5s, retries 2, 3 attempt(s)" for a job with a timeout or retries.
 std::string attempts_text(const AbstractJob& job) {
-  if (job.timeout() == absl::InfiniteDuration() && job.retries() == 0) return "";
+  if (!job.has_attempt_policy()) return "";
   std::vector<std::string> parts;
   if (job.timeout() != absl::InfiniteDuration()) {
     parts.push_back(absl::StrCat("timeout ", absl::FormatDuration(job.timeout())));

@@ -74,7 +74,7 @@ class TraceWriter {
  private:
   // With a timeout or retries, one span per attempt inside the job's own span.
   void write_attempts(const AbstractJob& job, const std::string& path) {
-    if (job.timeout() == absl::InfiniteDuration() && job.retries() == 0) return;
+    if (!job.has_attempt_policy()) return;
     const auto times = job.attempt_times();
     for (size_t i = 0; i < times.size(); ++i) {
       const std::string name = absl::StrCat(job.label(), " attempt ", i + 1);
