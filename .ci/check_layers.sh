@@ -6,10 +6,12 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 layers=(
+  "base"
+  "memory"
   "fiber"
   "reactor"
   "sync"
-  "jobs graph"
+  "jobs"
   "scheduler process"
   "asyncjobs"
   "ssh slurm"

@@ -2,7 +2,7 @@
 #define ASYNCJOBS_EVENT_H_
 
 #include "absl/time/time.h"
-#include "asyncjobs/internal/wait_list.h"
+#include "asyncjobs/internal/sync/wait_list.h"
 
 namespace asyncjobs {
 

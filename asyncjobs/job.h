@@ -22,10 +22,10 @@
 
 #include "absl/container/inlined_vector.h"
 #include "absl/time/time.h"
-#include "asyncjobs/internal/batch_runner.h"
-#include "asyncjobs/internal/inline_callable.h"
-#include "asyncjobs/internal/job_pool.h"
-#include "asyncjobs/internal/type_name.h"
+#include "asyncjobs/internal/jobs/batch_runner.h"
+#include "asyncjobs/internal/base/inline_callable.h"
+#include "asyncjobs/internal/memory/job_pool.h"
+#include "asyncjobs/internal/base/type_name.h"
 #include "asyncjobs/reactor.h"
 
 namespace asyncjobs {

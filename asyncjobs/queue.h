@@ -7,7 +7,7 @@
 #include <utility>
 
 #include "absl/time/time.h"
-#include "asyncjobs/internal/wait_list.h"
+#include "asyncjobs/internal/sync/wait_list.h"
 
 namespace asyncjobs {
 

@@ -11,8 +11,8 @@
 
 #include "absl/functional/function_ref.h"
 #include "absl/time/time.h"
-#include "asyncjobs/internal/fiber.h"
-#include "asyncjobs/internal/intrusive_list.h"
+#include "asyncjobs/internal/fiber/fiber.h"
+#include "asyncjobs/internal/base/intrusive_list.h"
 
 namespace asyncjobs {
 

@@ -20,8 +20,8 @@
 
 #include "absl/time/time.h"
 #include "asyncjobs/errors.h"
-#include "asyncjobs/internal/huge_page_allocator.h"
-#include "asyncjobs/internal/wait_list.h"
+#include "asyncjobs/internal/memory/huge_page_allocator.h"
+#include "asyncjobs/internal/sync/wait_list.h"
 #include "asyncjobs/job.h"
 #include "asyncjobs/sequence.h"
 #include "asyncjobs/watch.h"

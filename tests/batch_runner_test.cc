@@ -1,7 +1,7 @@
 // The batch runner alone: items that never block share one fiber, and a runner that blocks
 // is replaced in constant work, however many are blocked at once.
 
-#include "asyncjobs/internal/batch_runner.h"
+#include "asyncjobs/internal/jobs/batch_runner.h"
 
 #include <cstdlib>
 #include <exception>
@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "asyncjobs/event.h"
-#include "asyncjobs/internal/clock.h"
+#include "asyncjobs/internal/base/clock.h"
 #include "gtest/gtest.h"
 
 namespace asyncjobs::internal {

@@ -2,7 +2,7 @@
 // the affected job a clear exception, the rest of the run goes on by the critical rules, and
 // nothing leaks (ASan's leak checker in CI; fd counts here).
 
-#include "asyncjobs/internal/fault_injection.h"
+#include "asyncjobs/internal/base/fault_injection.h"
 
 #include <dirent.h>
 #include <sys/resource.h>

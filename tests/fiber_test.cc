@@ -1,6 +1,6 @@
 // internal::Fiber alone, without a reactor: switching and per-fiber exception state.
 
-#include "asyncjobs/internal/fiber.h"
+#include "asyncjobs/internal/fiber/fiber.h"
 
 #include <cstring>
 #include <exception>

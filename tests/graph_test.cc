@@ -1,6 +1,6 @@
 // internal/graph.h alone: pure functions on node indices, no jobs, no fibers.
 
-#include "asyncjobs/internal/graph.h"
+#include "asyncjobs/internal/scheduler/graph.h"
 
 #include <algorithm>
 #include <cstdint>

@@ -4,8 +4,8 @@
 #include <cstring>
 #include <vector>
 
-#include "asyncjobs/internal/huge_page_allocator.h"
-#include "asyncjobs/internal/ring_queue.h"
+#include "asyncjobs/internal/memory/huge_page_allocator.h"
+#include "asyncjobs/internal/memory/ring_queue.h"
 #include "gtest/gtest.h"
 
 namespace asyncjobs::internal {

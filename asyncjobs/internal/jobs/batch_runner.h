@@ -1,0 +1,111 @@
+#ifndef ASYNCJOBS_INTERNAL_BATCH_RUNNER_H_
+#define ASYNCJOBS_INTERNAL_BATCH_RUNNER_H_
+
+#include <exception>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "asyncjobs/internal/memory/ring_queue.h"
+#include "asyncjobs/reactor.h"
+
+namespace asyncjobs::internal {
+
+class BatchRunner;
+
+// A piece of work for a BatchRunner, embedded in its owner (a job), so that submitting it
+// allocates nothing.
+class WorkItem {
+ public:
+  // Must not throw. `start_ticks` is internal::clock_ticks() as the body starts (the end of
+  // the previous item on the same fiber: one clock read per item); returns it at its end.
+  using Body = int64_t (*)(WorkItem* item, int64_t start_ticks);
+
+  // `owner` is what Task::current()->owner() gives while the body runs; `name` is shown if
+  // the body overflows its stack.
+  WorkItem(void* owner, const std::string* name) : owner_(owner), name_(name) {}
+
+  void* owner() const { return owner_; }
+  // The task running the body, while it runs (to cancel it); nullptr otherwise.
+  Task* task() const { return task_; }
+
+ private:
+  friend class BatchRunner;
+  Body body_ = nullptr;
+  void* owner_;
+  const std::string* name_;
+  Task* task_ = nullptr;
+};
+
+// Runs submitted items in FIFO order on as few fibers as it takes: a runner fiber calls the
+// items one after the other, and whenever one blocks, another runner takes over the rest of
+// the queue. Items that never block share one fiber, so a job that does not block costs no
+// fiber of its own; an item that blocks keeps its runner (its stack) until it returns.
+// A cancellation of a runner's task belongs to the item it runs and is cleared after it.
+// Destroy only once every submitted item has returned or been abandoned.
+//
+// Owners are scattered in memory: `prefetch`, if given, is called for items still queued a
+// few places ahead of the one starting, with `stage` 0 when kFar places ahead (fetch the
+// owner's own lines) and 1 when kNear places ahead (they have arrived: fetch what they
+// point to), so that an item's memory is in cache when its turn comes.
+//
+// When no fiber stack can be mapped for a new runner, the item it would have run first is
+// handed to `fail` with the error instead of running (on the loop, not on a fiber).
+class BatchRunner {
+ public:
+  using Prefetch = void (*)(void* owner, int stage);
+  using Fail = void (*)(WorkItem* item, std::exception_ptr error);
+  static constexpr size_t kFar = 8, kNear = 4;
+
+  BatchRunner(Reactor& reactor, Fail fail, Prefetch prefetch = nullptr)
+      : reactor_(reactor), fail_(fail), prefetch_(prefetch) {}
+  BatchRunner(const BatchRunner&) = delete;
+  BatchRunner& operator=(const BatchRunner&) = delete;
+
+  ~BatchRunner();
+  void submit(WorkItem* item, WorkItem::Body body);
+  // The last resort for an item whose body swallows every Cancelled: its runner is abandoned
+  // (Reactor::abandon) and kept, with its stack, for the rest of the process.
+  void abandon(WorkItem* item);
+
+  // Runners made so far, and runners examined to find one to reuse: a reused runner comes
+  // off a free list, so the second never exceeds the spawns, however many runners block.
+  size_t runners_made() const { return runners_.size(); }
+  size_t reuse_probes() const { return reuse_probes_; }
+
+ private:
+  struct Runner {
+    explicit Runner(BatchRunner* group) : group(group) {
+      task.set_suspend_hook(&BatchRunner::on_suspend, this);
+      task.set_start_failure_handler(&BatchRunner::on_start_failure, this);
+    }
+    BatchRunner* group;
+    bool available = true;  // running an item that has not blocked, or between items
+    bool abandoned = false;
+    Task task{&BatchRunner::main, this};
+  };
+
+  struct Queued {
+    WorkItem* item;
+    void* owner;  // item->owner(), kept here so that prefetching does not read the item
+  };
+
+  static void main(void* runner);
+  static void on_suspend(void* runner);
+  static void on_start_failure(void* runner, std::exception_ptr error);
+  void spawn_runner();
+  WorkItem* pop();
+
+  Reactor& reactor_;
+  Fail fail_;
+  Prefetch prefetch_;
+  RingQueue<Queued> queue_;
+  size_t available_ = 0;        // runners that will take the next queued item
+  std::vector<std::unique_ptr<Runner>> runners_;
+  std::vector<Runner*> finished_;    // runners whose fiber has returned, to reuse
+  size_t reuse_probes_ = 0;
+};
+
+}  // namespace asyncjobs::internal
+
+#endif  // ASYNCJOBS_INTERNAL_BATCH_RUNNER_H_

@@ -1,0 +1,109 @@
+#include "asyncjobs/internal/memory/huge_page_allocator.h"
+
+#include <sys/mman.h>
+
+#include <cstdint>
+#include <new>
+
+#include "asyncjobs/internal/memory/huge_pages.h"
+#include "asyncjobs/internal/base/sanitizers.h"
+
+namespace asyncjobs::internal {
+namespace {
+
+constexpr size_t kHugePage = size_t{2} << 20;
+constexpr size_t kMaxCachedBytes = size_t{64} << 20;  // kept per thread, in all
+
+size_t mapped_size(size_t bytes) { return (bytes + kHugePage - 1) / kHugePage * kHugePage; }
+
+bool is_large(size_t bytes) {
+#if ASYNCJOBS_ASAN
+  (void)bytes;
+  return false;
+#else
+  return bytes >= kLargeBlock;
+#endif
+}
+
+// Maps `size` bytes (a multiple of kHugePage) starting on a huge-page boundary.
+void* map_aligned(size_t size) {
+  void* raw = mmap(nullptr, size + kHugePage, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (raw == MAP_FAILED) throw std::bad_alloc();
+  char* const start = static_cast<char*>(raw);
+  const auto misalignment = reinterpret_cast<uintptr_t>(start) % kHugePage;
+  char* const block = misalignment == 0 ? start : start + (kHugePage - misalignment);
+  if (block != start) munmap(start, block - start);
+  char* const end = block + size;
+  char* const mapped_end = start + size + kHugePage;
+  if (mapped_end != end) munmap(end, mapped_end - end);
+  advise_huge_pages(block, size);
+  return block;
+}
+
+// Freed blocks kept for reuse, looked up by exact mapped size (arrays grow by doubling, so
+// the same sizes come back run after run). Given back when the thread exits; a block freed
+// after that (a static scheduler destroyed at exit) is unmapped at once.
+class BlockCache {
+ public:
+  ~BlockCache() {
+    for (Entry& entry : entries_) {
+      if (entry.block != nullptr) munmap(entry.block, entry.size);
+      entry.block = nullptr;
+    }
+    closed_ = true;
+  }
+  void* take(size_t size) {
+    for (Entry& entry : entries_) {
+      if (entry.block != nullptr && entry.size == size) {
+        cached_bytes_ -= size;
+        void* block = entry.block;
+        entry.block = nullptr;
+        return block;
+      }
+    }
+    return nullptr;
+  }
+  bool keep(void* block, size_t size) {
+    if (closed_ || cached_bytes_ + size > kMaxCachedBytes) return false;
+    for (Entry& entry : entries_) {
+      if (entry.block == nullptr) {
+        entry = {block, size};
+        cached_bytes_ += size;
+        return true;
+      }
+    }
+    return false;
+  }
+
+ private:
+  struct Entry {
+    void* block = nullptr;
+    size_t size = 0;
+  };
+  Entry entries_[8];
+  size_t cached_bytes_ = 0;
+  bool closed_ = false;
+};
+
+thread_local BlockCache cache;
+
+}  // namespace
+
+void* allocate_large(size_t bytes) {
+  if (!is_large(bytes)) return ::operator new(bytes);
+  const size_t size = mapped_size(bytes);
+  if (void* block = cache.take(size)) return block;
+  return map_aligned(size);
+}
+
+void free_large(void* block, size_t bytes) noexcept {
+  if (!is_large(bytes)) {
+    ::operator delete(block);
+    return;
+  }
+  const size_t size = mapped_size(bytes);
+  if (!cache.keep(block, size)) munmap(block, size);
+}
+
+}  // namespace asyncjobs::internal

@@ -1,0 +1,86 @@
+#include "asyncjobs/internal/memory/job_pool.h"
+
+#include <sys/mman.h>
+
+#include <new>
+
+#include "asyncjobs/internal/memory/huge_pages.h"
+#include "asyncjobs/internal/base/prefetch.h"
+#include "asyncjobs/internal/base/sanitizers.h"
+
+namespace asyncjobs::internal {
+#if !ASYNCJOBS_ASAN
+namespace {
+
+constexpr size_t kGranule = 16;  // alignof(std::max_align_t)
+constexpr size_t kClasses = kMaxPooledSize / kGranule;
+constexpr size_t kRegionSize = size_t{64} << 20;  // reserved; only touched pages cost memory
+
+struct FreeBlock {
+  FreeBlock* next;
+};
+
+struct ThreadBlocks {  // this thread's free lists and the region it carves
+  FreeBlock* free[kClasses] = {};
+  char* next = nullptr;  // bump allocation in the current region
+  char* end = nullptr;
+
+  void* carve(size_t size) {
+    if (next == nullptr || static_cast<size_t>(end - next) < size) {
+      void* region = mmap(nullptr, kRegionSize, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+      if (region == MAP_FAILED) throw std::bad_alloc();
+      advise_huge_pages(region, kRegionSize);
+      next = static_cast<char*>(region);
+      end = next + kRegionSize;
+    }
+    void* block = next;
+    next += size;
+    return block;
+  }
+};
+
+thread_local ThreadBlocks pool;
+
+size_t size_class(size_t bytes) { return (bytes + kGranule - 1) / kGranule - 1; }
+
+}  // namespace
+#endif
+
+void* pool_allocate(size_t bytes) {
+#if ASYNCJOBS_ASAN
+  return ::operator new(bytes);
+#else
+  if (bytes > kMaxPooledSize) return ::operator new(bytes);
+  const size_t index = size_class(bytes);
+  if (FreeBlock* block = pool.free[index]) {
+    FreeBlock* next = block->next;
+    pool.free[index] = next;
+    // Freed blocks come back in whatever order their jobs died, so the list jumps around:
+    // fetch the block after next now (the previous call fetched `next`), so that building
+    // the next jobs does not wait for their lines.
+    if (next != nullptr && next->next != nullptr) {
+      prefetch_lines(next->next, (index + 1) * kGranule);
+    }
+    return block;
+  }
+  return pool.carve((index + 1) * kGranule);
+#endif
+}
+
+void pool_free(void* block, size_t bytes) noexcept {
+#if ASYNCJOBS_ASAN
+  ::operator delete(block);
+#else
+  if (bytes > kMaxPooledSize) {
+    ::operator delete(block);
+    return;
+  }
+  const size_t index = size_class(bytes);
+  auto* free_block = static_cast<FreeBlock*>(block);
+  free_block->next = pool.free[index];
+  pool.free[index] = free_block;
+#endif
+}
+
+}  // namespace asyncjobs::internal

@@ -1,0 +1,37 @@
+// Progress messages of a run (SchedulerOptions::verbose), in the original's shapes.
+#include <iostream>
+#include <string>
+#include <string_view>
+
+#include "absl/strings/str_cat.h"
+#include "asyncjobs/internal/jobs/job_text.h"
+#include "asyncjobs/scheduler.h"
+
+namespace asyncjobs {
+
+// Progress messages in the original's shapes, stamped with the watch's elapsed time or
+// the wall clock: "SCHEDULER(label): message" and "(label) STATE: <Job `x`>".
+void Scheduler::say(std::string_view message, bool always) const {
+  if (!options_.verbose && !always) return;
+  std::cout << stamp() << "SCHEDULER(" << label() << "): " << message << std::endl;
+}
+
+void Scheduler::say_job(std::string_view state, const AbstractJob& job) const {
+  if (!options_.verbose) return;
+  std::cout << stamp() << "(" << label() << ") " << state << ": " << internal::job_main(job) << std::endl;
+}
+
+void Scheduler::say_unfinished(std::string_view state) const {
+  if (!options_.verbose) return;
+  for (const AbstractJob* job : waiting_for_slot_) say_job(state, *job);
+  for (const JobPtr& job : jobs_) {
+    if (job->is_unfinished()) say_job(state, *job);
+  }
+}
+
+std::string Scheduler::stamp() const {
+  if (options_.watch != nullptr) return absl::StrCat(options_.watch->elapsed(), "  ");
+  return absl::StrCat(Watch::wall_clock(), " ");
+}
+
+}  // namespace asyncjobs

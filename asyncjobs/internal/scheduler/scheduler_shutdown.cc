@@ -1,0 +1,143 @@
+// Shutdown: every job's co_shutdown(), concurrently, within shutdown_timeout.
+#include <iostream>
+#include <typeinfo>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
+#include "absl/time/clock.h"
+#include "asyncjobs/cancelled.h"
+#include "asyncjobs/fiber_calls.h"
+#include "asyncjobs/internal/jobs/batch_runner.h"
+#include "asyncjobs/internal/base/clock.h"
+#include "asyncjobs/internal/sync/wait_list.h"
+#include "asyncjobs/scheduler.h"
+
+namespace asyncjobs {
+
+// A plain Job's co_shutdown() is AbstractJob's, which does nothing: no need to call it.
+bool Scheduler::may_shut_down(const AbstractJob& job) { return typeid(job) != typeid(Job); }
+
+// --- Shutdown
+
+void Scheduler::co_shutdown() { shutdown(); }
+
+bool Scheduler::shutdown() {
+  if (shut_down_) return shutdown_result_;
+  shut_down_ = true;
+  if (in_job()) {
+    shutdown_result_ = shutdown_in_job();
+  } else {
+    run_on_new_reactor(this, [&] { shutdown_result_ = shutdown_in_job(); });
+  }
+  return shutdown_result_;
+}
+
+namespace internal {
+
+// Calls co_shutdown() of every job concurrently, on a BatchRunner (as few fibers as that
+// takes), and cancels the calls still running at the deadline.
+class ShutdownRunner : public JobObserver {
+ public:
+  ShutdownRunner(absl::Span<const JobPtr> jobs, Reactor& reactor)
+      : jobs_(jobs), reactor_(reactor), runner_(reactor, &ShutdownRunner::fail) {}
+
+  // Returns how many co_shutdown() calls had not returned within `timeout`.
+  size_t run(absl::Duration timeout) {
+    pending_ = jobs_.size();
+    if (pending_ == 0) return 0;
+    for (const JobPtr& job : jobs_) {
+      if (!Scheduler::may_shut_down(*job)) {
+        --pending_;
+        continue;
+      }
+      job->observer_ = this;
+      runner_.submit(&job->work_, &ShutdownRunner::shut_down);
+    }
+    if (pending_ == 0) return 0;
+    const absl::Time deadline = absl::Now() + timeout;
+    while (pending_ > 0 && done_.wait(deadline, "Scheduler::shutdown")) {
+    }
+    const size_t late = pending_;
+    late_ = true;  // calls not started yet are skipped
+    for (const JobPtr& job : jobs_) {
+      if (job->work_.task() != nullptr) reactor_.cancel(job->work_.task());
+    }
+    // A call that swallows Cancelled for as long again is abandoned (see abandon_refusing_jobs).
+    const absl::Time last = absl::Now() + timeout;
+    while (pending_ > 0 && done_.wait(last, "Scheduler::shutdown")) {
+    }
+    for (const JobPtr& job : jobs_) {
+      if (job->work_.task() == nullptr) continue;
+      std::cerr << "asyncjobs: co_shutdown() of `" << job->label()
+                << "` ignored cancellation: abandoned (its fiber will never resume)" << std::endl;
+      runner_.abandon(&job->work_);
+      --pending_;
+    }
+    return late;
+  }
+
+  // What co_shutdown() calls raised (not counting cancellations of late ones).
+  const std::vector<std::pair<const AbstractJob*, std::exception_ptr>>& errors() const {
+    return errors_;
+  }
+
+ private:
+  static int64_t shut_down(WorkItem* item, int64_t) {
+    auto& job = *static_cast<AbstractJob*>(item->owner());
+    auto& self = static_cast<ShutdownRunner&>(*job.observer_);
+    if (!self.late_) {
+      try {  // a failed or cancelled shutdown must not stop the others
+        job.co_shutdown();
+      } catch (const Cancelled&) {
+      } catch (...) {
+        self.errors_.emplace_back(&job, std::current_exception());
+      }
+    }
+    self.on_job_finished(job);
+    return internal::clock_ticks();
+  }
+
+  static void fail(WorkItem* item, std::exception_ptr error) {
+    auto& job = *static_cast<AbstractJob*>(item->owner());
+    auto& self = static_cast<ShutdownRunner&>(*job.observer_);
+    self.errors_.emplace_back(&job, error);
+    self.on_job_finished(job);
+  }
+
+  void on_job_finished(AbstractJob&) override {
+    if (--pending_ == 0) done_.notify_all();
+  }
+
+  absl::Span<const JobPtr> jobs_;
+  Reactor& reactor_;
+  BatchRunner runner_;
+  size_t pending_ = 0;
+  bool late_ = false;
+  WaitList done_;
+  std::vector<std::pair<const AbstractJob*, std::exception_ptr>> errors_;
+};
+
+}  // namespace internal
+
+bool Scheduler::shutdown_in_job() {
+  CancelShield shield;  // shutdown also runs while this scheduler is being cancelled
+  say("scheduler is shutting down...");
+  if (custom_shutdowns_ == 0) return true;  // only plain Jobs, whose co_shutdown() is empty
+  internal::ShutdownRunner runner(jobs_, *Reactor::current());
+  const size_t late = runner.run(options_.shutdown_timeout);
+  if (late > 0) {
+    say(absl::StrCat("WARNING: ", late, "/", jobs_.size(),
+                     " co_shutdown() methods have not returned within timeout"),
+        /*always=*/true);
+  }
+  for (const auto& [job, error] : runner.errors()) {
+    shutdown_errors_.push_back({job->label(), error});
+    say(absl::StrCat("WARNING: co_shutdown() of `", job->label(), "` raised an exception"),
+        /*always=*/true);
+  }
+  return late == 0 && runner.errors().empty();
+}
+
+}  // namespace asyncjobs
