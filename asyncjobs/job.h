@@ -22,11 +22,9 @@
 
 #include "absl/container/inlined_vector.h"
 #include "absl/time/time.h"
-#include "asyncjobs/internal/jobs/batch_runner.h"
 #include "asyncjobs/internal/base/inline_callable.h"
+#include "asyncjobs/internal/jobs/work_item.h"
 #include "asyncjobs/internal/memory/job_pool.h"
-#include "asyncjobs/internal/base/type_name.h"
-#include "asyncjobs/reactor.h"
 
 namespace asyncjobs {
 
@@ -35,6 +33,7 @@ class AbstractJob;
 using JobPtr = std::shared_ptr<AbstractJob>;
 class Sequence;
 class Scheduler;
+class Reactor;
 
 struct JobOptions {  // (the `{}` keep -Wextra quiet about `{.critical = false}`)
   std::string label{};             // empty: a generated label, unique in the process
@@ -58,6 +57,7 @@ class TimeoutError : public std::runtime_error {
 };
 
 namespace internal {
+class BatchRunner;
 class ShutdownRunner;
 struct Attempts;
 
@@ -198,9 +198,7 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   void start(internal::BatchRunner& runner, internal::JobObserver* observer);
   // Cancels the started job: its body is skipped, or unwound from its next suspension point.
   void request_cancel(Reactor& reactor);
-  bool cancel_requested() const {
-    return cancel_requested_ || (work_.task() != nullptr && work_.task()->cancel_requested());
-  }
+  bool cancel_requested() const;
   static int64_t run_item(internal::WorkItem* item, int64_t start_ticks);
   // A BatchRunner::Fail: the job could not get a fiber; it ends having raised that error.
   static void fail_start(internal::WorkItem* item, std::exception_ptr error);
@@ -208,11 +206,6 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   // Job, from its shared_ptr control block: what linking, running and destroying touch),
   // stage 1 the successors it will count down when it ends. A BatchRunner::Prefetch.
   static void prefetch_job(void* job, int stage);
-  // Where make_job and std::make_shared put the shared_ptr control block: just before the
-  // job (for a job allocated otherwise, a harmless address to prefetch).
-  static const char* control_block(const AbstractJob* job) {
-    return reinterpret_cast<const char*>(job) - 2 * sizeof(void*);
-  }
   int64_t run_body(int64_t start_ticks);  // returns the end ticks
   void run_attempt();
   bool retry_after_failure();  // false: no attempt left, or cancelled while waiting

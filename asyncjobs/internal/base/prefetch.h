@@ -1,6 +1,8 @@
 #ifndef ASYNCJOBS_INTERNAL_PREFETCH_H_
 #define ASYNCJOBS_INTERNAL_PREFETCH_H_
 
+// Cache hints: prefetch a range of lines, and find a shared object's control block.
+
 #include <cstddef>
 #include <cstdint>
 
@@ -14,6 +16,12 @@ inline void prefetch_lines(const void* start, size_t bytes) {
   for (uintptr_t line = begin & ~(kLine - 1); line < begin + bytes; line += kLine) {
     __builtin_prefetch(reinterpret_cast<const void*>(line), 1);
   }
+}
+
+// Where std::make_shared and std::allocate_shared (libstdc++) put the control block of
+// `object`: just before it. For an object allocated otherwise, a harmless address to prefetch.
+inline const char* shared_control_block(const void* object) {
+  return static_cast<const char*>(object) - 2 * sizeof(void*);
 }
 
 }  // namespace asyncjobs::internal

@@ -6,36 +6,11 @@
 #include <string>
 #include <vector>
 
+#include "asyncjobs/internal/jobs/work_item.h"
 #include "asyncjobs/internal/memory/ring_queue.h"
 #include "asyncjobs/reactor.h"
 
 namespace asyncjobs::internal {
-
-class BatchRunner;
-
-// A piece of work for a BatchRunner, embedded in its owner (a job), so that submitting it
-// allocates nothing.
-class WorkItem {
- public:
-  // Must not throw. `start_ticks` is internal::clock_ticks() as the body starts (the end of
-  // the previous item on the same fiber: one clock read per item); returns it at its end.
-  using Body = int64_t (*)(WorkItem* item, int64_t start_ticks);
-
-  // `owner` is what Task::current()->owner() gives while the body runs; `name` is shown if
-  // the body overflows its stack.
-  WorkItem(void* owner, const std::string* name) : owner_(owner), name_(name) {}
-
-  void* owner() const { return owner_; }
-  // The task running the body, while it runs (to cancel it); nullptr otherwise.
-  Task* task() const { return task_; }
-
- private:
-  friend class BatchRunner;
-  Body body_ = nullptr;
-  void* owner_;
-  const std::string* name_;
-  Task* task_ = nullptr;
-};
 
 // Runs submitted items in FIFO order on as few fibers as it takes: a runner fiber calls the
 // items one after the other, and whenever one blocks, another runner takes over the rest of

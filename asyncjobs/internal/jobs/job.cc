@@ -6,12 +6,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "asyncjobs/internal/base/type_name.h"
 #include "asyncjobs/cancelled.h"
 #include "asyncjobs/fiber_calls.h"
 #include "asyncjobs/internal/base/clock.h"
+#include "asyncjobs/internal/jobs/batch_runner.h"
 #include "asyncjobs/internal/jobs/job_text.h"
 #include "asyncjobs/internal/base/prefetch.h"
 #include "asyncjobs/internal/sync/wait_list.h"
+#include "asyncjobs/reactor.h"
 #include "asyncjobs/sequence.h"
 
 namespace asyncjobs {
@@ -214,11 +217,15 @@ void AbstractJob::fail_start(internal::WorkItem* item, std::exception_ptr error)
   job->observer_->on_job_finished(*job);
 }
 
+bool AbstractJob::cancel_requested() const {
+  return cancel_requested_ || (work_.task() != nullptr && work_.task()->cancel_requested());
+}
+
 void AbstractJob::prefetch_job(void* owner, int stage) {
   const auto* job = static_cast<const AbstractJob*>(owner);
   if (stage == 0) {
     // The whole of a plain Job (its body comes last), from its shared_ptr control block.
-    const char* block = control_block(job);
+    const char* block = internal::shared_control_block(job);
     internal::prefetch_lines(block, reinterpret_cast<const char*>(job) + sizeof(Job) - block);
     return;
   }

@@ -17,6 +17,7 @@
 #include "asyncjobs/fiber_calls.h"
 #include "asyncjobs/internal/base/clock.h"
 #include "asyncjobs/internal/scheduler/graph.h"
+#include "asyncjobs/internal/jobs/batch_runner.h"
 #include "asyncjobs/internal/jobs/job_text.h"
 #include "asyncjobs/internal/base/prefetch.h"
 #include "asyncjobs/internal/scheduler/signal_cancel.h"

@@ -6,6 +6,7 @@
 
 #include "absl/time/clock.h"
 #include "asyncjobs/cancelled.h"
+#include "asyncjobs/internal/jobs/batch_runner.h"
 #include "asyncjobs/scheduler.h"
 
 namespace asyncjobs {

@@ -54,7 +54,7 @@ bool Scheduler::link_jobs(bool single_pass) {
     if (i + kNear < jobs_.size()) {
       for (const Requirement& ahead : jobs_[i + kNear]->required_) {
         // From its shared_ptr control block (expired()) to the fields linking writes.
-        const char* block = control_block(ahead.job);
+        const char* block = internal::shared_control_block(ahead.job);
         const auto* end = reinterpret_cast<const char*>(&ahead.job->successors_ + 1);
         internal::prefetch_lines(block, end - block);
       }
