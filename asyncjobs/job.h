@@ -12,8 +12,6 @@
 #include <cstdint>
 #include <exception>
 #include <memory>
-#include <ostream>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -22,7 +20,7 @@
 
 #include "absl/container/inlined_vector.h"
 #include "absl/time/time.h"
-#include "asyncjobs/internal/base/inline_callable.h"
+#include "asyncjobs/internal/jobs/inline_callable.h"
 #include "asyncjobs/internal/jobs/work_item.h"
 #include "asyncjobs/internal/memory/job_pool.h"
 
@@ -60,6 +58,7 @@ namespace internal {
 class BatchRunner;
 class ShutdownRunner;
 struct Attempts;
+struct JobExtras;
 
 // Told when a started job has ended (returned, raised or cancelled), on the job's fiber.
 class JobObserver {
@@ -111,8 +110,10 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   }
   std::vector<JobPtr> required() const;  // insertion order; expired jobs are skipped
 
+  // Without one given, "job<N>" (or "scheduler<N>"), N unique in the process, made when first
+  // asked for.
   const std::string& label() const;
-  void set_label(std::string label) { label_ = std::move(label); }
+  void set_label(std::string label);
   bool critical() const { return critical_; }
   void set_critical(bool critical) { critical_ = critical; }
   bool forever() const { return forever_; }
@@ -145,7 +146,7 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   absl::Duration timeout() const;  // JobOptions::timeout
   int retries() const;             // JobOptions::retries
   // True when the job has a timeout or retries (then views show its attempts).
-  bool has_attempt_policy() const { return attempts_policy_ != nullptr; }
+  bool has_attempt_policy() const;
 
   // Throws std::logic_error if not done; rethrows the job's exception if it raised.
   const Value& result() const;
@@ -199,16 +200,21 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   // Cancels the started job: its body is skipped, or unwound from its next suspension point.
   void request_cancel(Reactor& reactor);
   bool cancel_requested() const;
+  // How a BatchRunner runs jobs: run_item, fail_start, prefetch_job and name_of.
+  static internal::BatchHooks batch_hooks();
   static int64_t run_item(internal::WorkItem* item, int64_t start_ticks);
-  // A BatchRunner::Fail: the job could not get a fiber; it ends having raised that error.
+  static const std::string* name_of(void* job);  // its label, if it has one yet
+  // A BatchHooks::fail: the job could not get a fiber; it ends having raised that error.
   static void fail_start(internal::WorkItem* item, std::exception_ptr error);
   // Cache hints, a few jobs ahead of use: stage 0 fetches the job itself (all of a plain
   // Job, from its shared_ptr control block: what linking, running and destroying touch),
-  // stage 1 the successors it will count down when it ends. A BatchRunner::Prefetch.
+  // stage 1 the successors it will count down when it ends. A BatchHooks::prefetch.
   static void prefetch_job(void* job, int stage);
   int64_t run_body(int64_t start_ticks);  // returns the end ticks
   void run_attempt();
   bool retry_after_failure();  // false: no attempt left, or cancelled while waiting
+  internal::JobExtras& extras() const;
+  internal::Attempts* attempts_policy() const;  // null: no timeout, no retries
   bool is_unfinished() const { return state_ == State::kRunning && work_.task() != nullptr; }
 
   struct Requirement {
@@ -242,28 +248,13 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   std::exception_ptr exception_;
 
   absl::InlinedVector<Requirement, 2, internal::PoolAllocator<Requirement>> required_;
-  std::string label_;
-  uint64_t serial_;
-  std::unique_ptr<internal::Attempts> attempts_policy_;  // only with a timeout or retries
+  // What few jobs have, made when first needed: a label given or asked for, a timeout or
+  // retries.
+  mutable std::unique_ptr<internal::JobExtras> extras_;
 };
 
 // The running job, or nullptr outside jobs.
 AbstractJob* current_job();
-
-namespace internal {
-template <class T, class = void>
-struct Streamable : std::false_type {};
-template <class T>
-struct Streamable<T, std::void_t<decltype(std::declval<std::ostream&>() << std::declval<const T&>())>>
-    : std::true_type {};
-
-template <class T>
-std::string format_streamable(const Value& value) {
-  std::ostringstream out;
-  out << std::any_cast<const T&>(value);
-  return out.str();
-}
-}  // namespace internal
 
 namespace internal {
 // What a job body returns, or void for a callable that is not a valid body (the static
@@ -302,18 +293,12 @@ class Job : public AbstractJob {
  public:
   template <class F>
   explicit Job(F&& body, JobOptions options = {})
-      : AbstractJob(std::move(options)), body_(internal::checked_body(std::forward<F>(body))) {
-    using Result = typename internal::BodyResult<F>::type;
-    if constexpr (!std::is_void_v<Result> && internal::Streamable<Result>::value) {
-      formatter_ = &internal::format_streamable<Result>;
-    }
-  }
+      : AbstractJob(std::move(options)), body_(internal::checked_body(std::forward<F>(body))) {}
   Value co_run() override { return body_(); }
   std::string type_name() const override { return "Job"; }
   std::string format_result() const override;
 
  private:
-  std::string (*formatter_)(const Value&) = nullptr;  // operator<< of the result type
   internal::InlineCallable body_;
 };
 

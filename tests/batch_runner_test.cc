@@ -15,14 +15,12 @@
 namespace asyncjobs::internal {
 namespace {
 
-const std::string kName = "blocker";
-
 // Items of these tests always get a fiber.
 void never_fails(WorkItem*, std::exception_ptr) { std::abort(); }
 
 // Items that each wait on one Event until the last one has started and sets it.
 struct Blockers {
-  explicit Blockers(size_t count) : items(count, WorkItem(this, &kName)) {}
+  explicit Blockers(size_t count) : items(count, WorkItem(this)) {}
 
   static int64_t body(WorkItem* item, int64_t) {
     auto* self = static_cast<Blockers*>(item->owner());
@@ -35,7 +33,7 @@ struct Blockers {
   }
 
   void submit_all(BatchRunner& runner) {
-    for (WorkItem& item : items) runner.submit(&item, &Blockers::body);
+    for (WorkItem& item : items) runner.submit(&item);
   }
 
   std::vector<WorkItem> items;
@@ -45,16 +43,18 @@ struct Blockers {
 
 TEST(BatchRunnerTest, ItemsThatNeverBlockShareOneRunner) {
   Reactor reactor;
-  BatchRunner runner(reactor, &never_fails);
-  std::vector<WorkItem> items(1000, WorkItem(nullptr, &kName));
   int ran = 0;
   static int* counter;
   counter = &ran;
+  BatchRunner runner(reactor, {.run =
+                                   [](WorkItem*, int64_t) {
+                                     ++*counter;
+                                     return clock_ticks();
+                                   },
+                               .fail = &never_fails});
+  std::vector<WorkItem> items(1000, WorkItem(nullptr));
   for (WorkItem& item : items) {
-    runner.submit(&item, [](WorkItem*, int64_t) {
-      ++*counter;
-      return clock_ticks();
-    });
+    runner.submit(&item);
   }
   reactor.run();
   EXPECT_EQ(ran, 1000);
@@ -71,7 +71,7 @@ constexpr size_t kBlocked = 20'000;
 
 TEST(BatchRunnerTest, BlockedRunnersAreReplacedInConstantWork) {
   Reactor reactor;
-  BatchRunner runner(reactor, &never_fails);
+  BatchRunner runner(reactor, {.run = &Blockers::body, .fail = &never_fails});
   Blockers first(kBlocked);
   first.submit_all(runner);
   reactor.run();

@@ -400,5 +400,22 @@ TEST_F(JobTest, EveryDestructorOnACancelledStackRunsBeforeRunReturns) {
   EXPECT_TRUE(deep->is_cancelled());
 }
 
+// Graphs of a million jobs are what users build: a plain Job (with a body capturing up to
+// three pointers) stays within four cache lines, its rarely used parts (label, timeout,
+// retries) out of line.
+TEST_F(JobTest, APlainJobFitsInFourCacheLines) {
+  EXPECT_LE(sizeof(Job), 4 * 64u);
+  int a = 0, b = 0, c = 0;
+  auto job = make_job([&a, &b, &c] { return a + b + c; });
+  EXPECT_EQ(job->standalone_run().has_value(), true);
+}
+
+TEST_F(JobTest, AGeneratedLabelIsMadeOnceAndKept) {
+  auto job = make_job([] {});
+  const std::string label = job->label();
+  make_job([] {})->label();  // another job takes the next number
+  EXPECT_EQ(job->label(), label);
+}
+
 }  // namespace
 }  // namespace asyncjobs

@@ -52,8 +52,7 @@ void BatchRunner::abandon(WorkItem* item) {
   }
 }
 
-void BatchRunner::submit(WorkItem* item, WorkItem::Body body) {
-  item->body_ = body;
+void BatchRunner::submit(WorkItem* item) {
   queue_.push_back({item, item->owner_});
   if (available_ == 0) spawn_runner();
 }
@@ -62,9 +61,9 @@ WorkItem* BatchRunner::pop() {
   if (queue_.empty()) return nullptr;
   WorkItem* item = queue_.front().item;
   queue_.pop_front();
-  if (prefetch_ != nullptr) {
-    if (queue_.size() > kFar) prefetch_(queue_[kFar].owner, 0);
-    if (queue_.size() > kNear) prefetch_(queue_[kNear].owner, 1);
+  if (hooks_.prefetch != nullptr) {
+    if (queue_.size() > kFar) hooks_.prefetch(queue_[kFar].owner, 0);
+    if (queue_.size() > kNear) hooks_.prefetch(queue_[kNear].owner, 1);
   }
   return item;
 }
@@ -92,8 +91,8 @@ void BatchRunner::main(void* argument) {
   while (WorkItem* item = group.pop()) {
     item->task_ = &task;
     task.set_owner(item->owner_);
-    task.set_name(item->name_);
-    ticks = item->body_(item, ticks);
+    task.set_name(group.hooks_.name != nullptr ? group.hooks_.name(item->owner_) : nullptr);
+    ticks = group.hooks_.run(item, ticks);
     item->task_ = nullptr;
     task.clear_cancel_request();
     if (!runner->available) {  // it blocked, and is back: it takes items again
@@ -116,7 +115,7 @@ void BatchRunner::on_start_failure(void* argument, std::exception_ptr error) {
   runner->available = false;
   --group.available_;
   group.finished_.push_back(runner);
-  if (WorkItem* item = group.pop()) group.fail_(item, error);
+  if (WorkItem* item = group.pop()) group.hooks_.fail(item, error);
   if (group.available_ == 0 && !group.queue_.empty()) group.spawn_runner();
 }
 

@@ -28,17 +28,15 @@ namespace asyncjobs::internal {
 // handed to `fail` with the error instead of running (on the loop, not on a fiber).
 class BatchRunner {
  public:
-  using Prefetch = void (*)(void* owner, int stage);
-  using Fail = void (*)(WorkItem* item, std::exception_ptr error);
+  using Hooks = BatchHooks;
   static constexpr size_t kFar = 8, kNear = 4;
 
-  BatchRunner(Reactor& reactor, Fail fail, Prefetch prefetch = nullptr)
-      : reactor_(reactor), fail_(fail), prefetch_(prefetch) {}
+  BatchRunner(Reactor& reactor, Hooks hooks) : reactor_(reactor), hooks_(hooks) {}
   BatchRunner(const BatchRunner&) = delete;
   BatchRunner& operator=(const BatchRunner&) = delete;
 
   ~BatchRunner();
-  void submit(WorkItem* item, WorkItem::Body body);
+  void submit(WorkItem* item);
   // The last resort for an item whose body swallows every Cancelled: its runner is abandoned
   // (Reactor::abandon) and kept, with its stack, for the rest of the process.
   void abandon(WorkItem* item);
@@ -72,8 +70,7 @@ class BatchRunner {
   WorkItem* pop();
 
   Reactor& reactor_;
-  Fail fail_;
-  Prefetch prefetch_;
+  Hooks hooks_;
   RingQueue<Queued> queue_;
   size_t available_ = 0;        // runners that will take the next queued item
   std::vector<std::unique_ptr<Runner>> runners_;

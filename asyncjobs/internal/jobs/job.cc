@@ -44,21 +44,25 @@ struct Attempts {
   absl::Duration retry_delay;
   std::vector<std::pair<int64_t, int64_t>> ticks;  // start and end of each attempt
 };
+
+struct JobExtras {
+  std::string label;                    // empty: not given nor generated yet
+  std::unique_ptr<Attempts> attempts;  // only with a timeout or retries
+};
 }  // namespace internal
 
 AbstractJob::AbstractJob(JobOptions options)
     : critical_(options.critical),
       forever_(options.forever),
-      work_(this, &label_),
-      label_(std::move(options.label)),
-      serial_(next_serial()) {
+      work_(this) {
   if (options.timeout <= absl::ZeroDuration() || options.retries < 0 ||
       options.retry_delay < absl::ZeroDuration()) {
     throw std::invalid_argument(absl::StrCat(
-        "asyncjobs: job ", label_, ": timeout must be > 0, retries and retry_delay >= 0"));
+        "asyncjobs: job ", options.label, ": timeout must be > 0, retries and retry_delay >= 0"));
   }
+  if (!options.label.empty()) extras().label = std::move(options.label);
   if (options.timeout != absl::InfiniteDuration() || options.retries > 0) {
-    attempts_policy_.reset(
+    extras().attempts.reset(
         new internal::Attempts{options.timeout, options.retries, options.retry_delay, {}});
   }
   for (const JobPtr& job : options.required) add_requirement(job);
@@ -74,15 +78,40 @@ std::string AbstractJob::format_result() const {
 }
 
 std::string Job::format_result() const {
-  if (formatter_ == nullptr || !stored_result().has_value()) return AbstractJob::format_result();
-  return formatter_(stored_result());
+  if (!stored_result().has_value()) return AbstractJob::format_result();
+  std::optional<std::string> text = body_.format(stored_result());
+  return text ? *std::move(text) : AbstractJob::format_result();
 }
 
+internal::JobExtras& AbstractJob::extras() const {
+  if (extras_ == nullptr) extras_ = std::make_unique<internal::JobExtras>();
+  return *extras_;
+}
+
+internal::Attempts* AbstractJob::attempts_policy() const {
+  return extras_ == nullptr ? nullptr : extras_->attempts.get();
+}
+
+bool AbstractJob::has_attempt_policy() const { return attempts_policy() != nullptr; }
+
 const std::string& AbstractJob::label() const {
-  if (label_.empty()) {
-    const_cast<std::string&>(label_) = absl::StrCat(is_scheduler_ ? "scheduler" : "job", serial_);
-  }
-  return label_;
+  std::string& label = extras().label;
+  if (label.empty()) label = absl::StrCat(is_scheduler_ ? "scheduler" : "job", next_serial());
+  return label;
+}
+
+void AbstractJob::set_label(std::string label) { extras().label = std::move(label); }
+
+const std::string* AbstractJob::name_of(void* job) {
+  const auto* self = static_cast<const AbstractJob*>(job);
+  return self->extras_ == nullptr ? nullptr : &self->extras_->label;
+}
+
+internal::BatchHooks AbstractJob::batch_hooks() {
+  return {.run = &AbstractJob::run_item,
+          .fail = &AbstractJob::fail_start,
+          .prefetch = &AbstractJob::prefetch_job,
+          .name = &AbstractJob::name_of};
 }
 
 // --- Requirements
@@ -143,21 +172,26 @@ absl::Time AbstractJob::end_time() const {
 }
 
 absl::Duration AbstractJob::timeout() const {
-  return attempts_policy_ ? attempts_policy_->timeout : absl::InfiniteDuration();
+  const internal::Attempts* policy = attempts_policy();
+  return policy != nullptr ? policy->timeout : absl::InfiniteDuration();
 }
 
-int AbstractJob::retries() const { return attempts_policy_ ? attempts_policy_->retries : 0; }
+int AbstractJob::retries() const {
+  const internal::Attempts* policy = attempts_policy();
+  return policy != nullptr ? policy->retries : 0;
+}
 
 std::vector<std::pair<absl::Time, absl::Time>> AbstractJob::attempt_times() const {
   auto time = [](int64_t ticks) {
     return ticks == 0 ? absl::InfinitePast() : internal::ticks_to_time(ticks);
   };
-  if (!attempts_policy_) {
+  const internal::Attempts* policy = attempts_policy();
+  if (policy == nullptr) {
     if (attempts_ == 0) return {};
     return {{start_time(), end_time()}};
   }
   std::vector<std::pair<absl::Time, absl::Time>> times;
-  for (const auto& [start, end] : attempts_policy_->ticks) times.emplace_back(time(start), time(end));
+  for (const auto& [start, end] : policy->ticks) times.emplace_back(time(start), time(end));
   return times;
 }
 
@@ -176,7 +210,7 @@ void AbstractJob::start(internal::BatchRunner& runner, internal::JobObserver* ob
   started_ = true;
   observer_ = observer;
   state_ = State::kRunning;
-  runner.submit(&work_, &AbstractJob::run_item);
+  runner.submit(&work_);
 }
 
 void AbstractJob::request_cancel(Reactor& reactor) {
@@ -260,7 +294,7 @@ void AbstractJob::run_attempt() {
   exception_ = nullptr;
   result_.reset();
   Task* task = Task::current();
-  internal::Attempts* policy = attempts_policy_.get();
+  internal::Attempts* policy = attempts_policy();
   const bool timed = policy != nullptr && policy->timeout != absl::InfiniteDuration();
   if (policy != nullptr) {
     policy->ticks.emplace_back(attempts_ == 1 ? start_ticks_ : internal::clock_ticks(), 0);
@@ -289,12 +323,11 @@ void AbstractJob::run_attempt() {
 }
 
 bool AbstractJob::retry_after_failure() {
-  if (!attempts_policy_ || attempts_ > attempts_policy_->retries || cancel_requested()) {
-    return false;
-  }
+  const internal::Attempts* policy = attempts_policy();
+  if (policy == nullptr || attempts_ > policy->retries || cancel_requested()) return false;
   try {
-    if (attempts_policy_->retry_delay > absl::ZeroDuration()) {
-      sleep_for(attempts_policy_->retry_delay);
+    if (policy->retry_delay > absl::ZeroDuration()) {
+      sleep_for(policy->retry_delay);
     }
   } catch (const Cancelled&) {
     cancelled_ = true;
@@ -326,13 +359,13 @@ class StandaloneObserver : public internal::JobObserver {
 Value AbstractJob::standalone_run() {
   StandaloneObserver observer;
   if (in_job()) {
-    internal::BatchRunner runner(*Reactor::current(), &AbstractJob::fail_start);
+    internal::BatchRunner runner(*Reactor::current(), batch_hooks());
     start(runner, &observer);
     CancelShield shield;  // the job must end before this frame goes away
     observer.wait();
   } else {
     Reactor reactor;
-    internal::BatchRunner runner(reactor, &AbstractJob::fail_start);
+    internal::BatchRunner runner(reactor, batch_hooks());
     start(runner, &observer);
     reactor.run();
     if (reactor.stalled()) {

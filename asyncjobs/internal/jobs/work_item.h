@@ -4,6 +4,7 @@
 // WorkItem: how a job sits in a BatchRunner's queue (see batch_runner.h), without the runner.
 
 #include <cstdint>
+#include <exception>
 #include <string>
 
 namespace asyncjobs {
@@ -22,9 +23,8 @@ class WorkItem {
   // the previous item on the same fiber: one clock read per item); returns it at its end.
   using Body = int64_t (*)(WorkItem* item, int64_t start_ticks);
 
-  // `owner` is what Task::current()->owner() gives while the body runs; `name` is shown if
-  // the body overflows its stack.
-  WorkItem(void* owner, const std::string* name) : owner_(owner), name_(name) {}
+  // `owner` is what Task::current()->owner() gives while the body runs.
+  explicit WorkItem(void* owner) : owner_(owner) {}
 
   void* owner() const { return owner_; }
   // The task running the body, while it runs (to cancel it); nullptr otherwise.
@@ -32,10 +32,19 @@ class WorkItem {
 
  private:
   friend class BatchRunner;
-  Body body_ = nullptr;
   void* owner_;
-  const std::string* name_;
   Task* task_ = nullptr;
+};
+
+// What a BatchRunner does with every item it runs (the same for all: items do not store it).
+struct BatchHooks {
+  WorkItem::Body run;
+  // Called instead of `run`, on the loop, for an item that could get no fiber.
+  void (*fail)(WorkItem* item, std::exception_ptr error);
+  // Cache hints for owners still queued (see BatchRunner), or null.
+  void (*prefetch)(void* owner, int stage) = nullptr;
+  // The owner's name, shown if the item's body overflows its stack; null: none.
+  const std::string* (*name)(void* owner) = nullptr;
 };
 
 }  // namespace asyncjobs::internal

@@ -233,7 +233,7 @@ bool Scheduler::finish_run(bool ok) const {
 bool Scheduler::orchestrate() {
   ran_ = true;
   reactor_ = Reactor::current();
-  internal::BatchRunner runner(*reactor_, &AbstractJob::fail_start, &AbstractJob::prefetch_job);
+  internal::BatchRunner runner(*reactor_, AbstractJob::batch_hooks());
   runner_ = &runner;
   run_start_ = absl::Now();
   // request_cancel() reaches this run through the reactor until the run ends.

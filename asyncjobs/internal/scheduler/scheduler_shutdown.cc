@@ -41,7 +41,9 @@ namespace internal {
 class ShutdownRunner : public JobObserver {
  public:
   ShutdownRunner(absl::Span<const JobPtr> jobs, Reactor& reactor)
-      : jobs_(jobs), reactor_(reactor), runner_(reactor, &ShutdownRunner::fail) {}
+      : jobs_(jobs), reactor_(reactor), runner_(reactor, {.run = &ShutdownRunner::shut_down,
+                                                      .fail = &ShutdownRunner::fail,
+                                                      .name = &AbstractJob::name_of}) {}
 
   // Returns how many co_shutdown() calls had not returned within `timeout`.
   size_t run(absl::Duration timeout) {
@@ -53,7 +55,7 @@ class ShutdownRunner : public JobObserver {
         continue;
       }
       job->observer_ = this;
-      runner_.submit(&job->work_, &ShutdownRunner::shut_down);
+      runner_.submit(&job->work_);
     }
     if (pending_ == 0) return 0;
     const absl::Time deadline = absl::Now() + timeout;
