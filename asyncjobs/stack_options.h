@@ -16,7 +16,9 @@ struct StackOptions {
   // default 65530) new stacks come without a guard page and a one-time warning is printed.
   bool guard_page = true;
   // Stacks kept with their pages when a top-level run ends; others give their memory back
-  // (madvise) but stay mapped for reuse.
+  // (madvise) but stay mapped for reuse. Beyond these, the stacks a run had in use at once
+  // stay warm until the end of the next run: repeating a run of the same size costs no page
+  // fault, and a smaller run that follows gives the rest back.
   size_t warm_stacks = 16384;
 };
 

@@ -76,14 +76,16 @@ void BM_Noop(benchmark::State& state) {
 void BM_Blocked(benchmark::State& state) {
   const Shape shape = kBlockedShapes[state.range(0)];
   const size_t jobs = static_cast<size_t>(state.range(1));
-  // Warm-up on the Event (it needs no deadline): it warms the same pools and measures the
-  // start-up that the sleeping jobs' deadline must outlast.
-  const GraphTimes warm_up = bm::run_graph(Shape::kEvent, jobs);
-  const absl::Duration after = sleep_after(warm_up.startup());
+  // A first run on the Event (it needs no deadline) measures the start-up that the sleeping
+  // jobs' deadline must outlast; the references follow; then a second run at full size warms
+  // the pools again (a smaller run gives back the stacks it did not use).
+  const GraphTimes estimate = bm::run_graph(Shape::kEvent, jobs);
   const double reference_5k = median_ns(shape, 5'000, &GraphTimes::startup, 5,
-                                        sleep_after(5'000 * warm_up.startup() / jobs));
+                                        sleep_after(5'000 * estimate.startup() / jobs));
   const double reference_10k = median_ns(shape, 10'000, &GraphTimes::startup, 5,
-                                         sleep_after(10'000 * warm_up.startup() / jobs));
+                                         sleep_after(10'000 * estimate.startup() / jobs));
+  const GraphTimes warm_up = bm::run_graph(Shape::kEvent, jobs);
+  const absl::Duration after = sleep_after(std::max(estimate.startup(), warm_up.startup()));
   double startup = 0, wake = 0, teardown = 0;
   bool late = false;
   for (auto _ : state) {

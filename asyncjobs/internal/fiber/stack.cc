@@ -164,16 +164,21 @@ Stack StackPool::acquire() {
   Stack stack = free_.back();
   free_.pop_back();
   if (trimmed_from_ > free_.size()) trimmed_from_ = free_.size();
+  if (++in_use_ > peak_in_use_) peak_in_use_ = in_use_;
   // Fibers that start soon will write there.
   constexpr size_t kAhead = 4;
   if (free_.size() >= kAhead) prefetch_top(free_[free_.size() - kAhead]);
   return stack;
 }
 
-void StackPool::release(Stack stack) { free_.push_back(stack); }
+void StackPool::release(Stack stack) {
+  free_.push_back(stack);
+  --in_use_;
+}
 
 void StackPool::trim() {
-  const size_t warm = stack_options().warm_stacks;
+  const size_t warm = std::max(stack_options().warm_stacks, peak_in_use_);
+  peak_in_use_ = in_use_;
   // free_ is a LIFO: the oldest entries, at the front, are the coldest.
   if (free_.size() <= warm) return;
   const size_t cold_end = free_.size() - warm;

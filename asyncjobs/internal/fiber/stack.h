@@ -28,7 +28,9 @@ class StackPool {
 
   Stack acquire();
   void release(Stack stack);
-  // Gives back the memory of free stacks beyond `options.warm_stacks` (keeps the mappings).
+  // Gives back the memory of free stacks beyond the warm ones (keeps the mappings): at least
+  // `options.warm_stacks`, and as many as were in use at once since the last trim, so that
+  // a run repeated at the same size meets no page fault (StackOptions::warm_stacks).
   void trim();
 
   StackPool(const StackPool&) = delete;
@@ -47,6 +49,8 @@ class StackPool {
   std::vector<Slab> slabs_;
   std::vector<Stack> free_;
   size_t trimmed_from_ = 0;  // free_[0, trimmed_from_) had their pages released
+  size_t in_use_ = 0;        // acquired, not yet released
+  size_t peak_in_use_ = 0;   // since the last trim
 };
 
 // The stack the thread runs on now and the name to report if it overflows (null: the

@@ -1,0 +1,72 @@
+// StackPool::trim: which free stacks keep their pages when a run ends (mincore tells).
+#include "asyncjobs/internal/fiber/stack.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace asyncjobs::internal {
+namespace {
+
+// Whether the page just below the stack's top (the first one a fiber writes) is resident.
+bool top_page_resident(const Stack& stack) {
+  const size_t page = sysconf(_SC_PAGESIZE);
+  unsigned char resident = 0;
+  char* top_page = static_cast<char*>(stack.top()) - page;
+  EXPECT_EQ(mincore(top_page, page, &resident), 0);
+  return (resident & 1) != 0;
+}
+
+// Acquires `count` stacks (the pool's LIFO order), writes their top page, releases them.
+std::vector<Stack> use_stacks(StackPool& pool, size_t count) {
+  std::vector<Stack> stacks;
+  for (size_t i = 0; i < count; ++i) {
+    stacks.push_back(pool.acquire());
+    static_cast<volatile char*>(stacks.back().top())[-1] = 1;
+  }
+  for (const Stack& stack : stacks) pool.release(stack);
+  return stacks;
+}
+
+size_t resident_count(const std::vector<Stack>& stacks) {
+  size_t count = 0;
+  for (const Stack& stack : stacks) count += top_page_resident(stack);
+  return count;
+}
+
+class StackPoolTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    saved_ = stack_options();
+    set_stack_options({.guard_page = false, .warm_stacks = 10});
+    pool().trim();  // forget the peak of whatever ran before
+    pool().trim();
+  }
+  void TearDown() override { set_stack_options(saved_); }
+  static StackPool& pool() { return StackPool::for_this_thread(); }
+
+  StackOptions saved_;
+};
+
+TEST_F(StackPoolTest, ARunRepeatedAtTheSameSizeFindsItsStacksWarm) {
+  constexpr size_t kStacks = 1000;
+  const std::vector<Stack> used = use_stacks(pool(), kStacks);
+  pool().trim();
+  EXPECT_EQ(resident_count(used), kStacks);  // beyond warm_stacks, kept: the run used them
+}
+
+TEST_F(StackPoolTest, ASmallerRunGivesBackWhatItDidNotUse) {
+  constexpr size_t kStacks = 1000, kSmaller = 100;
+  const std::vector<Stack> used = use_stacks(pool(), kStacks);
+  pool().trim();
+  use_stacks(pool(), kSmaller);
+  pool().trim();
+  // Kept: the smaller run's stacks (it used them at once), more than warm_stacks = 10.
+  EXPECT_EQ(resident_count(used), kSmaller);
+}
+
+}  // namespace
+}  // namespace asyncjobs::internal
