@@ -1,6 +1,8 @@
 #ifndef ASYNCJOBS_CANCELLED_H_
 #define ASYNCJOBS_CANCELLED_H_
 
+// Cancelled, thrown where a cancelled job suspends, and CancelShield, which holds it off.
+
 namespace asyncjobs {
 
 // Thrown at a suspension point (sleep_for, yield, wait_readable, Queue and Event waits, ...)

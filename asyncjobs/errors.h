@@ -1,6 +1,8 @@
 #ifndef ASYNCJOBS_ERRORS_H_
 #define ASYNCJOBS_ERRORS_H_
 
+// The scheduler's errors: GraphError (a malformed graph or misuse) and RunCancelled.
+
 #include <stdexcept>
 
 #include "asyncjobs/job.h"  // TimeoutError

@@ -1,6 +1,8 @@
 #ifndef ASYNCJOBS_EVENT_H_
 #define ASYNCJOBS_EVENT_H_
 
+// Event: a flag jobs of one reactor wait for.
+
 #include "absl/time/time.h"
 #include "asyncjobs/internal/sync/wait_list.h"
 

@@ -1,6 +1,8 @@
 #ifndef ASYNCJOBS_QUEUE_H_
 #define ASYNCJOBS_QUEUE_H_
 
+// Queue: a bounded or unbounded FIFO between jobs of one reactor.
+
 #include <cstddef>
 #include <deque>
 #include <optional>

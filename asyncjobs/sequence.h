@@ -1,6 +1,8 @@
 #ifndef ASYNCJOBS_SEQUENCE_H_
 #define ASYNCJOBS_SEQUENCE_H_
 
+// Sequence (jobs in a chain) and Schedulable (what schedulers accept).
+
 #include <initializer_list>
 #include <memory>
 #include <type_traits>

@@ -1,6 +1,8 @@
 #ifndef ASYNCJOBS_STACK_OPTIONS_H_
 #define ASYNCJOBS_STACK_OPTIONS_H_
 
+// StackOptions: how fiber stacks are made and kept.
+
 #include <cstddef>
 
 namespace asyncjobs {

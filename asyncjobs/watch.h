@@ -1,6 +1,8 @@
 #ifndef ASYNCJOBS_WATCH_H_
 #define ASYNCJOBS_WATCH_H_
 
+// Watch: a stopwatch printing elapsed and wall-clock time stamps.
+
 #include <iostream>
 #include <ostream>
 #include <string>

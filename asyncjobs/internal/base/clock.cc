@@ -1,3 +1,4 @@
+// Clock ticks (the time-stamp counter) and their conversion to absl::Time.
 #include "asyncjobs/internal/base/clock.h"
 
 #include <time.h>

@@ -1,6 +1,8 @@
 #ifndef ASYNCJOBS_INTERNAL_CLOCK_H_
 #define ASYNCJOBS_INTERNAL_CLOCK_H_
 
+// clock_ticks(): the cheap timestamp of job starts and ends, and its conversions.
+
 #include <cstdint>
 
 #include "absl/time/time.h"

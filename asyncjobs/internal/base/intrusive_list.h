@@ -1,6 +1,8 @@
 #ifndef ASYNCJOBS_INTERNAL_INTRUSIVE_LIST_H_
 #define ASYNCJOBS_INTERNAL_INTRUSIVE_LIST_H_
 
+// ListNode and IntrusiveList: a FIFO of nodes that live elsewhere.
+
 namespace asyncjobs::internal {
 
 // A node that links itself into one IntrusiveList at a time; the list owns nothing.

@@ -1,3 +1,4 @@
+// Demangled, unqualified type names (for <Type `label`> and result types).
 #include "asyncjobs/internal/base/type_name.h"
 
 #include <cxxabi.h>

@@ -1,6 +1,8 @@
 #ifndef ASYNCJOBS_INTERNAL_TYPE_NAME_H_
 #define ASYNCJOBS_INTERNAL_TYPE_NAME_H_
 
+// unqualified_type_name: a type as list() shows it.
+
 #include <string>
 #include <typeinfo>
 

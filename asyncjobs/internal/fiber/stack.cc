@@ -1,3 +1,4 @@
+// StackPool (slabs of guarded stacks, reuse, trimming) and the stack-overflow report.
 #include "asyncjobs/internal/fiber/stack.h"
 
 #include <signal.h>

@@ -1,6 +1,8 @@
 #ifndef ASYNCJOBS_INTERNAL_STACK_H_
 #define ASYNCJOBS_INTERNAL_STACK_H_
 
+// Stack and StackPool: the per-thread pool of fiber stacks.
+
 #include <cstddef>
 #include <string>
 #include <vector>

@@ -1,6 +1,8 @@
 #ifndef ASYNCJOBS_INTERNAL_BATCH_RUNNER_H_
 #define ASYNCJOBS_INTERNAL_BATCH_RUNNER_H_
 
+// BatchRunner: work items run on as few fibers as it takes.
+
 #include <exception>
 #include <memory>
 #include <string>

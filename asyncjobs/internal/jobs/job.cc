@@ -1,3 +1,4 @@
+// AbstractJob and Job: requirements, state, attempts, cancel, and a run on a fiber.
 #include "asyncjobs/job.h"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// Sequence: jobs chained by require(), and what schedulers accept (Schedulable).
 #include "asyncjobs/sequence.h"
 
 namespace asyncjobs {

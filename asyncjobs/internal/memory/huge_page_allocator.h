@@ -1,6 +1,8 @@
 #ifndef ASYNCJOBS_INTERNAL_HUGE_PAGE_ALLOCATOR_H_
 #define ASYNCJOBS_INTERNAL_HUGE_PAGE_ALLOCATOR_H_
 
+// HugePageAllocator: for the arrays that grow with the number of jobs.
+
 #include <cstddef>
 
 #include "asyncjobs/internal/memory/typed_allocator.h"

@@ -1,3 +1,4 @@
+// The job pool: per-thread free lists by size class, carved from large mappings.
 #include "asyncjobs/internal/memory/job_pool.h"
 
 #include <sys/mman.h>

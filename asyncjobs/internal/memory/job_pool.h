@@ -1,6 +1,8 @@
 #ifndef ASYNCJOBS_INTERNAL_JOB_POOL_H_
 #define ASYNCJOBS_INTERNAL_JOB_POOL_H_
 
+// The job pool (make_job, make_scheduler) and its standard allocator.
+
 #include <cstddef>
 
 #include "asyncjobs/internal/memory/typed_allocator.h"

@@ -1,6 +1,8 @@
 #ifndef ASYNCJOBS_INTERNAL_RING_QUEUE_H_
 #define ASYNCJOBS_INTERNAL_RING_QUEUE_H_
 
+// RingQueue: a growable FIFO ring on huge pages.
+
 #include <cstddef>
 #include <utility>
 #include <vector>

@@ -1,6 +1,8 @@
 #ifndef ASYNCJOBS_INTERNAL_TYPED_ALLOCATOR_H_
 #define ASYNCJOBS_INTERNAL_TYPED_ALLOCATOR_H_
 
+// TypedAllocator: a standard allocator over an allocate/free pair.
+
 #include <cstddef>
 
 namespace asyncjobs::internal {

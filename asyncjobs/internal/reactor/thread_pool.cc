@@ -1,3 +1,4 @@
+// ThreadPool: the reactor's worker threads.
 #include "asyncjobs/internal/reactor/thread_pool.h"
 
 #include <cerrno>

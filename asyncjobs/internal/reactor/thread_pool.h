@@ -1,6 +1,8 @@
 #ifndef ASYNCJOBS_INTERNAL_THREAD_POOL_H_
 #define ASYNCJOBS_INTERNAL_THREAD_POOL_H_
 
+// ThreadPool: worker threads for run_in_thread.
+
 #include <condition_variable>
 #include <deque>
 #include <functional>

@@ -1,3 +1,4 @@
+// Graph algorithms on node indices: topological order, cycles, reachability.
 #include "asyncjobs/internal/scheduler/graph.h"
 
 #include <functional>

@@ -1,6 +1,8 @@
 #ifndef ASYNCJOBS_INTERNAL_GRAPH_H_
 #define ASYNCJOBS_INTERNAL_GRAPH_H_
 
+// Pure graph algorithms for the scheduler (no jobs, no fibers).
+
 #include <cstdint>
 #include <vector>
 

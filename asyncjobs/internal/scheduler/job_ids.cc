@@ -1,3 +1,4 @@
+// Numbering the jobs of a scheduler, nested ones included, for the views.
 #include "asyncjobs/internal/scheduler/job_ids.h"
 
 #include "absl/strings/str_cat.h"

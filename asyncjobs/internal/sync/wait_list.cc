@@ -1,3 +1,4 @@
+// WaitList: waking waiters, and leaving early on timeout or cancellation.
 #include "asyncjobs/internal/sync/wait_list.h"
 
 #include <stdexcept>

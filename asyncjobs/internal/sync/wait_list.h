@@ -1,6 +1,8 @@
 #ifndef ASYNCJOBS_INTERNAL_WAIT_LIST_H_
 #define ASYNCJOBS_INTERNAL_WAIT_LIST_H_
 
+// WaitList: tasks waiting for a condition (Queue, Event).
+
 #include "absl/time/time.h"
 #include "asyncjobs/internal/base/intrusive_list.h"
 #include "asyncjobs/reactor.h"
