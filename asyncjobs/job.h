@@ -139,6 +139,8 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   // True when the job swallowed Cancelled for its scheduler's whole shutdown_timeout after
   // the run ended: it was abandoned, its fiber is never resumed (its destructors never run).
   bool is_abandoned() const { return abandoned_; }
+  // True for a Scheduler (a nested scheduler is a job of its parent).
+  bool is_scheduler() const { return is_scheduler_; }
   // The scheduler that holds this job (a Scheduler), or nullptr.
   const AbstractJob* parent() const { return scheduler_; }
   // How many times co_run() was entered (retries included).

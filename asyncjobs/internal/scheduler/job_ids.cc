@@ -21,7 +21,7 @@ int count_jobs(const Scheduler& scheduler) {
 }  // namespace
 
 const Scheduler* nested_scheduler(const AbstractJob& job) {
-  return dynamic_cast<const Scheduler*>(&job);
+  return job.is_scheduler() ? static_cast<const Scheduler*>(&job) : nullptr;
 }
 
 JobIds JobIds::topological(const Scheduler& top) {
