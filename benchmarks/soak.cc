@@ -1,7 +1,6 @@
 // Soak: random scenarios, one after the other, for N minutes; RSS and open fds sampled as it
 // goes must stay flat (nothing lost, nothing leaked). Not a CI test.
 //   ./bazelw run -c opt //benchmarks:soak -- 10      (minutes; default 1)
-#include <dirent.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -14,24 +13,19 @@
 
 #include "absl/time/clock.h"
 #include "asyncjobs/asyncjobs.h"
+#include "tests/open_fds.h"
 
 namespace aj = asyncjobs;
 
 namespace {
+
+using aj::testing::open_fd_count;
 
 long rss_kib() {
   std::ifstream statm("/proc/self/statm");
   long pages = 0, resident = 0;
   statm >> pages >> resident;
   return resident * (sysconf(_SC_PAGESIZE) / 1024);
-}
-
-int open_fds() {
-  int count = 0;
-  DIR* dir = opendir("/proc/self/fd");
-  while (readdir(dir) != nullptr) ++count;
-  closedir(dir);
-  return count;
 }
 
 // One random scenario: a few hundred jobs in a random DAG, some nested, that return, raise,
@@ -88,14 +82,14 @@ int main(int argc, char** argv) {
     next_sample += absl::Seconds(minutes * 6);  // ten samples
     if (first_rss == 0 && scenarios > 1) {
       first_rss = rss_kib();
-      first_fds = open_fds();
+      first_fds = open_fd_count();
     }
     std::printf("%8.0f %10ld %9ld %5d\n", absl::ToDoubleSeconds(absl::Now() - start), scenarios,
-                rss_kib(), open_fds());
+                rss_kib(), open_fd_count());
     std::fflush(stdout);
   }
   std::printf("end: %ld scenarios; RSS %ld -> %ld KiB (x%.2f), fds %d -> %d\n", scenarios,
               first_rss, rss_kib(), first_rss ? double(rss_kib()) / first_rss : 0.0, first_fds,
-              open_fds());
-  return open_fds() == first_fds ? 0 : 1;
+              open_fd_count());
+  return open_fd_count() == first_fds ? 0 : 1;
 }

@@ -5,7 +5,6 @@
 // (sampled every 5 ms), and for the process variant the largest child's RSS.
 //
 //   ./bazelw run -c opt //benchmarks:ssh_benchmark
-#include <dirent.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -20,6 +19,7 @@
 #include "asyncjobs/asyncjobs.h"
 #include "asyncjobs/ssh.h"
 #include "benchmark/benchmark.h"
+#include "tests/open_fds.h"
 #include "tests/ssh/local_sshd.h"
 
 namespace aj = asyncjobs;
@@ -29,14 +29,6 @@ namespace {
 
 constexpr int kSessions = 200;
 ssh::testing::LocalSshd* sshd = nullptr;
-
-int open_fds() {
-  int count = 0;
-  DIR* dir = ::opendir("/proc/self/fd");
-  while (::readdir(dir) != nullptr) ++count;
-  ::closedir(dir);
-  return count - 3;  // ".", ".." and the directory's own descriptor
-}
 
 long rss_kb() {
   std::ifstream status("/proc/self/status");
@@ -55,7 +47,7 @@ struct Peaks {
         [this] {
           for (;;) {
             rss_kb = std::max(rss_kb, ::rss_kb());
-            fds = std::max(fds, open_fds());
+            fds = std::max(fds, aj::testing::open_fd_count());
             aj::sleep_for(absl::Milliseconds(5));
           }
         },

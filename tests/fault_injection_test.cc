@@ -4,7 +4,6 @@
 
 #include "asyncjobs/internal/base/fault_injection.h"
 
-#include <dirent.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,6 +17,7 @@
 
 #include "asyncjobs/asyncjobs.h"
 #include "gtest/gtest.h"
+#include "tests/open_fds.h"
 #include "tests/test_util.h"
 
 namespace asyncjobs {
@@ -25,14 +25,7 @@ namespace {
 
 using internal::Fault;
 using internal::inject_fault;
-
-int open_fds() {
-  int count = 0;
-  DIR* dir = opendir("/proc/self/fd");
-  while (readdir(dir) != nullptr) ++count;
-  closedir(dir);
-  return count;
-}
+using testing::open_fd_count;
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
@@ -129,7 +122,7 @@ TEST(FaultInjectionTest, NoStackForTheRunItselfThrowsFromRun) {
 
 TEST(FaultInjectionTest, EpollAndEventfdFailuresThrowFromRunAndLeakNoFd) {
   for (Fault fault : {Fault::kEpollCreate, Fault::kEventFd}) {
-    const int before = open_fds();
+    const int before = open_fd_count();
     bool ran = false;
     Scheduler scheduler({make_job([&] { ran = true; })});
     inject_fault(fault);
@@ -140,7 +133,7 @@ TEST(FaultInjectionTest, EpollAndEventfdFailuresThrowFromRunAndLeakNoFd) {
       EXPECT_TRUE(contains(error.what(), "reactor")) << error.what();
     }
     EXPECT_FALSE(ran);
-    EXPECT_EQ(open_fds(), before);
+    EXPECT_EQ(open_fd_count(), before);
     EXPECT_TRUE(scheduler.run());  // nothing started: the scheduler can still run
     EXPECT_TRUE(ran);
   }
@@ -168,7 +161,7 @@ TEST(FaultInjectionTest, SomeWorkerThreadsAreEnough) {
 }
 
 TEST(FaultInjectionTest, ASpawnFailureFailsOnlyThatProcessJob) {
-  const int before = open_fds();
+  const int before = open_fd_count();
   auto process = make_process_job({"true"}, {.label = "p", .critical = false});
   auto plain = make_job([] { return 3; });
   Scheduler scheduler{process, plain};
@@ -177,7 +170,7 @@ TEST(FaultInjectionTest, ASpawnFailureFailsOnlyThatProcessJob) {
   ASSERT_NE(process->raised_exception(), nullptr);
   EXPECT_TRUE(contains(what(process), "cannot run `true`")) << what(process);
   EXPECT_EQ(plain->result<int>(), 3);
-  EXPECT_EQ(open_fds(), before);  // its pipes were closed
+  EXPECT_EQ(open_fd_count(), before);  // its pipes were closed
 }
 
 // Real fd exhaustion, in a child process whose RLIMIT_NOFILE leaves no room for the pipes.
@@ -190,7 +183,8 @@ TEST(FaultInjectionTest, FdExhaustionFailsTheProcessJobWithAClearError) {
       Scheduler scheduler;  // its reactor's fds are made before the limit is lowered
       auto process = make_process_job({"true"}, {.critical = false});
       auto plain = make_job([] {
-        const rlimit limit{static_cast<rlim_t>(open_fds() - 1), static_cast<rlim_t>(1024)};
+        // Room for one pipe of the three.
+        const rlimit limit{static_cast<rlim_t>(open_fd_count() + 2), static_cast<rlim_t>(1024)};
         setrlimit(RLIMIT_NOFILE, &limit);
         return 4;
       });

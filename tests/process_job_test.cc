@@ -16,10 +16,13 @@
 
 #include "asyncjobs/asyncjobs.h"
 #include "gtest/gtest.h"
+#include "tests/open_fds.h"
 
 namespace aj = asyncjobs;
 
 namespace {
+
+using aj::testing::open_fd_count;
 
 #ifdef ASYNCJOBS_TEST_POLLED_EXITS
 // process_job_polled_test: every test again, with exits polled as without pidfd_open.
@@ -45,15 +48,6 @@ aj::SchedulerOptions timing_out() {
   options.critical = false;
   options.timeout = absl::Milliseconds(200);
   return options;
-}
-
-// Entries of /proc/self/fd: equal before and after shows that no descriptor leaked.
-int open_fd_count() {
-  int count = 0;
-  DIR* dir = opendir("/proc/self/fd");
-  while (readdir(dir) != nullptr) ++count;
-  closedir(dir);
-  return count;
 }
 
 // Processes of group `pgid` that are not zombies (orphans whose reaper is slow stay zombies).
@@ -90,20 +84,7 @@ void expect_gone(pid_t pid) {
 }
 
 // Descriptors of this process that are pidfds.
-int open_pidfd_count() {
-  int count = 0;
-  DIR* dir = opendir("/proc/self/fd");
-  while (dirent* entry = readdir(dir)) {
-    char target[64] = {};
-    const std::string link = std::string("/proc/self/fd/") + entry->d_name;
-    if (readlink(link.c_str(), target, sizeof(target) - 1) > 0 &&
-        std::string(target) == "anon_inode:[pidfd]") {
-      ++count;
-    }
-  }
-  closedir(dir);
-  return count;
-}
+int open_pidfd_count() { return open_fd_count("anon_inode:[pidfd]"); }
 
 // A script that prints its pid, then runs `rest`; `pid` receives the first line.
 aj::ProcessOptions reporting_pid(const std::string& rest, pid_t& pid) {

@@ -9,13 +9,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "asyncjobs/cancelled.h"
+#include "asyncjobs/internal/process/line_splitter.h"
 #include "asyncjobs/reactor.h"
 #include "asyncjobs/ssh/channel.h"
-#include "asyncjobs/ssh/lines.h"
 #include "asyncjobs/ssh/shell.h"
 
 namespace asyncjobs::ssh::internal {
 namespace {
+
+using asyncjobs::internal::LineSplitter;
 
 constexpr absl::Duration kPidTimeout = absl::Seconds(10);
 constexpr absl::Duration kKillGrace = absl::Seconds(1);

@@ -12,8 +12,8 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "asyncjobs/event.h"
+#include "asyncjobs/internal/process/fd.h"
 #include "asyncjobs/ssh.h"
-#include "asyncjobs/ssh/fd.h"
 #include "asyncjobs/ssh/pump.h"
 
 namespace asyncjobs::ssh::internal {
@@ -64,7 +64,7 @@ class Session {
 
   std::string name_;
   std::unique_ptr<Transport> transport_;
-  Fd socket_;  // given to libssh with SSH_OPTIONS_FD, which never closes it
+  asyncjobs::internal::Fd socket_;  // given to libssh with SSH_OPTIONS_FD, which never closes it
   ssh_session session_ = nullptr;
   std::unique_ptr<Pump> pump_;
 };

@@ -1,12 +1,7 @@
 // SshJob: a node's commands run in order as one job.
-#include <fstream>
-#include <sstream>
-#include <system_error>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "asyncjobs/cancelled.h"
-#include "asyncjobs/fiber_calls.h"
 #include "asyncjobs/reactor.h"
 #include "asyncjobs/ssh.h"
 #include "asyncjobs/ssh/shell.h"
@@ -14,16 +9,6 @@
 
 namespace asyncjobs::ssh {
 namespace {
-
-std::string read_script(const std::string& path) {
-  return run_in_thread([&] {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw std::system_error(errno, std::generic_category(), "cannot read " + path);
-    std::ostringstream content;
-    content << in.rdbuf();
-    return content.str();
-  });
-}
 
 // Pushes `script` to a temporary file, runs it with `args`, removes it whatever happens.
 CommandResult run_script(Node& node, const std::string& script, const std::vector<std::string>& args,
@@ -52,7 +37,7 @@ struct CommandRunner {
 
   void operator()(const Run& run) { results.push_back(node.run(run.command, run.options)); }
   void operator()(const RunScript& run) {
-    results.push_back(run_script(node, read_script(run.local_path), run.args, run.options));
+    results.push_back(run_script(node, internal::read_local_file(run.local_path).content, run.args, run.options));
   }
   void operator()(const RunString& run) {
     results.push_back(run_script(node, run.script, run.args, run.options));

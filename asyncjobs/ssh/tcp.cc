@@ -16,6 +16,8 @@
 namespace asyncjobs::ssh::internal {
 namespace {
 
+using asyncjobs::internal::Fd;
+
 using AddressList = std::unique_ptr<addrinfo, decltype(&freeaddrinfo)>;
 
 // getaddrinfo may take seconds (DNS): it runs on the reactor's thread pool.

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "absl/time/time.h"
-#include "asyncjobs/ssh/fd.h"
+#include "asyncjobs/internal/process/fd.h"
 #include "asyncjobs/ssh/pump.h"
 
 namespace asyncjobs::ssh::internal {
@@ -13,7 +13,7 @@ namespace asyncjobs::ssh::internal {
 // Resolves `host` on a worker thread, then connects a non-blocking socket to each address in
 // turn before `deadline`. Throws ConnectionError naming `name` and the cause ("connection
 // refused", "timeout", "cannot resolve ...").
-Fd connect_tcp(const std::string& name, const std::string& host, int port, absl::Time deadline);
+asyncjobs::internal::Fd connect_tcp(const std::string& name, const std::string& host, int port, absl::Time deadline);
 
 // Waits on the session's own socket: for writing while libssh has output pending, else for
 // reading.

@@ -7,16 +7,18 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <system_error>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "asyncjobs/fiber_calls.h"
+#include "asyncjobs/internal/process/throw_errno.h"
 #include "asyncjobs/ssh/shell.h"
 
 namespace asyncjobs::ssh::internal {
 namespace {
+
+using asyncjobs::internal::throw_errno;
 
 // A command whose output is only captured, not printed.
 RunOptions quiet(std::string stdin_data = "") {
@@ -26,30 +28,12 @@ RunOptions quiet(std::string stdin_data = "") {
   return options;
 }
 
-struct LocalFile {
-  std::string content;
-  mode_t mode;
-};
-
-LocalFile read_local(const std::string& path) {
-  return run_in_thread([&] {
-    std::ifstream in(path, std::ios::binary);
-    struct stat status;
-    if (!in || ::stat(path.c_str(), &status) != 0) {
-      throw std::system_error(errno, std::generic_category(), "cannot read " + path);
-    }
-    std::ostringstream content;
-    content << in.rdbuf();
-    return LocalFile{content.str(), status.st_mode & 07777};
-  });
-}
-
 void write_local(const std::string& path, const std::string& content) {
   run_in_thread([&] {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out << content;
     out.close();
-    if (!out) throw std::system_error(errno, std::generic_category(), "cannot write " + path);
+    if (!out) throw_errno(errno, "cannot write " + path);
   });
 }
 
@@ -59,11 +43,22 @@ std::string base_name(const std::string& path) {
 
 }  // namespace
 
+LocalFile read_local_file(const std::string& path) {
+  return run_in_thread([&] {
+    std::ifstream in(path, std::ios::binary);
+    struct stat status;
+    if (!in || ::stat(path.c_str(), &status) != 0) throw_errno(errno, "cannot read " + path);
+    std::ostringstream content;
+    content << in.rdbuf();
+    return LocalFile{content.str(), status.st_mode & 07777};
+  });
+}
+
 void push_files(Node& node, const std::vector<std::string>& local_paths,
                 const std::string& remote_dir) {
   node.run(absl::StrCat("mkdir -p ", quote(remote_dir)), quiet());
   for (const std::string& path : local_paths) {
-    LocalFile file = read_local(path);
+    LocalFile file = read_local_file(path);
     const std::string target = quote(absl::StrCat(remote_dir, "/", base_name(path)));
     node.run(absl::StrFormat("cat > %s && chmod %o %s", target, file.mode, target),
              quiet(std::move(file.content)));

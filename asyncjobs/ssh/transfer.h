@@ -4,6 +4,8 @@
 #ifndef ASYNCJOBS_SSH_TRANSFER_H_
 #define ASYNCJOBS_SSH_TRANSFER_H_
 
+#include <sys/types.h>
+
 #include <string>
 #include <vector>
 
@@ -20,6 +22,13 @@ void push_files(Node& node, const std::vector<std::string>& local_paths,
 // for an unreadable remote file, std::system_error when the local file cannot be written.
 void pull_files(Node& node, const std::vector<std::string>& remote_paths,
                 const std::string& local_dir);
+// A local file's content and permission bits, read on the reactor's thread pool. Throws
+// std::system_error when it cannot be read.
+struct LocalFile {
+  std::string content;
+  mode_t mode;
+};
+LocalFile read_local_file(const std::string& path);
 // Copies `content` into a fresh executable remote temporary file; returns its path.
 std::string push_temporary_script(Node& node, const std::string& content);
 

@@ -11,7 +11,7 @@
 
 #include "absl/time/time.h"
 #include "asyncjobs/event.h"
-#include "asyncjobs/ssh/fd.h"
+#include "asyncjobs/internal/process/fd.h"
 #include "asyncjobs/ssh/pump.h"
 
 namespace asyncjobs::ssh::internal {
@@ -47,7 +47,7 @@ class Tunnel : public Transport {
   ssh_channel channel_ = nullptr;
   ssh_channel_callbacks_struct callbacks_{};  // wake the relaying job (see Pump)
   Event activity_;
-  Fd outer_, inner_;  // the socketpair: ours, and the inner session's
+  asyncjobs::internal::Fd outer_, inner_;  // the socketpair: ours, and the inner session's
   std::string to_inner_, to_gateway_;  // read from one side, not yet written to the other
   bool inner_eof_sent_ = false;
 };

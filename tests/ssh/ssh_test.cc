@@ -20,6 +20,7 @@
 #include "asyncjobs/asyncjobs.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/open_fds.h"
 #include "tests/ssh/local_sshd.h"
 
 namespace asyncjobs::ssh {
@@ -28,14 +29,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using testing::LocalSshd;
-
-int count_fds() {
-  int count = 0;
-  DIR* dir = ::opendir("/proc/self/fd");
-  while (::readdir(dir) != nullptr) ++count;
-  ::closedir(dir);
-  return count;
-}
+using ::asyncjobs::testing::open_fd_count;
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -100,11 +94,11 @@ class SshTest : public ::testing::Test {
   }
   void SetUp() override {
     ASSERT_NE(sshd_, nullptr) << "sshd did not start: " << start_error_;
-    fds_at_start_ = count_fds();
+    fds_at_start_ = open_fd_count();
   }
   void TearDown() override {
     if (sshd_ == nullptr) return;
-    EXPECT_EQ(count_fds(), fds_at_start_) << "file descriptors left open";
+    EXPECT_EQ(open_fd_count(), fds_at_start_) << "file descriptors left open";
   }
 
   // Most tests log in as the non-root account, whose /bin/sh starts fast (root's shell may
@@ -413,7 +407,7 @@ TEST_F(SshTest, CancelKillsTheRemoteCommandAsAnotherUser) {
 TEST_F(SshTest, HundredJobsShareOneConnection) {
   auto host = node();
   host->run("true");  // connected: one socket more than at the start
-  const int connected_fds = count_fds();
+  const int connected_fds = open_fd_count();
   EXPECT_EQ(connected_fds, fds_at_start_ + 1);
   std::vector<std::shared_ptr<SshJob>> jobs;
   Scheduler scheduler;
@@ -428,7 +422,7 @@ TEST_F(SshTest, HundredJobsShareOneConnection) {
   for (int i = 0; i < 100; ++i) {
     EXPECT_EQ(jobs[i]->result<std::vector<CommandResult>>()[0].out, absl::StrCat("job", i, "\n"));
   }
-  EXPECT_EQ(count_fds(), connected_fds) << "more than one connection";
+  EXPECT_EQ(open_fd_count(), connected_fds) << "more than one connection";
   host->close();
 }
 
@@ -437,13 +431,13 @@ TEST_F(SshTest, ConcurrentFirstUsesConnectOnce) {
   std::vector<std::shared_ptr<SshJob>> jobs;
   Scheduler scheduler;
   int fds_before = 0;  // in the run: the reactor has descriptors of its own
-  scheduler.add(make_job([&] { fds_before = count_fds(); }));
+  scheduler.add(make_job([&] { fds_before = open_fd_count(); }));
   for (int i = 0; i < 10; ++i) {
     jobs.push_back(make_ssh_job(host, {ssh::Run{"echo x", {.on_stdout = discard()}}}));
     scheduler.add(jobs.back());
   }
   int fds_during = 0;
-  scheduler.add(make_job([&] { fds_during = count_fds(); }, {.required = {jobs[0]}}));
+  scheduler.add(make_job([&] { fds_during = open_fd_count(); }, {.required = {jobs[0]}}));
   ASSERT_TRUE(scheduler.run());
   EXPECT_EQ(fds_during, fds_before + 1);
   host->close();

@@ -1,12 +1,12 @@
-// An owned file descriptor for the SSH internals, closed on destruction.
-#ifndef ASYNCJOBS_SSH_FD_H_
-#define ASYNCJOBS_SSH_FD_H_
+// An owned file descriptor, closed on destruction (the process and SSH internals).
+#ifndef ASYNCJOBS_INTERNAL_PROCESS_FD_H_
+#define ASYNCJOBS_INTERNAL_PROCESS_FD_H_
 
 #include <unistd.h>
 
 #include <utility>
 
-namespace asyncjobs::ssh::internal {
+namespace asyncjobs::internal {
 
 class Fd {
  public:
@@ -21,7 +21,7 @@ class Fd {
 
   int get() const { return fd_; }
   bool is_open() const { return fd_ >= 0; }
-  // Hands the descriptor over (to libssh, which closes it): this object forgets it.
+  // Hands the descriptor over (e.g. to libssh, which closes it): this object forgets it.
   int release() { return std::exchange(fd_, -1); }
   void reset(int fd = -1) {
     if (fd_ >= 0) ::close(fd_);
@@ -32,6 +32,6 @@ class Fd {
   int fd_ = -1;
 };
 
-}  // namespace asyncjobs::ssh::internal
+}  // namespace asyncjobs::internal
 
-#endif  // ASYNCJOBS_SSH_FD_H_
+#endif  // ASYNCJOBS_INTERNAL_PROCESS_FD_H_

@@ -1,0 +1,39 @@
+// The three pipes between this process and a child (its stdin, stdout, stderr), and writing
+// to one without SIGPIPE.
+#ifndef ASYNCJOBS_INTERNAL_PROCESS_CHILD_PIPES_H_
+#define ASYNCJOBS_INTERNAL_PROCESS_CHILD_PIPES_H_
+
+#include <sys/types.h>
+
+#include <string_view>
+
+#include "asyncjobs/internal/process/fd.h"
+
+namespace asyncjobs::internal {
+
+struct Pipe {
+  Fd read, write;
+};
+
+// A pipe whose ends close on exec; the end this process keeps is non-blocking. Throws
+// std::system_error when pipe2 or fcntl fails (no descriptor left).
+Pipe make_pipe(bool parent_reads);
+
+struct ChildPipes {
+  Pipe in = make_pipe(false), out = make_pipe(true), err = make_pipe(true);
+
+  // Once the child has its copies: our reads see end of file only when no writer is left.
+  void close_child_ends() {
+    in.read.reset();
+    out.write.reset();
+    err.write.reset();
+  }
+};
+
+// Writes without letting SIGPIPE kill this process: the signal is blocked on this thread for
+// the call, and one the call raised is consumed. Sets errno like write(2).
+ssize_t write_without_sigpipe(int fd, std::string_view data);
+
+}  // namespace asyncjobs::internal
+
+#endif  // ASYNCJOBS_INTERNAL_PROCESS_CHILD_PIPES_H_
