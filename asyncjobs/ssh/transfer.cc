@@ -12,7 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "asyncjobs/fiber_calls.h"
-#include "asyncjobs/internal/process/throw_errno.h"
+#include "asyncjobs/internal/base/system_errors.h"
 #include "asyncjobs/ssh/shell.h"
 
 namespace asyncjobs::ssh::internal {

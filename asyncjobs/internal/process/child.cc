@@ -13,7 +13,7 @@
 
 #include "absl/time/clock.h"
 #include "asyncjobs/fiber_calls.h"
-#include "asyncjobs/internal/process/throw_errno.h"
+#include "asyncjobs/internal/base/system_errors.h"
 #include "asyncjobs/reactor.h"
 
 namespace asyncjobs::internal {

@@ -7,7 +7,7 @@
 
 #include <cerrno>
 
-#include "asyncjobs/internal/process/throw_errno.h"
+#include "asyncjobs/internal/base/system_errors.h"
 
 namespace asyncjobs::internal {
 

@@ -9,7 +9,7 @@
 #include <utility>
 
 #include "asyncjobs/fiber_calls.h"
-#include "asyncjobs/internal/process/throw_errno.h"
+#include "asyncjobs/internal/base/system_errors.h"
 
 namespace asyncjobs::internal {
 namespace {

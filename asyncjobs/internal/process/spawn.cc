@@ -14,7 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "asyncjobs/internal/base/fault_injection.h"
-#include "asyncjobs/internal/process/throw_errno.h"
+#include "asyncjobs/internal/base/system_errors.h"
 
 extern char** environ;
 
@@ -39,14 +39,6 @@ std::vector<std::string> make_environment(
   }
   for (const auto& [name, value] : added) environment.push_back(absl::StrCat(name, "=", value));
   return environment;
-}
-
-// The null-terminated array exec wants; the strings must outlive it.
-std::vector<char*> c_strings(const std::vector<std::string>& strings) {
-  std::vector<char*> pointers;
-  for (const std::string& s : strings) pointers.push_back(const_cast<char*>(s.c_str()));
-  pointers.push_back(nullptr);
-  return pointers;
 }
 
 struct SpawnAttributes {

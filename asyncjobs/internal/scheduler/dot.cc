@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "asyncjobs/internal/base/system_errors.h"
 #include "asyncjobs/internal/scheduler/job_ids.h"
 #include "asyncjobs/scheduler.h"
 
@@ -123,9 +124,7 @@ class DotWriter {
 
 // Runs `argv` (argv[0] looked up in PATH) and waits; returns its wait status.
 int run_command(const std::vector<std::string>& argv) {
-  std::vector<char*> args;
-  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-  args.push_back(nullptr);
+  std::vector<char*> args = internal::c_strings(argv);
   pid_t pid = 0;
   const int error = posix_spawnp(&pid, args[0], nullptr, nullptr, args.data(), environ);
   if (error == ENOENT) {
