@@ -68,5 +68,17 @@ TEST_F(StackPoolTest, ASmallerRunGivesBackWhatItDidNotUse) {
   EXPECT_EQ(resident_count(used), kSmaller);
 }
 
+TEST_F(StackPoolTest, AColdStackComesWithItsTopPageResident) {
+  constexpr size_t kStacks = 100;
+  use_stacks(pool(), kStacks);  // now warm: trim them all (warm_stacks 0, peak forgotten)
+  set_stack_options({.guard_page = false, .warm_stacks = 0});
+  pool().trim();
+  pool().trim();
+  std::vector<Stack> stacks;
+  for (size_t i = 0; i < kStacks; ++i) stacks.push_back(pool().acquire());
+  EXPECT_EQ(resident_count(stacks), kStacks);  // populated in one call each, not faulted
+  for (const Stack& stack : stacks) pool().release(stack);
+}
+
 }  // namespace
 }  // namespace asyncjobs::internal

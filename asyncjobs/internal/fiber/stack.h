@@ -16,6 +16,7 @@ struct Stack {
   char* limit = nullptr;
   size_t size = 0;
   bool guarded = false;
+  bool warm = false;  // its top page is resident: touched since it was mapped or trimmed
   unsigned valgrind_id = 0;  // from VALGRIND_STACK_REGISTER, where Valgrind's header exists
 
   void* top() const { return limit + size; }
