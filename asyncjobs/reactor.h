@@ -5,20 +5,21 @@
 #include <cstdint>
 #include <exception>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
 #include "absl/time/time.h"
-#include "asyncjobs/internal/fiber/fiber.h"
 #include "asyncjobs/internal/base/intrusive_list.h"
+#include "asyncjobs/internal/fiber/fiber.h"
+#include "asyncjobs/internal/reactor/fd_waiters.h"
+#include "asyncjobs/internal/reactor/timer_heap.h"
 
 namespace asyncjobs {
 
 class Reactor;
 namespace internal {
-class ThreadPool;
+class WorkerThreads;
 }
 
 // A unit of work the reactor runs on its own fiber (the job layer's runners are Tasks).
@@ -189,78 +190,55 @@ class Reactor {
   static int64_t to_nanos(absl::Time time);
 
  private:
-  struct FdWaiter;  // one waiting task, on its own stack (reactor.cc)
-  struct FdWaiters {
-    FdWaiter* first = nullptr;  // every task waiting on the fd, readers and writers
-    bool registered = false;    // in the epoll set, as far as we know (closing an fd drops it)
-  };
-  struct Timer {  // an entry of the min-heap; stale once its slot's generation moved on
-    int64_t deadline;  // ns since the Unix epoch
-    uint64_t sequence;
-    uint32_t slot;
-    uint32_t generation;
-    bool operator>(const Timer& other) const {
-      return deadline != other.deadline ? deadline > other.deadline : sequence > other.sequence;
-    }
-  };
-  struct TimerSlot {  // reactor-owned, so a stale heap entry never points into a dead task
-    Task* task;
-    uint32_t generation;
-    uint32_t next_free;
-    bool alarm;  // expiry cancels the task instead of waking it
-  };
-
-  [[noreturn]] static void throw_cancelled();
-  static void throw_if_cancellable();
-  void resume(Task* task);
-  void suspend(Task* task);
+  // The loop and its ready queue (reactor.cc).
+  void run_ready();
   Task* next_ready();
   Task* next_in_rounds();
   bool give_stack(Task* task);  // false: it could not start (its handler was told)
   void prefetch_batch() const;  // from kPrefetchFrom places ahead
   static constexpr size_t kPrefetchFrom = 4;
-  void run_ready();
-  void poll(int timeout_ms);
-  void expire_timers();
+  void resume(Task* task);
+  void suspend(Task* task);
   int poll_timeout_ms() const;
-  void on_stall();
-  void make_ready(Task* task, WakeReason reason);
-  uint32_t add_timer(Task* task, int64_t deadline, bool alarm);  // returns its slot
-  void drop_timer(uint32_t& slot);  // frees the slot and sets `slot` to none
-  void note_stale_timer();
-  void sift_up(size_t index);
-  void sift_down(size_t index);
-  void compact_timers();
-  bool arm_fd(int fd, FdWaiters& waiters);  // false: fd cannot be polled (regular file)
-  void handle_interrupt();
-  static void unlink(FdWaiters& waiters, FdWaiter* waiter);
-  void on_fd_event(int fd, uint32_t events);
-  void drain_completions();
+  void poll(int timeout_ms);
+  void make_ready(Task* task, WakeReason reason) {
+    if (task->abandoned_) [[unlikely]] return;
+    // Woken before its deadline: its timer must not fire.
+    if (task->timer_slot_ != internal::TimerHeap::kNoSlot) timers_.cancel(task->timer_slot_);
+    task->wake_reason_ = static_cast<uint8_t>(reason);
+    task->state_ = Task::State::kReady;
+    ready_.push_back(task);
+  }
   Task* current_task_checked() const {
     Task* task = Task::running_;
     if (task == nullptr || task->reactor_ != this) [[unlikely]] throw_not_in_task();
     return task;
   }
   [[noreturn]] static void throw_not_in_task();
+  // Cancellation (cancellation.cc).
+  [[noreturn]] static void throw_cancelled();
+  static void throw_if_cancellable();
+  void on_stall();
+  // Timers (timers.cc), file descriptors (fd_waits.cc), interrupts (interrupts.cc), worker
+  // threads (worker_threads.cc).
+  void expire_timers();
+  bool arm_fd(int fd, internal::FdWaiters& waiters);  // false: fd cannot be polled (regular file)
+  void on_fd_event(int fd, uint32_t events);
+  void forget_fd_waits(Task* task);  // for abandon
+  void handle_interrupt();
+  void drain_completions();
 
   std::vector<Task*> ready_, running_batch_;  // the next round, and the round being run
   size_t batch_next_ = 0;                      // in running_batch_
-  std::vector<Timer> timers_;
-  std::vector<Timer> expired_;  // scratch for expire_timers
-  std::vector<TimerSlot> timer_slots_;
-  uint32_t free_timer_slot_ = UINT32_MAX;
-  size_t stale_timers_ = 0;
-  uint64_t timer_sequence_ = 0;
+  internal::TimerHeap timers_;
   internal::IntrusiveList<Task> live_;
   size_t live_count_ = 0;
   int epoll_fd_ = -1;
-  int wake_fd_ = -1;
+  int wake_fd_ = -1;  // an eventfd, written by interrupt() and by worker threads
   size_t fd_waits_ = 0;
   size_t thread_calls_ = 0;
-  std::vector<FdWaiters> fd_waiters_;  // indexed by fd
-  std::unique_ptr<internal::ThreadPool> pool_;  // created by the first call_in_thread
-  std::mutex completions_mutex_;
-  std::vector<Task*> completions_;  // tasks whose call_in_thread work has returned
+  std::vector<internal::FdWaiters> fd_waiters_;       // indexed by fd
+  std::unique_ptr<internal::WorkerThreads> workers_;  // created by the first call_in_thread
   bool stalled_ = false;
   std::atomic<bool> interrupted_{false};
   internal::IntrusiveList<InterruptHandler> interrupt_handlers_;

@@ -3,7 +3,8 @@
 
 // ASYNCJOBS_ASAN / ASYNCJOBS_TSAN: 1 when built with AddressSanitizer / ThreadSanitizer
 // (g++ and clang spell it differently), else 0. Fiber switches then carry the sanitizers'
-// annotations, and the memory pools step aside so that ASan sees every allocation.
+// annotations (internal/fiber/switch_annotations.h), and the memory pools step aside so that
+// ASan sees every allocation.
 #if defined(__SANITIZE_ADDRESS__)
 #define ASYNCJOBS_ASAN 1
 #elif defined(__has_feature)

@@ -1,3 +1,5 @@
+// The only place that switches stacks: fibers entered, suspended and handed over through
+// fcontext, each switch carrying the fiber's C++ exception state and sanitizer annotations.
 #include "asyncjobs/internal/fiber/fiber.h"
 
 #include <cxxabi.h>
@@ -10,14 +12,7 @@
 #include <new>
 
 #include "asyncjobs/internal/base/prefetch.h"
-#include "asyncjobs/internal/base/sanitizers.h"
-
-#if ASYNCJOBS_ASAN
-#include <sanitizer/common_interface_defs.h>
-#endif
-#if ASYNCJOBS_TSAN
-#include <sanitizer/tsan_interface.h>
-#endif
+#include "asyncjobs/internal/fiber/switch_annotations.h"
 
 namespace asyncjobs::internal {
 namespace {
@@ -57,15 +52,7 @@ struct Fiber::Record {
   // fcontext_t of the resumer while this fiber, or a fiber it handed over to, runs.
   void* resumer = nullptr;
   ExceptionState exceptions;
-#if ASYNCJOBS_ASAN
-  const void* resumer_stack_bottom = nullptr;
-  size_t resumer_stack_size = 0;
-  void* fake_stack = nullptr;
-#endif
-#if ASYNCJOBS_TSAN
-  void* tsan_fiber = nullptr;
-  void* resumer_tsan_fiber = nullptr;
-#endif
+  [[no_unique_address]] FiberAnnotations annotations;  // empty without sanitizers
 };
 
 // Every jump passes the jumping fiber as its data (nullptr: the resumer), so that whoever
@@ -115,9 +102,7 @@ void Fiber::allocate_record() {
   const size_t usable = record_at - reinterpret_cast<uintptr_t>(stack.limit);
   record_->context =
       fcontext::make_fcontext(reinterpret_cast<void*>(record_at), usable, &FiberEntry::run);
-#if ASYNCJOBS_TSAN
-  record_->tsan_fiber = __tsan_create_fiber(0);
-#endif
+  record_->annotations.create();
 }
 
 // Makes `next` the running fiber of the thread: its stack, its exception state.
@@ -136,18 +121,10 @@ Fiber* Fiber::resume() {
   Fiber* const resumer_fiber = current_fiber;
   Record::ExceptionState resumer_exceptions;
   enter(*this, &resumer_exceptions);
-#if ASYNCJOBS_ASAN
-  void* resumer_fake_stack = nullptr;
-  __sanitizer_start_switch_fiber(&resumer_fake_stack, record.stack.limit, record.stack.size);
-#endif
-#if ASYNCJOBS_TSAN
-  record.resumer_tsan_fiber = __tsan_get_current_fiber();
-  __tsan_switch_to_fiber(record.tsan_fiber, 0);
-#endif
+  ResumerAnnotations resumer_annotations;
+  resumer_annotations.start_switch(record.annotations, record.stack);
   const fcontext::transfer_t back = fcontext::jump_fcontext(record.context, nullptr);
-#if ASYNCJOBS_ASAN
-  __sanitizer_finish_switch_fiber(resumer_fake_stack, nullptr, nullptr);
-#endif
+  resumer_annotations.finish_switch();
   // The fiber coming back may be another one, that this one handed over to.
   Fiber* returned = static_cast<Fiber*>(back.data);
   Record& returned_record = *returned->record_;
@@ -158,9 +135,7 @@ Fiber* Fiber::resume() {
   globals->uncaught = resumer_exceptions.uncaught;
   current_fiber = resumer_fiber;
   if (returned->finished_) {
-#if ASYNCJOBS_TSAN
-    __tsan_destroy_fiber(returned_record.tsan_fiber);
-#endif
+    returned_record.annotations.destroy();
     const Stack stack = returned_record.stack;
     returned->record_ = nullptr;  // the record dies with the stack's reuse
     StackPool::for_this_thread().release(stack);
@@ -173,21 +148,8 @@ void Fiber::switch_to(Fiber& next) {
   Record& record = *record_;
   Record& next_record = *next.record_;
   next_record.resumer = record.resumer;
-#if ASYNCJOBS_ASAN
-  next_record.resumer_stack_bottom = record.resumer_stack_bottom;
-  next_record.resumer_stack_size = record.resumer_stack_size;
-#endif
-#if ASYNCJOBS_TSAN
-  next_record.resumer_tsan_fiber = record.resumer_tsan_fiber;
-#endif
   enter(next, &record.exceptions);
-#if ASYNCJOBS_ASAN
-  __sanitizer_start_switch_fiber(&record.fake_stack, next_record.stack.limit,
-                                 next_record.stack.size);
-#endif
-#if ASYNCJOBS_TSAN
-  __tsan_switch_to_fiber(next_record.tsan_fiber, 0);
-#endif
+  record.annotations.start_switch_to(next_record.annotations, next_record.stack);
   const fcontext::transfer_t back = fcontext::jump_fcontext(next_record.context, this);
   land(&back);
 }
@@ -196,33 +158,21 @@ void Fiber::suspend() { switch_out(/*finishing=*/false); }
 
 void Fiber::switch_out(bool finishing) {
   Record& record = *record_;
-#if ASYNCJOBS_ASAN
-  __sanitizer_start_switch_fiber(finishing ? nullptr : &record.fake_stack,
-                                 record.resumer_stack_bottom, record.resumer_stack_size);
-#endif
-#if ASYNCJOBS_TSAN
-  __tsan_switch_to_fiber(record.resumer_tsan_fiber, 0);
-#endif
+  record.annotations.start_switch_to_resumer(finishing);
   const fcontext::transfer_t back = fcontext::jump_fcontext(record.resumer, this);
   land(&back);
-  (void)finishing;
 }
 
 void Fiber::land(const void* transfer) {
   const auto& back = *static_cast<const fcontext::transfer_t*>(transfer);
   Record& record = *record_;
-  if (back.data != nullptr) {  // handed over by another fiber, which keeps our resumer
+  const bool handed_over = back.data != nullptr;  // by another fiber, which keeps our resumer
+  if (handed_over) {
     static_cast<Fiber*>(back.data)->record_->context = back.fctx;
-#if ASYNCJOBS_ASAN
-    __sanitizer_finish_switch_fiber(record.fake_stack, nullptr, nullptr);
-#endif
-    return;
+  } else {
+    record.resumer = back.fctx;
   }
-  record.resumer = back.fctx;
-#if ASYNCJOBS_ASAN
-  __sanitizer_finish_switch_fiber(record.fake_stack, &record.resumer_stack_bottom,
-                                  &record.resumer_stack_size);
-#endif
+  record.annotations.finish_switch(handed_over);
 }
 
 }  // namespace asyncjobs::internal

@@ -1,7 +1,8 @@
+// Event: set() wakes every waiter; wait() with a timeout, in a job or on a plain thread.
 #include "asyncjobs/event.h"
 
-#include "absl/time/clock.h"
 #include "asyncjobs/fiber_calls.h"
+#include "asyncjobs/internal/sync/deadline.h"
 
 namespace asyncjobs {
 
@@ -16,10 +17,8 @@ bool Event::wait(absl::Duration timeout) {
     sleep_for(timeout);
     return set_;
   }
-  const absl::Time deadline =
-      timeout == absl::InfiniteDuration() ? absl::InfiniteFuture() : absl::Now() + timeout;
   // Woken by set(): true even if the event was cleared again before this job ran.
-  return waiters_.wait(deadline, "Event::wait with no timeout") || set_;
+  return waiters_.wait(internal::deadline_after(timeout), "Event::wait with no timeout") || set_;
 }
 
 }  // namespace asyncjobs

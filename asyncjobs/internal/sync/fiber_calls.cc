@@ -1,3 +1,5 @@
+// The fiber calls: sleeps, yield and fd waits suspend only the job inside one and block the
+// thread outside.
 #include "asyncjobs/fiber_calls.h"
 
 #include <poll.h>
@@ -8,15 +10,16 @@
 #include <thread>
 
 #include "absl/time/clock.h"
+#include "asyncjobs/internal/sync/deadline.h"
 
 namespace asyncjobs {
 namespace {
 
 bool poll_thread(int fd, short events, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
+  const absl::Time deadline = internal::deadline_after(timeout);
   for (;;) {
     int timeout_ms = -1;
-    if (timeout != absl::InfiniteDuration()) {
+    if (deadline != absl::InfiniteFuture()) {
       timeout_ms = static_cast<int>(absl::ToInt64Milliseconds(
           absl::Ceil(std::max(deadline - absl::Now(), absl::ZeroDuration()), absl::Milliseconds(1))));
     }
@@ -30,10 +33,7 @@ bool poll_thread(int fd, short events, absl::Duration timeout) {
 
 bool wait_fd(int fd, uint32_t epoll_events, short poll_events, absl::Duration timeout) {
   if (!in_job()) return poll_thread(fd, poll_events, timeout);
-  Reactor* reactor = Reactor::current();
-  const absl::Time deadline =
-      timeout == absl::InfiniteDuration() ? absl::InfiniteFuture() : absl::Now() + timeout;
-  return reactor->wait_fd(fd, epoll_events, deadline);
+  return Reactor::current()->wait_fd(fd, epoll_events, internal::deadline_after(timeout));
 }
 
 }  // namespace
