@@ -279,9 +279,7 @@ bool Scheduler::run_jobs() {
     say("Scheduler.run: CANCELLED", /*always=*/true);
     return false;
   }
-  const absl::Time deadline = options_.timeout == absl::InfiniteDuration()
-                                  ? absl::InfiniteFuture()
-                                  : run_start_ + options_.timeout;
+  const absl::Time deadline = run_start_ + options_.timeout;  // infinite: InfiniteFuture()
   // One pass: started jobs only run once this fiber waits, after the count is complete.
   remaining_ = 0;
   size_t cancelled_before_run = 0;  // cancel() was called on them
