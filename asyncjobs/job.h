@@ -205,7 +205,7 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   // How a BatchRunner runs jobs: run_item, fail_start, prefetch_job and name_of.
   static internal::BatchHooks batch_hooks();
   static int64_t run_item(internal::WorkItem* item, int64_t start_ticks);
-  static const std::string* name_of(void* job);  // its label, if it has one yet
+  static const std::string* name_of(const void* job);  // its label, if it has one yet
   // A BatchHooks::fail: the job could not get a fiber; it ends having raised that error.
   static void fail_start(internal::WorkItem* item, std::exception_ptr error);
   // Cache hints, a few jobs ahead of use: stage 0 fetches the job itself (all of a plain

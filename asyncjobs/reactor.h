@@ -55,7 +55,13 @@ class Task : public internal::ListNode<Task> {
   // True once an alarm (Reactor::set_alarm) has cancelled this task; cleared by clear_alarm.
   bool alarm_fired() const { return alarm_fired_; }
   // Shown in "stack overflow in job <name>"; must outlive the task.
-  void set_name(const std::string* name) { fiber_.set_name(name); }
+  void set_name(const std::string* name) {
+    fiber_.set_name([](const void* name) { return static_cast<const std::string*>(name); }, name);
+  }
+  // The same, asked only on an overflow: `name(argument)`.
+  void set_name(internal::Fiber::NameOf name, const void* argument) {
+    fiber_.set_name(name, argument);
+  }
   // Whatever the owner wants to find from Task::current() (the job layer: its job).
   void set_owner(void* owner) { owner_ = owner; }
   void* owner() const { return owner_; }

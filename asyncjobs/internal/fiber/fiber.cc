@@ -80,7 +80,9 @@ Fiber* Fiber::current() { return current_fiber; }
 RunningStack running_stack() {
   const Fiber* fiber = current_fiber;
   if (fiber == nullptr || fiber->record_ == nullptr) return {};
-  return {&fiber->record_->stack, fiber->name_};
+  const std::string* name =
+      fiber->name_of_ != nullptr ? fiber->name_of_(fiber->name_argument_) : nullptr;
+  return {&fiber->record_->stack, name};
 }
 
 void Fiber::prefetch_frames() const {

@@ -56,8 +56,13 @@ class Fiber {
   // Makes a finished fiber startable again, with the same entry.
   void rearm() { finished_ = false; }
 
-  // Shown in "stack overflow in job <name>"; must outlive the fiber's run.
-  void set_name(const std::string* name) { name_ = name; }
+  // Shown in "stack overflow in job <name>": `name(argument)`, asked only then (from the
+  // signal handler: it must only read memory). What it returns must outlive the fiber's run.
+  using NameOf = const std::string* (*)(const void* argument);
+  void set_name(NameOf name, const void* argument) {
+    name_of_ = name;
+    name_argument_ = argument;
+  }
   // Whatever embeds this fiber, to find it again from `resume()`'s result.
   void set_host(void* host) { host_ = host; }
   void* host() const { return host_; }
@@ -74,7 +79,8 @@ class Fiber {
   Entry entry_;
   void* argument_;
   Record* record_ = nullptr;
-  const std::string* name_ = nullptr;
+  NameOf name_of_ = nullptr;
+  const void* name_argument_ = nullptr;
   void* host_ = nullptr;
   bool finished_ = false;
 };

@@ -91,7 +91,7 @@ void BatchRunner::main(void* argument) {
   while (WorkItem* item = group.pop()) {
     item->task_ = &task;
     task.set_owner(item->owner_);
-    task.set_name(group.hooks_.name != nullptr ? group.hooks_.name(item->owner_) : nullptr);
+    task.set_name(group.hooks_.name, item->owner_);
     ticks = group.hooks_.run(item, ticks);
     item->task_ = nullptr;
     task.clear_cancel_request();

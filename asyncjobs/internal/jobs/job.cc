@@ -1,4 +1,5 @@
-// AbstractJob and Job: requirements, state, attempts, cancel, and a run on a fiber.
+// AbstractJob and Job: construction, label, requirements, result and times. Their run on
+// a fiber is in job_run.cc.
 #include "asyncjobs/job.h"
 
 #include <algorithm>
@@ -6,16 +7,9 @@
 #include <stdexcept>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
-#include "asyncjobs/internal/base/type_name.h"
-#include "asyncjobs/cancelled.h"
-#include "asyncjobs/fiber_calls.h"
 #include "asyncjobs/internal/base/clock.h"
-#include "asyncjobs/internal/jobs/batch_runner.h"
-#include "asyncjobs/internal/jobs/job_text.h"
-#include "asyncjobs/internal/base/prefetch.h"
-#include "asyncjobs/internal/sync/wait_list.h"
-#include "asyncjobs/reactor.h"
+#include "asyncjobs/internal/base/type_name.h"
+#include "asyncjobs/internal/jobs/job_extras.h"
 #include "asyncjobs/sequence.h"
 
 namespace asyncjobs {
@@ -37,20 +31,6 @@ uint64_t next_serial() {
 
 }  // namespace
 
-namespace internal {
-// A job's timeout and retries, and when each attempt ran: only jobs that have either.
-struct Attempts {
-  absl::Duration timeout;
-  int retries;
-  absl::Duration retry_delay;
-  std::vector<std::pair<int64_t, int64_t>> ticks;  // start and end of each attempt
-};
-
-struct JobExtras {
-  std::string label;                    // empty: not given nor generated yet
-  std::unique_ptr<Attempts> attempts;  // only with a timeout or retries
-};
-}  // namespace internal
 
 AbstractJob::AbstractJob(JobOptions options)
     : critical_(options.critical),
@@ -103,7 +83,7 @@ const std::string& AbstractJob::label() const {
 
 void AbstractJob::set_label(std::string label) { extras().label = std::move(label); }
 
-const std::string* AbstractJob::name_of(void* job) {
+const std::string* AbstractJob::name_of(const void* job) {
   const auto* self = static_cast<const AbstractJob*>(job);
   return self->extras_ == nullptr ? nullptr : &self->extras_->label;
 }
@@ -202,185 +182,6 @@ const Value& AbstractJob::result() const {
   }
   if (exception_) std::rethrow_exception(exception_);
   return result_;
-}
-
-void AbstractJob::start(internal::BatchRunner& runner, internal::JobObserver* observer) {
-  if (started_) {
-    throw std::logic_error(absl::StrCat("asyncjobs: job ", label(), " has already run"));
-  }
-  started_ = true;
-  observer_ = observer;
-  state_ = State::kRunning;
-  runner.submit(&work_);
-}
-
-void AbstractJob::request_cancel(Reactor& reactor) {
-  cancel_requested_ = true;
-  if (work_.task() != nullptr) reactor.cancel(work_.task());
-}
-
-void AbstractJob::cancel() {
-  if (state_ == State::kDone || cancelled_ || cancel_requested_) return;
-  cancel_called_ = true;
-  cancel_members();
-  if (is_unfinished()) {
-    request_cancel(*work_.task()->reactor());
-  } else if (state_ != State::kRunning) {
-    // Not started: it never will. Its scheduler, while running, counts it out at once.
-    cancel_requested_ = true;
-    if (scheduler_ != nullptr) scheduler_->on_member_cancelled(*this);
-  } else {
-    cancel_requested_ = true;  // started, not yet on a fiber: its body is skipped
-  }
-}
-
-int64_t AbstractJob::run_item(internal::WorkItem* item, int64_t start_ticks) {
-  auto* job = static_cast<AbstractJob*>(item->owner());
-  const int64_t end_ticks = job->run_body(start_ticks);
-  job->observer_->on_job_finished(*job);
-  return end_ticks;
-}
-
-void AbstractJob::fail_start(internal::WorkItem* item, std::exception_ptr error) {
-  auto* job = static_cast<AbstractJob*>(item->owner());
-  const std::string what = internal::exception_text(error).what;
-  const std::string cause = what.empty() ? "unknown error" : what;
-  job->exception_ = std::make_exception_ptr(std::runtime_error(
-      absl::StrCat("asyncjobs: job `", job->label(), "` could not start: ", cause)));
-  job->start_ticks_ = job->end_ticks_ = internal::clock_ticks();
-  job->state_ = State::kDone;
-  job->observer_->on_job_finished(*job);
-}
-
-bool AbstractJob::cancel_requested() const {
-  return cancel_requested_ || (work_.task() != nullptr && work_.task()->cancel_requested());
-}
-
-void AbstractJob::prefetch_job(void* owner, int stage) {
-  const auto* job = static_cast<const AbstractJob*>(owner);
-  if (stage == 0) {
-    // The whole of a plain Job (its body comes last), from its shared_ptr control block.
-    const char* block = internal::shared_control_block(job);
-    internal::prefetch_lines(block, reinterpret_cast<const char*>(job) + sizeof(Job) - block);
-    return;
-  }
-  for (const AbstractJob* successor : job->successors_) {
-    __builtin_prefetch(&successor->pending_requirements_, 1);
-    __builtin_prefetch(&successor->work_, 1);  // where start() queues it
-  }
-}
-
-int64_t AbstractJob::run_body(int64_t start_ticks) {
-  start_ticks_ = start_ticks;
-  if (!cancel_requested()) {
-    run_attempt();
-    while (exception_ != nullptr && retry_after_failure()) run_attempt();
-  }
-  end_ticks_ = internal::clock_ticks();
-  if (cancel_requested() || cancelled_) {
-    // However the body ended, a cancelled job ends as cancelled, not done.
-    cancelled_ = true;
-    exception_ = nullptr;
-    result_.reset();
-    return end_ticks_;
-  }
-  state_ = State::kDone;
-  return end_ticks_;
-}
-
-// One call of co_run(), under the job's timeout if it has one: an attempt cancelled by its
-// alarm raises TimeoutError, unless the job itself was cancelled meanwhile.
-void AbstractJob::run_attempt() {
-  ++attempts_;
-  exception_ = nullptr;
-  result_.reset();
-  Task* task = Task::current();
-  internal::Attempts* policy = attempts_policy();
-  const bool timed = policy != nullptr && policy->timeout != absl::InfiniteDuration();
-  if (policy != nullptr) {
-    policy->ticks.emplace_back(attempts_ == 1 ? start_ticks_ : internal::clock_ticks(), 0);
-  }
-  if (timed) task->reactor()->set_alarm(task, absl::Now() + policy->timeout);
-  try {
-    result_ = co_run();
-  } catch (const Cancelled&) {
-    cancelled_ = true;
-  } catch (...) {
-    exception_ = std::current_exception();
-  }
-  if (timed) {
-    const bool timed_out = task->alarm_fired();
-    task->reactor()->clear_alarm(task);
-    if (timed_out && !cancel_requested_) {
-      task->clear_cancel_request();
-      cancelled_ = false;
-      result_.reset();
-      exception_ = std::make_exception_ptr(TimeoutError(absl::StrCat(
-          "job `", label(), "` timed out after ",
-          absl::FormatDuration(policy->timeout))));
-    }
-  }
-  if (policy != nullptr) policy->ticks.back().second = internal::clock_ticks();
-}
-
-bool AbstractJob::retry_after_failure() {
-  const internal::Attempts* policy = attempts_policy();
-  if (policy == nullptr || attempts_ > policy->retries || cancel_requested()) return false;
-  try {
-    if (policy->retry_delay > absl::ZeroDuration()) {
-      sleep_for(policy->retry_delay);
-    }
-  } catch (const Cancelled&) {
-    cancelled_ = true;
-    return false;
-  }
-  return true;
-}
-
-namespace {
-
-// Wakes the caller of standalone_run when its job ends.
-class StandaloneObserver : public internal::JobObserver {
- public:
-  void on_job_finished(AbstractJob&) override {
-    finished_ = true;
-    waiters_.notify_all();
-  }
-  void wait() {
-    while (!finished_) waiters_.wait(absl::InfiniteFuture(), "standalone_run");
-  }
-
- private:
-  bool finished_ = false;
-  internal::WaitList waiters_;
-};
-
-}  // namespace
-
-Value AbstractJob::standalone_run() {
-  StandaloneObserver observer;
-  if (in_job()) {
-    internal::BatchRunner runner(*Reactor::current(), batch_hooks());
-    start(runner, &observer);
-    CancelShield shield;  // the job must end before this frame goes away
-    observer.wait();
-  } else {
-    Reactor reactor;
-    internal::BatchRunner runner(reactor, batch_hooks());
-    start(runner, &observer);
-    reactor.run();
-    if (reactor.stalled()) {
-      throw std::runtime_error(absl::StrCat("asyncjobs: deadlock: job ", label(),
-                                            " waited for something nothing could provide"));
-    }
-  }
-  if (cancelled_) throw Cancelled();
-  return result();
-}
-
-AbstractJob* current_job() {
-  Task* task = Task::current();
-  return task != nullptr ? static_cast<AbstractJob*>(task->owner()) : nullptr;
 }
 
 }  // namespace asyncjobs

@@ -43,8 +43,9 @@ struct BatchHooks {
   void (*fail)(WorkItem* item, std::exception_ptr error);
   // Cache hints for owners still queued (see BatchRunner), or null.
   void (*prefetch)(void* owner, int stage) = nullptr;
-  // The owner's name, shown if the item's body overflows its stack; null: none.
-  const std::string* (*name)(void* owner) = nullptr;
+  // The owner's name, asked only if the item's body overflows its stack (from the signal
+  // handler: it must only read memory); null: none.
+  const std::string* (*name)(const void* owner) = nullptr;
 };
 
 }  // namespace asyncjobs::internal

@@ -1,0 +1,248 @@
+// A Scheduler's run: orchestration on a fiber, starting jobs as their requirements end,
+// the jobs window, the run's deadline, and the verdict (why()).
+#include "asyncjobs/scheduler.h"
+
+#include <exception>
+#include <stdexcept>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "asyncjobs/cancelled.h"
+#include "asyncjobs/fiber_calls.h"
+#include "asyncjobs/internal/jobs/batch_runner.h"
+#include "asyncjobs/internal/scheduler/signal_cancel.h"
+#include "asyncjobs/reactor.h"
+
+namespace asyncjobs {
+
+// Runs `body` on a root fiber of a fresh reactor on this thread; rethrows what it threw.
+void Scheduler::run_on_new_reactor(AbstractJob* owner, absl::FunctionRef<void()> body) {
+  struct Root {
+    absl::FunctionRef<void()> body;
+    std::exception_ptr error;
+    Task task{&Root::main, this};
+    static void main(void* self) {
+      auto* root = static_cast<Root*>(self);
+      try {
+        root->body();
+      } catch (...) {
+        root->error = std::current_exception();
+      }
+    }
+  } root{body, nullptr};
+  root.task.set_owner(owner);
+  root.task.set_start_failure_handler(
+      [](void* self, std::exception_ptr error) { static_cast<Root*>(self)->error = error; },
+      &root);
+  Reactor reactor;
+  reactor.spawn(&root.task);
+  reactor.run();
+  if (reactor.stalled()) {
+    throw std::runtime_error(absl::StrCat(
+        "asyncjobs: deadlock in ", owner->label(),
+        ": every job waited for something no job could provide; all were cancelled"));
+  }
+  if (root.error) std::rethrow_exception(root.error);
+}
+
+bool Scheduler::run() {
+  prepare_run(/*recursive=*/true);
+  if (in_job()) return finish_run(orchestrate());
+  bool ok = false;
+  state_ = State::kRunning;
+  run_on_new_reactor(this, [&] { ok = orchestrate(); });
+  state_ = State::kDone;
+  result_ = ok;
+  return finish_run(ok);
+}
+
+std::string Scheduler::format_result() const {
+  const bool* ok = std::any_cast<bool>(&stored_result());
+  if (ok == nullptr) return AbstractJob::format_result();
+  return *ok ? "true" : "false";
+}
+
+Value Scheduler::co_run() {
+  if (!prepared_) prepare_run(/*recursive=*/true);  // a parent's run() prepared it already
+  return finish_run(orchestrate());
+}
+
+bool Scheduler::finish_run(bool ok) const {
+  if (ok || !options_.critical) return ok;
+  if (run_cancelled_) throw RunCancelled("run cancelled");
+  if (failed_time_out_) throw TimeoutError("critical scheduler took too long");
+  if (failed_job_ != nullptr) std::rethrow_exception(failed_job_->exception_);
+  return ok;
+}
+
+bool Scheduler::orchestrate() {
+  ran_ = true;
+  reactor_ = Reactor::current();
+  internal::BatchRunner runner(*reactor_, AbstractJob::batch_hooks());
+  runner_ = &runner;
+  run_start_ = absl::Now();
+  // request_cancel() reaches this run through the reactor until the run ends.
+  struct RemoteCancel {
+    Scheduler& scheduler;
+    internal::SignalCallback signals;
+    RemoteCancel(Scheduler& s)
+        : scheduler(s),
+          signals(s.options_.cancel_on_signals,
+                  [](void* self) { static_cast<Scheduler*>(self)->request_cancel(); }, &s) {
+      scheduler.reactor_->add_interrupt_handler(&scheduler);
+      scheduler.remote_reactor_.store(scheduler.reactor_);
+    }
+    ~RemoteCancel() {
+      scheduler.remote_reactor_.store(nullptr);
+      while (scheduler.remote_pokes_.load() > 0) {  // a request_cancel() from another thread
+      }
+      Reactor::remove_interrupt_handler(&scheduler);
+      scheduler.reactor_ = nullptr;
+    }
+  } remote_cancel(*this);
+  bool ok = false;
+  try {
+    ok = run_jobs();
+  } catch (...) {  // this scheduler, as a job, is being cancelled
+    cancel_everything();
+    shutdown();
+    throw;
+  }
+  shutdown();
+  return ok;
+}
+
+bool Scheduler::run_jobs() {
+  if (options_.verbose) say(absl::StrCat("entering run() with ", jobs_.size(), " jobs"));
+  if (options_.timeout <= absl::ZeroDuration()) {
+    failed_time_out_ = true;
+    say("Scheduler.run: TIMEOUT occurred", /*always=*/true);
+    return false;
+  }
+  if (cancel_request_.load()) {  // request_cancel() before run()
+    run_cancelled_ = true;
+    say("Scheduler.run: CANCELLED", /*always=*/true);
+    return false;
+  }
+  const absl::Time deadline = run_start_ + options_.timeout;  // infinite: InfiniteFuture()
+  // One pass: started jobs only run once this fiber waits, after the count is complete.
+  remaining_ = 0;
+  size_t cancelled_before_run = 0;  // cancel() was called on them
+  for (const JobPtr& job : jobs_) {
+    if (!job->forever_) ++remaining_;
+    if (job->cancel_requested_) {
+      ++cancelled_before_run;
+    } else if (job->pending_requirements_ == 0) {
+      schedule(job.get());
+    }
+  }
+  only_forever_ = remaining_ == 0;  // before cancelled jobs are counted out: they were not forever
+  if (cancelled_before_run > 0) abandon_cancelled_before_run();
+  wait_for_jobs(deadline);
+  if (run_cancelled_) {
+    say("Scheduler.run: CANCELLED", /*always=*/true);
+    say_unfinished("ABORTING");
+  } else if (failed_time_out_) {
+    say("Scheduler.run: TIMEOUT occurred", /*always=*/true);
+    say_unfinished("ABORTING");
+  } else if (failed_critical_) {
+    say_unfinished("ABORTING");
+    say("Emergency exit upon exception in critical job", /*always=*/true);
+  } else {
+    say_unfinished("TIDYING forever");
+  }
+  cancel_everything();
+  return !failed_critical_ && !failed_time_out_ && !run_cancelled_ && abandoned_ == 0;
+}
+
+bool Scheduler::finished() const {
+  if (failed_critical_ || run_cancelled_) return true;
+  if (only_forever_) return running_ == 0 && waiting_for_slot_.empty();
+  return remaining_ == 0;
+}
+
+void Scheduler::wait_for_jobs(absl::Time deadline) {
+  while (!finished()) {
+    if (!wakeup_.wait(deadline, "Scheduler::run") && !finished()) {
+      failed_time_out_ = true;
+      return;
+    }
+  }
+}
+
+void Scheduler::schedule(AbstractJob* job) {
+  if (waiting_for_slot_.empty() && has_free_slot()) {
+    start_job(job);
+    return;
+  }
+  job->state_ = State::kScheduled;
+  waiting_for_slot_.push_back(job);
+  fill_window();
+}
+
+bool Scheduler::has_free_slot() const {
+  return options_.jobs_window == 0 || running_ < static_cast<size_t>(options_.jobs_window);
+}
+
+void Scheduler::start_job(AbstractJob* job) {
+  ++running_;
+  say_job("STARTING", *job);
+  job->start(*runner_, this);
+}
+
+void Scheduler::fill_window() {
+  while (!waiting_for_slot_.empty() && has_free_slot()) {
+    AbstractJob* job = waiting_for_slot_.front();
+    waiting_for_slot_.pop_front();
+    start_job(job);
+  }
+}
+
+void Scheduler::on_job_finished(AbstractJob& job) {
+  --running_;
+  if (aborting_) {
+    if (running_ == 0) wakeup_.notify_all();
+    return;
+  }
+  if (job.cancelled_) {  // it ended cancelled on its own: what needs it can never run
+    abandon(job);
+    fill_window();
+    if (finished()) wakeup_.notify_all();
+    return;
+  }
+  if (job.exception_ != nullptr) {
+    say_job("RAISED EXC.", job);
+    if (job.critical_) {
+      failed_critical_ = true;
+      failed_job_ = &job;
+      wakeup_.notify_all();
+      return;
+    }
+  } else {
+    say_job("DONE", job);
+  }
+  if (!job.forever_) --remaining_;
+  if (failed_critical_ || run_cancelled_) {  // the run is ending: nothing new starts
+    wakeup_.notify_all();
+    return;
+  }
+  for (AbstractJob* successor : job.successors_) {
+    if (--successor->pending_requirements_ == 0 && !successor->cancelled_) schedule(successor);
+  }
+  fill_window();
+  if (finished()) wakeup_.notify_all();
+}
+
+std::string Scheduler::why() const {
+  if (run_cancelled_) return "CANCELLED";
+  if (failed_time_out_) {
+    return absl::StrCat("TIMED OUT after ",
+                        absl::StrFormat("%g", absl::ToDoubleSeconds(options_.timeout)), "s");
+  }
+  if (failed_critical_) return "a CRITICAL job has raised an exception";
+  if (abandoned_ > 0) return absl::StrCat(abandoned_, " job(s) could not complete: cancelled");
+  return "FINE";
+}
+
+}  // namespace asyncjobs
