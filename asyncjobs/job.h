@@ -235,7 +235,7 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   bool cancel_called_ = false;
   bool abandoned_ = false;  // it refused to stop once cancelled: its fiber never resumes
   uint16_t attempts_ = 0;
-  // Owned by the scheduler that holds this job (see scheduler.cc).
+  // Owned by the scheduler that holds this job (scheduler_prepare.cc, scheduler_run.cc).
   uint32_t pending_requirements_ = 0;
   uint32_t graph_index_ = 0;
   uint32_t visit_ = 0;  // which prepare_run pass has indexed this job
