@@ -12,12 +12,11 @@
 #include <new>
 
 #include "asyncjobs/internal/base/prefetch.h"
+#include "asyncjobs/internal/fiber/jump.h"
 #include "asyncjobs/internal/fiber/switch_annotations.h"
 
 namespace asyncjobs::internal {
 namespace {
-
-namespace fcontext = boost::context::detail;
 
 thread_local Fiber* current_fiber = nullptr;
 
@@ -125,7 +124,7 @@ Fiber* Fiber::resume() {
   enter(*this, &resumer_exceptions);
   ResumerAnnotations resumer_annotations;
   resumer_annotations.start_switch(record.annotations, record.stack);
-  const fcontext::transfer_t back = fcontext::jump_fcontext(record.context, nullptr);
+  const fcontext::transfer_t back = jump(record.context, nullptr);
   resumer_annotations.finish_switch();
   // The fiber coming back may be another one, that this one handed over to.
   Fiber* returned = static_cast<Fiber*>(back.data);
@@ -152,7 +151,7 @@ void Fiber::switch_to(Fiber& next) {
   next_record.resumer = record.resumer;
   enter(next, &record.exceptions);
   record.annotations.start_switch_to(next_record.annotations, next_record.stack);
-  const fcontext::transfer_t back = fcontext::jump_fcontext(next_record.context, this);
+  const fcontext::transfer_t back = jump(next_record.context, this);
   land(&back);
 }
 
@@ -161,7 +160,7 @@ void Fiber::suspend() { switch_out(/*finishing=*/false); }
 void Fiber::switch_out(bool finishing) {
   Record& record = *record_;
   record.annotations.start_switch_to_resumer(finishing);
-  const fcontext::transfer_t back = fcontext::jump_fcontext(record.resumer, this);
+  const fcontext::transfer_t back = jump(record.resumer, this);
   land(&back);
 }
 
