@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/container/inlined_vector.h"
+#include "absl/functional/function_ref.h"
 #include "absl/time/time.h"
 #include "asyncjobs/internal/jobs/inline_callable.h"
 #include "asyncjobs/internal/jobs/work_item.h"
@@ -219,10 +220,20 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   internal::Attempts* attempts_policy() const;  // null: no timeout, no retries
   bool is_unfinished() const { return state_ == State::kRunning && work_.task() != nullptr; }
 
-  struct Requirement {
-    AbstractJob* job;                 // valid while `alive` has not expired
-    std::weak_ptr<AbstractJob> alive;  // requirements do not own: cycles must not leak
+  // One end of a requirement, kept by both jobs so that either can unlink itself in O(1)
+  // when it dies: requirements do not own, so a cycle cannot leak (job_links.cc).
+  struct Link {
+    AbstractJob* job;  // the other job; nullptr once it died ("a deleted job")
+    uint32_t mirror;   // where the other end is, in that job's opposite list
+    uint32_t pass;     // on the required side: the link pass that counted it (visit_)
   };
+  using Links = absl::InlinedVector<Link, 1, internal::PoolAllocator<Link>>;
+  void unlink_all();
+  bool requires_job(const AbstractJob& job) const;
+  void add_dependent(AbstractJob& job);
+  void erase_requirement(size_t index);
+  // Drops the requirements for which `drop(job)` holds (job: nullptr if it died); how many.
+  size_t drop_requirements_if(absl::FunctionRef<bool(const AbstractJob*)> drop);
 
   // What a run touches comes first, packed into the object's first cache lines.
   State state_ = State::kIdle;
@@ -234,14 +245,16 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   bool is_scheduler_ = false;
   bool cancel_called_ = false;
   bool abandoned_ = false;  // it refused to stop once cancelled: its fiber never resumes
+  bool dependents_unordered_ = false;  // not in insertion order (scheduler_prepare.cc)
   uint16_t attempts_ = 0;
   // Owned by the scheduler that holds this job (scheduler_prepare.cc, scheduler_run.cc).
   uint32_t pending_requirements_ = 0;
   uint32_t graph_index_ = 0;
   uint32_t visit_ = 0;  // which prepare_run pass has indexed this job
   AbstractJob* scheduler_ = nullptr;
-  // Beyond two, from the job pool: malloc and free cost more than the rest of a job's run.
-  absl::InlinedVector<AbstractJob*, 2, internal::PoolAllocator<AbstractJob*>> successors_;
+  // The jobs that require this one, in insertion order. Beyond one, both lists come from the
+  // job pool: malloc and free cost more than the rest of a job's run.
+  Links dependents_;
   internal::JobObserver* observer_ = nullptr;
   internal::WorkItem work_;  // how the job runs on a fiber
   int64_t start_ticks_ = 0;  // internal::clock_ticks(); 0: not yet
@@ -249,7 +262,7 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   Value result_;
   std::exception_ptr exception_;
 
-  absl::InlinedVector<Requirement, 2, internal::PoolAllocator<Requirement>> required_;
+  Links required_;  // in insertion order
   // What few jobs have, made when first needed: a label given or asked for, a timeout or
   // retries.
   mutable std::unique_ptr<internal::JobExtras> extras_;

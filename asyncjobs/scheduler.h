@@ -167,12 +167,13 @@ class Scheduler : public AbstractJob,
   // Checks (GraphError) and builds the successor lists and requirement counts of a run.
   void prepare_run(bool recursive);
   bool link_jobs(bool single_pass);
-  void check_requirement(const AbstractJob& job, const Requirement& requirement) const;
+  void check_requirement(const AbstractJob& job, const AbstractJob* required) const;
   void check_acyclic() const;
   bool orchestrate();  // the run itself, on a fiber
   bool run_jobs();     // start, wait, abort; true when it went well
   bool finish_run(bool ok) const;  // throws for a failed critical scheduler
   void schedule(AbstractJob* job);
+  void start_successors(AbstractJob& job);
   void start_job(AbstractJob* job);
   void fill_window();
   bool has_free_slot() const;

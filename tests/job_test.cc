@@ -243,6 +243,64 @@ TEST_F(JobTest, UnrequireRemovesJobsSequencesAndVectors) {
   EXPECT_TRUE(job->required().empty());
 }
 
+// Requirements are linked at both ends (internal/jobs/job_links.cc): whichever end dies or
+// lets go first, the other's list stays right.
+TEST_F(JobTest, UnrequireAndDeathsKeepTheOtherLinks) {
+  auto a = idle("a"), b = idle("b"), c = idle("c"), d = idle("d");
+  auto job = idle("job"), other = idle("other");
+  job->require(a, b, c, d);
+  other->require(c, b);
+  job->unrequire(a);
+  b.reset();
+  EXPECT_EQ(job->required(), (std::vector<JobPtr>{c, d}));
+  EXPECT_EQ(other->required(), (std::vector<JobPtr>{c}));
+  job->unrequire(c);
+  EXPECT_EQ(other->required(), (std::vector<JobPtr>{c}));
+  job.reset();  // c and d forget it
+  auto late = idle("late");
+  late->require(c);
+  c.reset();
+  EXPECT_TRUE(other->required().empty());
+  EXPECT_TRUE(late->required().empty());
+  EXPECT_EQ(d.use_count(), 1);
+}
+
+// A job many others require: its dependents die in a scattered order and new ones arrive
+// (the list compacts its dead links as it grows); what each job requires stays exact.
+TEST_F(JobTest, AJobRequiredByManyKeepsExactLinksThroughDeathsAndGrowth) {
+  constexpr int kJobs = 3000;
+  auto hub = idle("hub");
+  std::vector<std::shared_ptr<Job>> dependents;
+  for (int i = 0; i < kJobs; ++i) {
+    dependents.push_back(idle("d"));
+    dependents.back()->require(hub);
+  }
+  for (int i = 0; i < kJobs; ++i) {
+    if (i % 3 != 0) dependents[(i * 7919) % kJobs].reset();  // 7919 is prime: a permutation
+  }
+  for (int i = 0; i < kJobs; ++i) {
+    dependents.push_back(idle("late"));
+    dependents.back()->require(hub);
+  }
+  int alive = 0;
+  for (const auto& job : dependents) {
+    if (job == nullptr) continue;
+    ++alive;
+    EXPECT_EQ(job->required(), (std::vector<JobPtr>{hub}));
+  }
+  EXPECT_EQ(alive, kJobs + kJobs / 3);
+  Scheduler scheduler({hub});
+  for (const auto& job : dependents) {
+    if (job != nullptr) scheduler.add(job);
+  }
+  EXPECT_TRUE(scheduler.run());
+  for (const auto& job : dependents) {
+    if (job != nullptr) EXPECT_TRUE(job->is_done());
+  }
+  hub.reset();  // the scheduler still holds it
+  EXPECT_EQ(dependents.back()->required().size(), 1u);
+}
+
 TEST_F(JobTest, UnrequireAnAbsentJobThrowsInvalidArgument) {
   auto a = idle("a"), b = idle("b");
   auto job = idle("job");

@@ -56,6 +56,20 @@ TEST_F(SchedulerTest, StartsReadyJobsInInsertionOrder) {
   EXPECT_EQ(trace, "cab");
 }
 
+// A job's dependents are linked in the order require() was called; they still start in the
+// scheduler's insertion order.
+TEST_F(SchedulerTest, SuccessorsStartInInsertionOrderWhateverTheOrderOfRequireCalls) {
+  std::string trace;
+  auto a = step(&trace, "a", 0);
+  auto b = step(&trace, "b", 0), c = step(&trace, "c", 0), d = step(&trace, "d", 0);
+  d->require(a);
+  b->require(a);
+  c->require(a);
+  Scheduler scheduler({a, b, c, d}, {.jobs_window = 1});
+  EXPECT_TRUE(scheduler.run());
+  EXPECT_EQ(trace, "abcd");
+}
+
 TEST_F(SchedulerTest, SuccessorStartsAsSoonAsItsLastRequirementIsDone) {
   std::string trace;
   Watch watch;

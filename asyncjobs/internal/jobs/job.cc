@@ -1,8 +1,7 @@
-// AbstractJob and Job: construction, label, requirements, result and times. Their run on
-// a fiber is in job_run.cc.
+// AbstractJob and Job: construction, label, result and times. Their requirements are in
+// job_links.cc, their run on a fiber in job_run.cc.
 #include "asyncjobs/job.h"
 
-#include <algorithm>
 #include <atomic>
 #include <stdexcept>
 
@@ -10,7 +9,6 @@
 #include "asyncjobs/internal/base/clock.h"
 #include "asyncjobs/internal/base/type_name.h"
 #include "asyncjobs/internal/jobs/job_extras.h"
-#include "asyncjobs/sequence.h"
 
 namespace asyncjobs {
 namespace {
@@ -46,10 +44,15 @@ AbstractJob::AbstractJob(JobOptions options)
     extras().attempts.reset(
         new internal::Attempts{options.timeout, options.retries, options.retry_delay, {}});
   }
-  for (const JobPtr& job : options.required) add_requirement(job);
+  try {
+    for (const JobPtr& job : options.required) add_requirement(job);
+  } catch (...) {  // no destructor will unlink those already made
+    unlink_all();
+    throw;
+  }
 }
 
-AbstractJob::~AbstractJob() = default;
+AbstractJob::~AbstractJob() { unlink_all(); }
 
 std::string AbstractJob::type_name() const { return internal::unqualified_type_name(typeid(*this)); }
 
@@ -93,53 +96,6 @@ internal::BatchHooks AbstractJob::batch_hooks() {
           .fail = &AbstractJob::fail_start,
           .prefetch = &AbstractJob::prefetch_job,
           .name = &AbstractJob::name_of};
-}
-
-// --- Requirements
-
-void AbstractJob::add_requirement(const JobPtr& job) {
-  if (!job) throw std::invalid_argument("asyncjobs: require() got a null job");
-  if (job.get() == this) return;
-  for (const Requirement& existing : required_) {
-    if (existing.job == job.get() && !existing.alive.expired()) return;
-  }
-  required_.push_back({job.get(), job});
-}
-
-void AbstractJob::remove_requirement(const JobPtr& job) {
-  auto it = std::find_if(required_.begin(), required_.end(), [&](const Requirement& r) {
-    return r.job == job.get() && !r.alive.expired();
-  });
-  if (it == required_.end()) {
-    throw std::invalid_argument(absl::StrCat("asyncjobs: ", label(), " does not require ",
-                                             job ? job->label() : "a null job"));
-  }
-  required_.erase(it);
-}
-
-void AbstractJob::add_requirements(const Sequence& sequence) {
-  if (!sequence.jobs().empty()) add_requirement(sequence.jobs().back());
-}
-
-void AbstractJob::add_requirements(const std::vector<JobPtr>& jobs) {
-  for (const JobPtr& job : jobs) add_requirement(job);
-}
-
-void AbstractJob::remove_requirements(const Sequence& sequence) {
-  if (!sequence.jobs().empty()) remove_requirement(sequence.jobs().back());
-}
-
-void AbstractJob::remove_requirements(const std::vector<JobPtr>& jobs) {
-  for (const JobPtr& job : jobs) remove_requirement(job);
-}
-
-std::vector<JobPtr> AbstractJob::required() const {
-  std::vector<JobPtr> jobs;
-  jobs.reserve(required_.size());
-  for (const Requirement& requirement : required_) {
-    if (JobPtr job = requirement.alive.lock()) jobs.push_back(std::move(job));
-  }
-  return jobs;
 }
 
 // --- Running

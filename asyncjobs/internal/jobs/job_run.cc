@@ -78,9 +78,10 @@ void AbstractJob::prefetch_job(void* owner, int stage) {
     internal::prefetch_lines(block, reinterpret_cast<const char*>(job) + sizeof(Job) - block);
     return;
   }
-  for (const AbstractJob* successor : job->successors_) {
-    __builtin_prefetch(&successor->pending_requirements_, 1);
-    __builtin_prefetch(&successor->work_, 1);  // where start() queues it
+  for (const Link& link : job->dependents_) {
+    if (link.job == nullptr) continue;
+    __builtin_prefetch(&link.job->pending_requirements_, 1);
+    __builtin_prefetch(&link.job->work_, 1);  // where start() queues it
   }
 }
 

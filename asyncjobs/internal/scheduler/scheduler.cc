@@ -36,11 +36,10 @@ Scheduler::Scheduler(std::initializer_list<Schedulable> jobs, SchedulerOptions o
   update(jobs);
 }
 
-// Last job first: jobs usually come after those they require, whose memory stays allocated
-// while a requirement (a weak_ptr) on them lives. In this order each job's memory is freed
-// as it dies, and the pool's LIFO free list hands it out again in address order; in
-// insertion order it was freed in the scattered order of its successors' deaths, and every
-// later graph was built on scattered memory.
+// Last job first: the pool's LIFO free list then hands the memory out again in address
+// order (jobs are usually made in insertion order), so the next graph is built on
+// contiguous memory; and each dying job unlinks itself from the jobs it requires, which are
+// still alive, at the end of their dependent lists.
 Scheduler::~Scheduler() {
   constexpr size_t kAhead = 16;
   for (size_t i = jobs_.size(); i-- > 0;) {  // one pass: a job often dies here too

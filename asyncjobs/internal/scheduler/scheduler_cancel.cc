@@ -23,7 +23,9 @@ void Scheduler::abandon(AbstractJob& job) {
       --remaining_;
       ++abandoned_;
     }
-    for (AbstractJob* successor : abandoned->successors_) {
+    for (const Link& link : abandoned->dependents_) {
+      AbstractJob* successor = link.job;
+      if (successor == nullptr || link.pass != abandoned->visit_) continue;  // not linked
       if (!successor->cancelled_ && successor->state_ == State::kIdle) {
         successor->cancelled_ = true;
         stack.push_back(successor);

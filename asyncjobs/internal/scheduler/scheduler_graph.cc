@@ -59,19 +59,16 @@ bool Scheduler::check_cycles() const {
 bool Scheduler::sanitize(bool verbose) {
   bool clean = true;
   for (const JobPtr& job : jobs_) {
-    auto foreign = [&](const Requirement& requirement) {
-      const bool drop = requirement.alive.expired() || !member(requirement.job);
+    auto foreign = [&](const AbstractJob* required) {
+      const bool drop = required == nullptr || !member(required);
       if (drop && verbose) {
         std::cout << "WARNING: removed requirement of `" << job->label() << "` on `"
-                  << (requirement.alive.expired() ? "a deleted job" : requirement.job->label())
+                  << (required == nullptr ? "a deleted job" : required->label())
                   << "`, which is not in scheduler `" << label() << "`" << std::endl;
       }
       return drop;
     };
-    auto& required = job->required_;
-    const size_t before = required.size();
-    required.erase(std::remove_if(required.begin(), required.end(), foreign), required.end());
-    clean = clean && required.size() == before;
+    clean = job->drop_requirements_if(foreign) == 0 && clean;
     if (job->is_scheduler_) clean = static_cast<Scheduler&>(*job).sanitize(verbose) && clean;
   }
   return clean;
@@ -187,13 +184,8 @@ void Scheduler::keep_only(const std::vector<JobPtr>& jobs) {
     return true;
   });
   for (const JobPtr& job : jobs_) {
-    auto& required = job->required_;
-    required.erase(std::remove_if(required.begin(), required.end(),
-                                  [&](const Requirement& requirement) {
-                                    return requirement.alive.expired() ||
-                                           !kept.contains(requirement.job);
-                                  }),
-                   required.end());
+    job->drop_requirements_if(
+        [&](const AbstractJob* required) { return required == nullptr || !kept.contains(required); });
   }
 }
 

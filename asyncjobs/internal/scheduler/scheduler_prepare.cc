@@ -29,7 +29,7 @@ void Scheduler::prepare_run(bool recursive) {
   prepared_ = true;
 }
 
-// Builds successor lists and requirement counts, and counts the jobs whose co_shutdown()
+// Marks the requirement links this run counts, counts each job's requirements, and counts the jobs whose co_shutdown()
 // may do something. With `single_pass`, stops and returns false at the first requirement
 // on a job that comes later in insertion order.
 bool Scheduler::link_jobs(bool single_pass) {
@@ -39,43 +39,51 @@ bool Scheduler::link_jobs(bool single_pass) {
   auto reset = [&](AbstractJob& job, uint32_t index) {
     job.graph_index_ = index;
     job.visit_ = visit;
-    job.successors_.clear();
     job.pending_requirements_ = 0;
+    job.dependents_unordered_ = false;
     if (may_shut_down(job)) ++custom_shutdowns_;
   };
   if (!single_pass) {
     for (uint32_t i = 0; i < jobs_.size(); ++i) reset(*jobs_[i], i);
   }
+  // A job's dependents start in insertion order: the order of its list unless require()
+  // calls came in another order (then its end sorts them).
+  std::vector<uint32_t> last_linked(jobs_.size(), UINT32_MAX);  // by graph_index_
   // Requirements are scattered: fetch each job's requirement list 16 jobs ahead, and the
   // required jobs 8 jobs ahead.
   constexpr uint32_t kNear = 8, kFar = 16;
   for (uint32_t i = 0; i < jobs_.size(); ++i) {
     if (i + kFar < jobs_.size()) prefetch_job(jobs_[i + kFar].get(), 0);
     if (i + kNear < jobs_.size()) {
-      for (const Requirement& ahead : jobs_[i + kNear]->required_) {
-        // From its shared_ptr control block (expired()) to the fields linking writes.
-        const char* block = internal::shared_control_block(ahead.job);
-        const auto* end = reinterpret_cast<const char*>(&ahead.job->successors_ + 1);
-        internal::prefetch_lines(block, end - block);
+      for (const Link& ahead : jobs_[i + kNear]->required_) {
+        // The fields linking reads and writes, up to the inline end of its dependents.
+        if (ahead.job == nullptr) continue;
+        const auto* begin = reinterpret_cast<const char*>(&ahead.job->graph_index_);
+        const auto* end = reinterpret_cast<const char*>(&ahead.job->dependents_ + 1);
+        internal::prefetch_lines(begin, end - begin);
       }
     }
     AbstractJob& job = *jobs_[i];
     if (single_pass) reset(job, i);
-    for (const Requirement& requirement : job.required_) {
-      check_requirement(job, requirement);
-      if (single_pass && requirement.job->visit_ != visit) return false;
-      requirement.job->successors_.push_back(&job);
+    for (const Link& requirement : job.required_) {
+      check_requirement(job, requirement.job);
+      AbstractJob& required = *requirement.job;
+      if (single_pass && required.visit_ != visit) return false;
+      required.dependents_[requirement.mirror].pass = visit;  // counted: its end counts down
+      uint32_t& last = last_linked[required.graph_index_];
+      if (last != UINT32_MAX && requirement.mirror < last) required.dependents_unordered_ = true;
+      last = requirement.mirror;
       ++job.pending_requirements_;
     }
   }
   return true;
 }
 
-void Scheduler::check_requirement(const AbstractJob& job, const Requirement& requirement) const {
-  if (!requirement.alive.expired() && member(requirement.job)) return;
+void Scheduler::check_requirement(const AbstractJob& job, const AbstractJob* required) const {
+  if (required != nullptr && member(required)) return;
   throw GraphError(absl::StrCat(
       "asyncjobs: job `", job.label(), "` requires `",
-      requirement.alive.expired() ? "a deleted job" : requirement.job->label(),
+      required == nullptr ? "a deleted job" : required->label(),
       "`, which is not in scheduler `", label(), "`; sanitize() drops such requirements"));
 }
 
@@ -84,7 +92,7 @@ void Scheduler::check_requirement(const AbstractJob& job, const Requirement& req
 void Scheduler::check_acyclic() const {
   internal::Edges edges(jobs_.size());
   for (const JobPtr& job : jobs_) {
-    for (const Requirement& requirement : job->required_) {
+    for (const Link& requirement : job->required_) {
       edges[job->graph_index_].push_back(requirement.job->graph_index_);
     }
   }

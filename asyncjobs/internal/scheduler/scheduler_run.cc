@@ -2,8 +2,10 @@
 // the jobs window, the run's deadline, and the verdict (why()).
 #include "asyncjobs/scheduler.h"
 
+#include <algorithm>
 #include <exception>
 #include <stdexcept>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -227,11 +229,29 @@ void Scheduler::on_job_finished(AbstractJob& job) {
     wakeup_.notify_all();
     return;
   }
-  for (AbstractJob* successor : job.successors_) {
-    if (--successor->pending_requirements_ == 0 && !successor->cancelled_) schedule(successor);
-  }
+  start_successors(job);
   fill_window();
   if (finished()) wakeup_.notify_all();
+}
+
+// The dependents this run linked (scheduler_prepare.cc) that now have all they require,
+// in insertion order. By index: a job that starts may require more, and the list grow.
+void Scheduler::start_successors(AbstractJob& job) {
+  std::vector<AbstractJob*> ready;
+  for (size_t i = 0; i < job.dependents_.size(); ++i) {
+    AbstractJob* successor = job.dependents_[i].job;
+    if (successor == nullptr || job.dependents_[i].pass != job.visit_) continue;
+    if (--successor->pending_requirements_ != 0 || successor->cancelled_) continue;
+    if (job.dependents_unordered_) {
+      ready.push_back(successor);
+    } else {
+      schedule(successor);
+    }
+  }
+  std::sort(ready.begin(), ready.end(), [](const AbstractJob* a, const AbstractJob* b) {
+    return a->graph_index_ < b->graph_index_;
+  });
+  for (AbstractJob* successor : ready) schedule(successor);
 }
 
 std::string Scheduler::why() const {

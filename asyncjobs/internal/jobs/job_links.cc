@@ -1,0 +1,135 @@
+// Requirements as links kept at both ends: a job lists what it requires (`required_`, in
+// insertion order) and what requires it (`dependents_`); each entry knows where its mirror
+// is, so a dying job unlinks itself in O(1) per link, and no job owns another
+// (docs/design.md, "Requirements").
+#include <stdexcept>
+
+#include "absl/strings/str_cat.h"
+#include "asyncjobs/job.h"
+#include "asyncjobs/sequence.h"
+
+namespace asyncjobs {
+
+void AbstractJob::add_requirement(const JobPtr& job) {
+  if (!job) throw std::invalid_argument("asyncjobs: require() got a null job");
+  if (job.get() == this || requires_job(*job)) return;
+  required_.push_back({job.get(), 0, 0});
+  try {
+    job->add_dependent(*this);
+  } catch (...) {  // out of memory: no half link
+    required_.pop_back();
+    throw;
+  }
+}
+
+// Searches the shorter of the two lists: a job that many require, or that requires many,
+// still links in O(1) per requirement.
+bool AbstractJob::requires_job(const AbstractJob& job) const {
+  if (required_.size() <= job.dependents_.size()) {
+    for (const Link& link : required_) {
+      if (link.job == &job) return true;
+    }
+    return false;
+  }
+  for (const Link& link : job.dependents_) {
+    if (link.job == this) return true;
+  }
+  return false;
+}
+
+// Mirrors `job`'s last requirement. A full list first drops the links of dependents that
+// died or let go if they are at least half of it (each entry is moved at most once per
+// doubling, so this stays O(1) amortized), else grows.
+void AbstractJob::add_dependent(AbstractJob& job) {
+  if (dependents_.size() == dependents_.capacity()) {
+    size_t dead = 0;
+    for (const Link& link : dependents_) dead += link.job == nullptr;
+    if (dead > 0 && 2 * dead >= dependents_.size()) {
+      size_t kept = 0;
+      for (const Link& link : dependents_) {
+        if (link.job == nullptr) continue;
+        link.job->required_[link.mirror].mirror = static_cast<uint32_t>(kept);
+        dependents_[kept++] = link;
+      }
+      dependents_.resize(kept);
+    }
+  }
+  const auto position = static_cast<uint32_t>(job.required_.size() - 1);
+  job.required_[position].mirror = static_cast<uint32_t>(dependents_.size());
+  dependents_.push_back({&job, position, 0});
+}
+
+void AbstractJob::remove_requirement(const JobPtr& job) {
+  for (size_t i = 0; i < required_.size(); ++i) {
+    if (job && required_[i].job == job.get()) return erase_requirement(i);
+  }
+  throw std::invalid_argument(absl::StrCat("asyncjobs: ", label(), " does not require ",
+                                           job ? job->label() : "a null job"));
+}
+
+// The links after it move down one place: their mirrors follow.
+void AbstractJob::erase_requirement(size_t index) {
+  if (AbstractJob* job = required_[index].job) job->dependents_[required_[index].mirror].job = nullptr;
+  for (size_t i = index + 1; i < required_.size(); ++i) {
+    const Link& link = required_[i];
+    if (link.job != nullptr) link.job->dependents_[link.mirror].mirror = static_cast<uint32_t>(i - 1);
+  }
+  required_.erase(required_.begin() + index);
+}
+
+size_t AbstractJob::drop_requirements_if(absl::FunctionRef<bool(const AbstractJob*)> drop) {
+  size_t kept = 0;
+  for (size_t i = 0; i < required_.size(); ++i) {
+    const Link link = required_[i];
+    if (drop(link.job)) {
+      if (link.job != nullptr) link.job->dependents_[link.mirror].job = nullptr;
+      continue;
+    }
+    if (link.job != nullptr) link.job->dependents_[link.mirror].mirror = static_cast<uint32_t>(kept);
+    required_[kept++] = link;
+  }
+  const size_t dropped = required_.size() - kept;
+  required_.resize(kept);
+  return dropped;
+}
+
+// At death: the jobs it required forget it as a dependent, and those that required it keep
+// a "deleted job" in its place (the scheduler refuses to run them, sanitize() drops it).
+void AbstractJob::unlink_all() {
+  for (const Link& link : required_) {
+    if (link.job != nullptr) link.job->dependents_[link.mirror].job = nullptr;
+  }
+  for (const Link& link : dependents_) {
+    if (link.job != nullptr) link.job->required_[link.mirror].job = nullptr;
+  }
+}
+
+void AbstractJob::add_requirements(const Sequence& sequence) {
+  if (!sequence.jobs().empty()) add_requirement(sequence.jobs().back());
+}
+
+void AbstractJob::add_requirements(const std::vector<JobPtr>& jobs) {
+  for (const JobPtr& job : jobs) add_requirement(job);
+}
+
+void AbstractJob::remove_requirements(const Sequence& sequence) {
+  if (!sequence.jobs().empty()) remove_requirement(sequence.jobs().back());
+}
+
+void AbstractJob::remove_requirements(const std::vector<JobPtr>& jobs) {
+  for (const JobPtr& job : jobs) remove_requirement(job);
+}
+
+// A job that is being destroyed has already unlinked itself; weak_from_this also skips a job
+// that no shared_ptr owns.
+std::vector<JobPtr> AbstractJob::required() const {
+  std::vector<JobPtr> jobs;
+  jobs.reserve(required_.size());
+  for (const Link& link : required_) {
+    if (link.job == nullptr) continue;
+    if (JobPtr job = link.job->weak_from_this().lock()) jobs.push_back(std::move(job));
+  }
+  return jobs;
+}
+
+}  // namespace asyncjobs
