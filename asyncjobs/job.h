@@ -9,6 +9,7 @@
 // cancellation stay readable. Not thread-safe: build and run jobs from one thread.
 
 #include <any>
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <memory>
@@ -157,7 +158,9 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   T result() const {
     return std::any_cast<T>(result());
   }
-  std::exception_ptr raised_exception() const { return exception_; }
+  std::exception_ptr raised_exception() const {
+    return raised_ ? *std::any_cast<std::exception_ptr>(&result_) : nullptr;
+  }
   // Runs this job alone: on a fresh reactor from plain code, on the current one in a job.
   // Returns result() (so rethrows what the job raised).
   Value standalone_run();
@@ -171,7 +174,7 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
 
  protected:
   // The value format_result() shows, with no check of the state.
-  const Value& stored_result() const { return result_; }
+  const Value& stored_result() const { return raised_ ? kNoResult : result_; }
 
  private:
   friend class Scheduler;
@@ -198,17 +201,30 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   void add_requirement(const JobPtr& job);
   void remove_requirement(const JobPtr& job);
 
-  // Starts the job on a fiber of `runner`; `observer` hears when it ends.
-  void start(internal::BatchRunner& runner, internal::JobObserver* observer);
+  // Starts the job on a fiber of `runner` (made with batch_hooks()).
+  void start(internal::BatchRunner& runner);
   // Cancels the started job: its body is skipped, or unwound from its next suspension point.
   void request_cancel(Reactor& reactor);
   bool cancel_requested() const;
   // How a BatchRunner runs jobs: run_item, fail_start, prefetch_job and name_of.
-  static internal::BatchHooks batch_hooks();
-  static int64_t run_item(internal::WorkItem* item, int64_t start_ticks);
+  // The job a work item belongs to: work_ sits at the same offset in every job. (offsetof
+  // on a class with virtual functions is "conditionally supported": GCC and Clang give the
+  // member's fixed offset, there being no virtual base, and warn.)
+  static size_t work_offset() {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winvalid-offsetof"
+    return offsetof(AbstractJob, work_);
+#pragma GCC diagnostic pop
+  }
+  static AbstractJob* job_of(internal::WorkItem* item) {
+    return reinterpret_cast<AbstractJob*>(reinterpret_cast<char*>(item) - work_offset());
+  }
+  // How a runner runs jobs; `observer` hears when each ends.
+  static internal::BatchHooks batch_hooks(internal::JobObserver* observer);
+  static int64_t run_item(internal::WorkItem* item, int64_t start_ticks, void* observer);
   static const std::string* name_of(const void* job);  // its label, if it has one yet
   // A BatchHooks::fail: the job could not get a fiber; it ends having raised that error.
-  static void fail_start(internal::WorkItem* item, std::exception_ptr error);
+  static void fail_start(internal::WorkItem* item, std::exception_ptr error, void* observer);
   // Cache hints, a few jobs ahead of use: stage 0 fetches the job itself (all of a plain
   // Job, from its shared_ptr control block: what linking, running and destroying touch),
   // stage 1 the successors it will count down when it ends. A BatchHooks::prefetch.
@@ -218,6 +234,15 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   bool retry_after_failure();  // false: no attempt left, or cancelled while waiting
   internal::JobExtras& extras() const;
   internal::Attempts* attempts_policy() const;  // null: no timeout, no retries
+  void set_raised(std::exception_ptr error) {
+    result_ = std::move(error);
+    raised_ = true;
+  }
+  void clear_outcome() {
+    result_.reset();
+    raised_ = false;
+  }
+  static inline const Value kNoResult{};
   bool is_unfinished() const { return state_ == State::kRunning && work_.task() != nullptr; }
 
   // One end of a requirement, kept by both jobs so that either can unlink itself in O(1)
@@ -227,7 +252,8 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
     uint32_t mirror;   // where the other end is, in that job's opposite list
     uint32_t pass;     // on the required side: the link pass that counted it (visit_)
   };
-  using Links = absl::InlinedVector<Link, 1, internal::PoolAllocator<Link>>;
+  template <size_t kInline>
+  using Links = absl::InlinedVector<Link, kInline, internal::PoolAllocator<Link>>;
   void unlink_all();
   bool requires_job(const AbstractJob& job) const;
   void add_dependent(AbstractJob& job);
@@ -246,23 +272,22 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   bool cancel_called_ = false;
   bool abandoned_ = false;  // it refused to stop once cancelled: its fiber never resumes
   bool dependents_unordered_ = false;  // not in insertion order (scheduler_prepare.cc)
+  bool raised_ = false;                // result_ holds what the job raised
   uint16_t attempts_ = 0;
   // Owned by the scheduler that holds this job (scheduler_prepare.cc, scheduler_run.cc).
   uint32_t pending_requirements_ = 0;
   uint32_t graph_index_ = 0;
   uint32_t visit_ = 0;  // which prepare_run pass has indexed this job
   AbstractJob* scheduler_ = nullptr;
-  // The jobs that require this one, in insertion order. Beyond one, both lists come from the
-  // job pool: malloc and free cost more than the rest of a job's run.
-  Links dependents_;
-  internal::JobObserver* observer_ = nullptr;
+  // The jobs that require this one, in insertion order. Beyond what they hold inline, both
+  // lists come from the job pool: malloc and free cost more than the rest of a job's run.
+  Links<2> dependents_;
   internal::WorkItem work_;  // how the job runs on a fiber
   int64_t start_ticks_ = 0;  // internal::clock_ticks(); 0: not yet
   int64_t end_ticks_ = 0;
-  Value result_;
-  std::exception_ptr exception_;
+  Value result_;  // what co_run() returned, or (raised_) the exception_ptr it raised
 
-  Links required_;  // in insertion order
+  Links<1> required_;  // in insertion order
   // What few jobs have, made when first needed: a label given or asked for, a timeout or
   // retries.
   mutable std::unique_ptr<internal::JobExtras> extras_;

@@ -16,14 +16,18 @@ namespace asyncjobs::internal {
 namespace {
 
 // Items of these tests always get a fiber.
-void never_fails(WorkItem*, std::exception_ptr) { std::abort(); }
+void never_fails(WorkItem*, std::exception_ptr, void*) { std::abort(); }
 
 // Items that each wait on one Event until the last one has started and sets it.
 struct Blockers {
-  explicit Blockers(size_t count) : items(count, WorkItem(this)) {}
+  struct Item {
+    WorkItem work;  // first: an Item is its own owner (owner_offset 0)
+    Blockers* group;
+  };
+  explicit Blockers(size_t count) : items(count, Item{{}, this}) {}
 
-  static int64_t body(WorkItem* item, int64_t) {
-    auto* self = static_cast<Blockers*>(item->owner());
+  static int64_t body(WorkItem* item, int64_t, void*) {
+    Blockers* self = reinterpret_cast<Item*>(item)->group;
     if (++self->started == self->items.size()) {
       self->all_started.set();
     } else {
@@ -33,10 +37,10 @@ struct Blockers {
   }
 
   void submit_all(BatchRunner& runner) {
-    for (WorkItem& item : items) runner.submit(&item);
+    for (Item& item : items) runner.submit(&item.work);
   }
 
-  std::vector<WorkItem> items;
+  std::vector<Item> items;
   size_t started = 0;
   Event all_started;
 };
@@ -47,12 +51,12 @@ TEST(BatchRunnerTest, ItemsThatNeverBlockShareOneRunner) {
   static int* counter;
   counter = &ran;
   BatchRunner runner(reactor, {.run =
-                                   [](WorkItem*, int64_t) {
+                                   [](WorkItem*, int64_t, void*) {
                                      ++*counter;
                                      return clock_ticks();
                                    },
                                .fail = &never_fails});
-  std::vector<WorkItem> items(1000, WorkItem(nullptr));
+  std::vector<WorkItem> items(1000);
   for (WorkItem& item : items) {
     runner.submit(&item);
   }

@@ -295,7 +295,9 @@ TEST_F(JobTest, AJobRequiredByManyKeepsExactLinksThroughDeathsAndGrowth) {
   }
   EXPECT_TRUE(scheduler.run());
   for (const auto& job : dependents) {
-    if (job != nullptr) EXPECT_TRUE(job->is_done());
+    if (job != nullptr) {
+      EXPECT_TRUE(job->is_done());
+    }
   }
   hub.reset();  // the scheduler still holds it
   EXPECT_EQ(dependents.back()->required().size(), 1u);

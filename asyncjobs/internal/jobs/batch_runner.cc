@@ -53,17 +53,17 @@ void BatchRunner::abandon(WorkItem* item) {
 }
 
 void BatchRunner::submit(WorkItem* item) {
-  queue_.push_back({item, item->owner_});
+  queue_.push_back(item);
   if (available_ == 0) spawn_runner();
 }
 
 WorkItem* BatchRunner::pop() {
   if (queue_.empty()) return nullptr;
-  WorkItem* item = queue_.front().item;
+  WorkItem* item = queue_.front();
   queue_.pop_front();
   if (hooks_.prefetch != nullptr) {
-    if (queue_.size() > kFar) hooks_.prefetch(queue_[kFar].owner, 0);
-    if (queue_.size() > kNear) hooks_.prefetch(queue_[kNear].owner, 1);
+    if (queue_.size() > kFar) hooks_.prefetch(owner(queue_[kFar]), 0);
+    if (queue_.size() > kNear) hooks_.prefetch(owner(queue_[kNear]), 1);
   }
   return item;
 }
@@ -90,9 +90,9 @@ void BatchRunner::main(void* argument) {
   int64_t ticks = clock_ticks();
   while (WorkItem* item = group.pop()) {
     item->task_ = &task;
-    task.set_owner(item->owner_);
-    task.set_name(group.hooks_.name, item->owner_);
-    ticks = group.hooks_.run(item, ticks);
+    task.set_owner(group.owner(item));
+    task.set_name(group.hooks_.name, group.owner(item));
+    ticks = group.hooks_.run(item, ticks, group.hooks_.context);
     item->task_ = nullptr;
     task.clear_cancel_request();
     if (!runner->available) {  // it blocked, and is back: it takes items again
@@ -115,7 +115,7 @@ void BatchRunner::on_start_failure(void* argument, std::exception_ptr error) {
   runner->available = false;
   --group.available_;
   group.finished_.push_back(runner);
-  if (WorkItem* item = group.pop()) group.hooks_.fail(item, error);
+  if (WorkItem* item = group.pop()) group.hooks_.fail(item, error, group.hooks_.context);
   if (group.available_ == 0 && !group.queue_.empty()) group.spawn_runner();
 }
 

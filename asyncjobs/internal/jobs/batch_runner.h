@@ -60,10 +60,6 @@ class BatchRunner {
     Task task{&BatchRunner::main, this};
   };
 
-  struct Queued {
-    WorkItem* item;
-    void* owner;  // item->owner(), kept here so that prefetching does not read the item
-  };
 
   static void main(void* runner);
   static void on_suspend(void* runner);
@@ -73,7 +69,10 @@ class BatchRunner {
 
   Reactor& reactor_;
   Hooks hooks_;
-  RingQueue<Queued> queue_;
+  void* owner(WorkItem* item) const {
+    return reinterpret_cast<char*>(item) - hooks_.owner_offset;
+  }
+  RingQueue<WorkItem*> queue_;
   size_t available_ = 0;        // runners that will take the next queued item
   std::vector<std::unique_ptr<Runner>> runners_;
   std::vector<Runner*> finished_;    // runners whose fiber has returned, to reuse

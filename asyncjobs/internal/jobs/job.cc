@@ -32,8 +32,7 @@ uint64_t next_serial() {
 
 AbstractJob::AbstractJob(JobOptions options)
     : critical_(options.critical),
-      forever_(options.forever),
-      work_(this) {
+      forever_(options.forever) {
   if (options.timeout <= absl::ZeroDuration() || options.retries < 0 ||
       options.retry_delay < absl::ZeroDuration()) {
     throw std::invalid_argument(absl::StrCat(
@@ -57,7 +56,7 @@ AbstractJob::~AbstractJob() { unlink_all(); }
 std::string AbstractJob::type_name() const { return internal::unqualified_type_name(typeid(*this)); }
 
 std::string AbstractJob::format_result() const {
-  if (!result_.has_value()) return "None";
+  if (!result_.has_value() || raised_) return "None";
   return absl::StrCat("<", internal::unqualified_type_name(result_.type()), ">");
 }
 
@@ -91,11 +90,13 @@ const std::string* AbstractJob::name_of(const void* job) {
   return self->extras_ == nullptr ? nullptr : &self->extras_->label;
 }
 
-internal::BatchHooks AbstractJob::batch_hooks() {
+internal::BatchHooks AbstractJob::batch_hooks(internal::JobObserver* observer) {
   return {.run = &AbstractJob::run_item,
           .fail = &AbstractJob::fail_start,
           .prefetch = &AbstractJob::prefetch_job,
-          .name = &AbstractJob::name_of};
+          .name = &AbstractJob::name_of,
+          .owner_offset = work_offset(),
+          .context = observer};
 }
 
 // --- Running
@@ -136,7 +137,7 @@ const Value& AbstractJob::result() const {
   if (state_ != State::kDone) {
     throw std::logic_error(absl::StrCat("asyncjobs: job ", label(), " is not done"));
   }
-  if (exception_) std::rethrow_exception(exception_);
+  if (raised_) std::rethrow_exception(raised_exception());
   return result_;
 }
 

@@ -18,12 +18,11 @@
 
 namespace asyncjobs {
 
-void AbstractJob::start(internal::BatchRunner& runner, internal::JobObserver* observer) {
+void AbstractJob::start(internal::BatchRunner& runner) {
   if (started_) {
     throw std::logic_error(absl::StrCat("asyncjobs: job ", label(), " has already run"));
   }
   started_ = true;
-  observer_ = observer;
   state_ = State::kRunning;
   runner.submit(&work_);
 }
@@ -48,22 +47,23 @@ void AbstractJob::cancel() {
   }
 }
 
-int64_t AbstractJob::run_item(internal::WorkItem* item, int64_t start_ticks) {
-  auto* job = static_cast<AbstractJob*>(item->owner());
+int64_t AbstractJob::run_item(internal::WorkItem* item, int64_t start_ticks, void* observer) {
+  AbstractJob* job = job_of(item);
   const int64_t end_ticks = job->run_body(start_ticks);
-  job->observer_->on_job_finished(*job);
+  static_cast<internal::JobObserver*>(observer)->on_job_finished(*job);
   return end_ticks;
 }
 
-void AbstractJob::fail_start(internal::WorkItem* item, std::exception_ptr error) {
-  auto* job = static_cast<AbstractJob*>(item->owner());
+void AbstractJob::fail_start(internal::WorkItem* item, std::exception_ptr error,
+                             void* observer) {
+  AbstractJob* job = job_of(item);
   const std::string what = internal::exception_text(error).what;
   const std::string cause = what.empty() ? "unknown error" : what;
-  job->exception_ = std::make_exception_ptr(std::runtime_error(
-      absl::StrCat("asyncjobs: job `", job->label(), "` could not start: ", cause)));
+  job->set_raised(std::make_exception_ptr(std::runtime_error(
+      absl::StrCat("asyncjobs: job `", job->label(), "` could not start: ", cause))));
   job->start_ticks_ = job->end_ticks_ = internal::clock_ticks();
   job->state_ = State::kDone;
-  job->observer_->on_job_finished(*job);
+  static_cast<internal::JobObserver*>(observer)->on_job_finished(*job);
 }
 
 bool AbstractJob::cancel_requested() const {
@@ -89,14 +89,13 @@ int64_t AbstractJob::run_body(int64_t start_ticks) {
   start_ticks_ = start_ticks;
   if (!cancel_requested()) {
     run_attempt();
-    while (exception_ != nullptr && retry_after_failure()) run_attempt();
+    while (raised_ && retry_after_failure()) run_attempt();
   }
   end_ticks_ = internal::clock_ticks();
   if (cancel_requested() || cancelled_) {
     // However the body ended, a cancelled job ends as cancelled, not done.
     cancelled_ = true;
-    exception_ = nullptr;
-    result_.reset();
+    clear_outcome();
     return end_ticks_;
   }
   state_ = State::kDone;
@@ -107,8 +106,7 @@ int64_t AbstractJob::run_body(int64_t start_ticks) {
 // alarm raises TimeoutError, unless the job itself was cancelled meanwhile.
 void AbstractJob::run_attempt() {
   ++attempts_;
-  exception_ = nullptr;
-  result_.reset();
+  clear_outcome();
   Task* task = Task::current();
   internal::Attempts* policy = attempts_policy();
   const bool timed = policy != nullptr && policy->timeout != absl::InfiniteDuration();
@@ -121,7 +119,7 @@ void AbstractJob::run_attempt() {
   } catch (const Cancelled&) {
     cancelled_ = true;
   } catch (...) {
-    exception_ = std::current_exception();
+    set_raised(std::current_exception());
   }
   if (timed) {
     const bool timed_out = task->alarm_fired();
@@ -129,10 +127,8 @@ void AbstractJob::run_attempt() {
     if (timed_out && !cancel_requested_) {
       task->clear_cancel_request();
       cancelled_ = false;
-      result_.reset();
-      exception_ = std::make_exception_ptr(TimeoutError(absl::StrCat(
-          "job `", label(), "` timed out after ",
-          absl::FormatDuration(policy->timeout))));
+      set_raised(std::make_exception_ptr(TimeoutError(absl::StrCat(
+          "job `", label(), "` timed out after ", absl::FormatDuration(policy->timeout)))));
     }
   }
   if (policy != nullptr) policy->ticks.back().second = internal::clock_ticks();
@@ -175,14 +171,14 @@ class StandaloneObserver : public internal::JobObserver {
 Value AbstractJob::standalone_run() {
   StandaloneObserver observer;
   if (in_job()) {
-    internal::BatchRunner runner(*Reactor::current(), batch_hooks());
-    start(runner, &observer);
+    internal::BatchRunner runner(*Reactor::current(), batch_hooks(&observer));
+    start(runner);
     CancelShield shield;  // the job must end before this frame goes away
     observer.wait();
   } else {
     Reactor reactor;
-    internal::BatchRunner runner(reactor, batch_hooks());
-    start(runner, &observer);
+    internal::BatchRunner runner(reactor, batch_hooks(&observer));
+    start(runner);
     reactor.run();
     if (reactor.stalled()) {
       throw std::runtime_error(absl::StrCat("asyncjobs: deadlock: job ", label(),

@@ -3,6 +3,7 @@
 
 // WorkItem: how a job sits in a BatchRunner's queue (see batch_runner.h), without the runner.
 
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <string>
@@ -21,18 +22,14 @@ class WorkItem {
  public:
   // Must not throw. `start_ticks` is internal::clock_ticks() as the body starts (the end of
   // the previous item on the same fiber: one clock read per item); returns it at its end.
-  using Body = int64_t (*)(WorkItem* item, int64_t start_ticks);
+  // `context` is the runner's BatchHooks::context.
+  using Body = int64_t (*)(WorkItem* item, int64_t start_ticks, void* context);
 
-  // `owner` is what Task::current()->owner() gives while the body runs.
-  explicit WorkItem(void* owner) : owner_(owner) {}
-
-  void* owner() const { return owner_; }
   // The task running the body, while it runs (to cancel it); nullptr otherwise.
   Task* task() const { return task_; }
 
  private:
   friend class BatchRunner;
-  void* owner_;
   Task* task_ = nullptr;
 };
 
@@ -40,12 +37,17 @@ class WorkItem {
 struct BatchHooks {
   WorkItem::Body run;
   // Called instead of `run`, on the loop, for an item that could get no fiber.
-  void (*fail)(WorkItem* item, std::exception_ptr error);
+  void (*fail)(WorkItem* item, std::exception_ptr error, void* context);
   // Cache hints for owners still queued (see BatchRunner), or null.
   void (*prefetch)(void* owner, int stage) = nullptr;
   // The owner's name, asked only if the item's body overflows its stack (from the signal
   // handler: it must only read memory); null: none.
   const std::string* (*name)(const void* owner) = nullptr;
+  // Passed to `run` and `fail`: what the runner's items report to (e.g. their scheduler).
+  // Items sit in their owners at this offset (owner = item address - owner_offset): the
+  // owner is what Task::current()->owner() gives while the body runs.
+  size_t owner_offset = 0;
+  void* context = nullptr;
 };
 
 }  // namespace asyncjobs::internal

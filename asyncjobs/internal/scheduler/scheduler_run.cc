@@ -74,14 +74,14 @@ bool Scheduler::finish_run(bool ok) const {
   if (ok || !options_.critical) return ok;
   if (run_cancelled_) throw RunCancelled("run cancelled");
   if (failed_time_out_) throw TimeoutError("critical scheduler took too long");
-  if (failed_job_ != nullptr) std::rethrow_exception(failed_job_->exception_);
+  if (failed_job_ != nullptr) std::rethrow_exception(failed_job_->raised_exception());
   return ok;
 }
 
 bool Scheduler::orchestrate() {
   ran_ = true;
   reactor_ = Reactor::current();
-  internal::BatchRunner runner(*reactor_, AbstractJob::batch_hooks());
+  internal::BatchRunner runner(*reactor_, AbstractJob::batch_hooks(this));
   runner_ = &runner;
   run_start_ = absl::Now();
   // request_cancel() reaches this run through the reactor until the run ends.
@@ -190,7 +190,7 @@ bool Scheduler::has_free_slot() const {
 void Scheduler::start_job(AbstractJob* job) {
   ++running_;
   say_job("STARTING", *job);
-  job->start(*runner_, this);
+  job->start(*runner_);
 }
 
 void Scheduler::fill_window() {
@@ -213,7 +213,7 @@ void Scheduler::on_job_finished(AbstractJob& job) {
     if (finished()) wakeup_.notify_all();
     return;
   }
-  if (job.exception_ != nullptr) {
+  if (job.raised_) {
     say_job("RAISED EXC.", job);
     if (job.critical_) {
       failed_critical_ = true;

@@ -43,7 +43,9 @@ class ShutdownRunner : public JobObserver {
   ShutdownRunner(absl::Span<const JobPtr> jobs, Reactor& reactor)
       : jobs_(jobs), reactor_(reactor), runner_(reactor, {.run = &ShutdownRunner::shut_down,
                                                       .fail = &ShutdownRunner::fail,
-                                                      .name = &AbstractJob::name_of}) {}
+                                                      .name = &AbstractJob::name_of,
+                                                      .owner_offset = AbstractJob::work_offset(),
+                                                      .context = this}) {}
 
   // Returns how many co_shutdown() calls had not returned within `timeout`.
   size_t run(absl::Duration timeout) {
@@ -54,7 +56,6 @@ class ShutdownRunner : public JobObserver {
         --pending_;
         continue;
       }
-      job->observer_ = this;
       runner_.submit(&job->work_);
     }
     if (pending_ == 0) return 0;
@@ -86,9 +87,9 @@ class ShutdownRunner : public JobObserver {
   }
 
  private:
-  static int64_t shut_down(WorkItem* item, int64_t) {
-    auto& job = *static_cast<AbstractJob*>(item->owner());
-    auto& self = static_cast<ShutdownRunner&>(*job.observer_);
+  static int64_t shut_down(WorkItem* item, int64_t, void* context) {
+    AbstractJob& job = *AbstractJob::job_of(item);
+    auto& self = *static_cast<ShutdownRunner*>(context);
     if (!self.late_) {
       try {  // a failed or cancelled shutdown must not stop the others
         job.co_shutdown();
@@ -101,9 +102,9 @@ class ShutdownRunner : public JobObserver {
     return internal::clock_ticks();
   }
 
-  static void fail(WorkItem* item, std::exception_ptr error) {
-    auto& job = *static_cast<AbstractJob*>(item->owner());
-    auto& self = static_cast<ShutdownRunner&>(*job.observer_);
+  static void fail(WorkItem* item, std::exception_ptr error, void* context) {
+    AbstractJob& job = *AbstractJob::job_of(item);
+    auto& self = *static_cast<ShutdownRunner*>(context);
     self.errors_.emplace_back(&job, error);
     self.on_job_finished(job);
   }
