@@ -188,18 +188,18 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   template <class J>
   void add_requirements(const std::shared_ptr<J>& job) {
     static_assert(std::is_base_of_v<AbstractJob, J>, "require() takes jobs");
-    add_requirement(JobPtr(job));
+    add_requirement(job.get());  // no JobPtr copy: two atomic operations per require()
   }
   void add_requirements(const Sequence& sequence);
   void add_requirements(const std::vector<JobPtr>& jobs);
   template <class J>
   void remove_requirements(const std::shared_ptr<J>& job) {
-    remove_requirement(JobPtr(job));
+    remove_requirement(job.get());
   }
   void remove_requirements(const Sequence& sequence);
   void remove_requirements(const std::vector<JobPtr>& jobs);
-  void add_requirement(const JobPtr& job);
-  void remove_requirement(const JobPtr& job);
+  void add_requirement(AbstractJob* job);
+  void remove_requirement(AbstractJob* job);
 
   // Starts the job on a fiber of `runner` (made with batch_hooks()).
   void start(internal::BatchRunner& runner);

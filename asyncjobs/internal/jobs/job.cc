@@ -44,7 +44,7 @@ AbstractJob::AbstractJob(JobOptions options)
         new internal::Attempts{options.timeout, options.retries, options.retry_delay, {}});
   }
   try {
-    for (const JobPtr& job : options.required) add_requirement(job);
+    for (const JobPtr& job : options.required) add_requirement(job.get());
   } catch (...) {  // no destructor will unlink those already made
     unlink_all();
     throw;

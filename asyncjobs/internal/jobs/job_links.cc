@@ -10,10 +10,10 @@
 
 namespace asyncjobs {
 
-void AbstractJob::add_requirement(const JobPtr& job) {
-  if (!job) throw std::invalid_argument("asyncjobs: require() got a null job");
-  if (job.get() == this || requires_job(*job)) return;
-  required_.push_back({job.get(), 0, 0});
+void AbstractJob::add_requirement(AbstractJob* job) {
+  if (job == nullptr) throw std::invalid_argument("asyncjobs: require() got a null job");
+  if (job == this || requires_job(*job)) return;
+  required_.push_back({job, 0, 0});
   try {
     job->add_dependent(*this);
   } catch (...) {  // out of memory: no half link
@@ -59,9 +59,9 @@ void AbstractJob::add_dependent(AbstractJob& job) {
   dependents_.push_back({&job, position, 0});
 }
 
-void AbstractJob::remove_requirement(const JobPtr& job) {
+void AbstractJob::remove_requirement(AbstractJob* job) {
   for (size_t i = 0; i < required_.size(); ++i) {
-    if (job && required_[i].job == job.get()) return erase_requirement(i);
+    if (job != nullptr && required_[i].job == job) return erase_requirement(i);
   }
   throw std::invalid_argument(absl::StrCat("asyncjobs: ", label(), " does not require ",
                                            job ? job->label() : "a null job"));
@@ -105,19 +105,19 @@ void AbstractJob::unlink_all() {
 }
 
 void AbstractJob::add_requirements(const Sequence& sequence) {
-  if (!sequence.jobs().empty()) add_requirement(sequence.jobs().back());
+  if (!sequence.jobs().empty()) add_requirement(sequence.jobs().back().get());
 }
 
 void AbstractJob::add_requirements(const std::vector<JobPtr>& jobs) {
-  for (const JobPtr& job : jobs) add_requirement(job);
+  for (const JobPtr& job : jobs) add_requirement(job.get());
 }
 
 void AbstractJob::remove_requirements(const Sequence& sequence) {
-  if (!sequence.jobs().empty()) remove_requirement(sequence.jobs().back());
+  if (!sequence.jobs().empty()) remove_requirement(sequence.jobs().back().get());
 }
 
 void AbstractJob::remove_requirements(const std::vector<JobPtr>& jobs) {
-  for (const JobPtr& job : jobs) remove_requirement(job);
+  for (const JobPtr& job : jobs) remove_requirement(job.get());
 }
 
 // A job that is being destroyed has already unlinked itself; weak_from_this also skips a job
