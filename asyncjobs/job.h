@@ -250,7 +250,7 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   struct Link {
     AbstractJob* job;  // the other job; nullptr once it died ("a deleted job")
     uint32_t mirror;   // where the other end is, in that job's opposite list
-    uint32_t pass;     // on the required side: the link pass that counted it (visit_)
+    uint32_t pass;     // on the required side: the scheduler's link pass that counted it
   };
   template <size_t kInline>
   using Links = absl::InlinedVector<Link, kInline, internal::PoolAllocator<Link>>;
@@ -261,23 +261,23 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   // Drops the requirements for which `drop(job)` holds (job: nullptr if it died); how many.
   size_t drop_requirements_if(absl::FunctionRef<bool(const AbstractJob*)> drop);
 
-  // What a run touches comes first, packed into the object's first cache lines.
+  // What a run touches comes first, packed into the object's first cache lines (the flags
+  // as bits: a million jobs are 16 MB less).
   State state_ = State::kIdle;
-  bool critical_;
-  bool forever_;
-  bool started_ = false;
-  bool cancel_requested_ = false;
-  bool cancelled_ = false;
-  bool is_scheduler_ = false;
-  bool cancel_called_ = false;
-  bool abandoned_ = false;  // it refused to stop once cancelled: its fiber never resumes
-  bool dependents_unordered_ = false;  // not in insertion order (scheduler_prepare.cc)
-  bool raised_ = false;                // result_ holds what the job raised
+  bool critical_ : 1;
+  bool forever_ : 1;
+  bool started_ : 1 = false;
+  bool cancel_requested_ : 1 = false;
+  bool cancelled_ : 1 = false;
+  bool is_scheduler_ : 1 = false;
+  bool cancel_called_ : 1 = false;
+  bool abandoned_ : 1 = false;  // it refused to stop once cancelled: its fiber never resumes
+  bool dependents_unordered_ : 1 = false;  // not in insertion order (scheduler_prepare.cc)
+  bool raised_ : 1 = false;                // result_ holds what the job raised
   uint16_t attempts_ = 0;
   // Owned by the scheduler that holds this job (scheduler_prepare.cc, scheduler_run.cc).
   uint32_t pending_requirements_ = 0;
-  uint32_t graph_index_ = 0;
-  uint32_t visit_ = 0;  // which prepare_run pass has indexed this job
+  uint32_t graph_index_ = 0;  // its place in the scheduler, as of the last link pass
   AbstractJob* scheduler_ = nullptr;
   // The jobs that require this one, in insertion order. Beyond what they hold inline, both
   // lists come from the job pool: malloc and free cost more than the rest of a job's run.

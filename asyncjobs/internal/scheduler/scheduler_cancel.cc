@@ -25,7 +25,7 @@ void Scheduler::abandon(AbstractJob& job) {
     }
     for (const Link& link : abandoned->dependents_) {
       AbstractJob* successor = link.job;
-      if (successor == nullptr || link.pass != abandoned->visit_) continue;  // not linked
+      if (successor == nullptr || link.pass != link_pass_) continue;  // not linked
       if (!successor->cancelled_ && successor->state_ == State::kIdle) {
         successor->cancelled_ = true;
         stack.push_back(successor);

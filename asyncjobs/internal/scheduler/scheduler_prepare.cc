@@ -33,12 +33,11 @@ void Scheduler::prepare_run(bool recursive) {
 // may do something. With `single_pass`, stops and returns false at the first requirement
 // on a job that comes later in insertion order.
 bool Scheduler::link_jobs(bool single_pass) {
-  static std::atomic<uint32_t> last_visit{0};
-  const uint32_t visit = last_visit.fetch_add(1, std::memory_order_relaxed) + 1;
+  static std::atomic<uint32_t> last_pass{0};
+  const uint32_t pass = link_pass_ = last_pass.fetch_add(1, std::memory_order_relaxed) + 1;
   custom_shutdowns_ = 0;
   auto reset = [&](AbstractJob& job, uint32_t index) {
     job.graph_index_ = index;
-    job.visit_ = visit;
     job.pending_requirements_ = 0;
     job.dependents_unordered_ = false;
     if (may_shut_down(job)) ++custom_shutdowns_;
@@ -68,8 +67,9 @@ bool Scheduler::link_jobs(bool single_pass) {
     for (const Link& requirement : job.required_) {
       check_requirement(job, requirement.job);
       AbstractJob& required = *requirement.job;
-      if (single_pass && required.visit_ != visit) return false;
-      required.dependents_[requirement.mirror].pass = visit;  // counted: its end counts down
+      const uint32_t index = required.graph_index_;  // maybe stale if it comes later
+      if (single_pass && (index >= i || jobs_[index].get() != &required)) return false;
+      required.dependents_[requirement.mirror].pass = pass;  // counted: its end counts down
       uint32_t& last = last_linked[required.graph_index_];
       if (last != UINT32_MAX && requirement.mirror < last) required.dependents_unordered_ = true;
       last = requirement.mirror;
