@@ -9,7 +9,8 @@
 //   benchmarks/fresh_process.sh fanout 1000000      # 20 fresh processes: median and max
 //
 // Shapes: fanout, chain, layered (no-op jobs); event, sleep (blocking: see graphs.h).
-// --warm_stacks=N and --guard_page=0|1 set StackOptions (default: the library's defaults).
+// --warm_stacks=N, --stack_size=BYTES and --guard_page=0|1 set StackOptions (default: the
+// library's defaults).
 // Fields, per job in ns: build, run (run() alone), teardown, total, cpu (process CPU time
 // over the three: on a loaded machine wall time also counts other programs); for blocking shapes
 // startup (build + run() until the last job started) and wake (from set() or the deadline
@@ -56,7 +57,7 @@ double page_fault_ns() {
 int usage() {
   std::fprintf(stderr,
                "usage: first_graph fanout|chain|layered|event|sleep JOBS [--repeat=K] "
-               "[--sleep_after_ms=MS] [--warm_stacks=N] [--guard_page=0|1]\n");
+               "[--sleep_after_ms=MS] [--warm_stacks=N] [--stack_size=BYTES] [--guard_page=0|1]\n");
   return 2;
 }
 
@@ -78,6 +79,8 @@ int main(int argc, char** argv) {
       sleep_after_ms = std::atof(argv[i] + 17);
     } else if (std::strncmp(argv[i], "--warm_stacks=", 14) == 0) {
       stacks.warm_stacks = static_cast<size_t>(std::atol(argv[i] + 14));
+    } else if (std::strncmp(argv[i], "--stack_size=", 13) == 0) {
+      stacks.stack_size = static_cast<size_t>(std::atol(argv[i] + 13));
     } else if (std::strncmp(argv[i], "--guard_page=", 13) == 0) {
       stacks.guard_page = std::atoi(argv[i] + 13) != 0;
     } else {
