@@ -197,6 +197,7 @@ class Scheduler : public AbstractJob,
   bool prepared_ = false;  // by prepare_run; the graph must not change during a run
   size_t custom_shutdowns_ = SIZE_MAX;  // jobs whose co_shutdown() may do something
   uint32_t link_pass_ = 0;  // marks the requirement links the current run counts
+  std::vector<Scheduler*> nested_;  // member schedulers, as of the last link pass
   bool shut_down_ = false;
   bool shutdown_result_ = true;
   std::vector<ShutdownError> shutdown_errors_;

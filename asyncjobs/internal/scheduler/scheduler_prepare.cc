@@ -22,9 +22,7 @@ void Scheduler::prepare_run(bool recursive) {
     check_acyclic();
   }
   if (recursive) {
-    for (const JobPtr& job : jobs_) {
-      if (job->is_scheduler_) static_cast<Scheduler&>(*job).prepare_run(true);
-    }
+    for (Scheduler* nested : nested_) nested->prepare_run(true);
   }
   prepared_ = true;
 }
@@ -36,7 +34,9 @@ bool Scheduler::link_jobs(bool single_pass) {
   static std::atomic<uint32_t> last_pass{0};
   const uint32_t pass = link_pass_ = last_pass.fetch_add(1, std::memory_order_relaxed) + 1;
   custom_shutdowns_ = 0;
+  nested_.clear();
   auto reset = [&](AbstractJob& job, uint32_t index) {
+    if (job.is_scheduler_) nested_.push_back(static_cast<Scheduler*>(&job));
     job.graph_index_ = index;
     job.pending_requirements_ = 0;
     job.dependents_unordered_ = false;

@@ -131,7 +131,10 @@ bool Scheduler::run_jobs() {
   // One pass: started jobs only run once this fiber waits, after the count is complete.
   remaining_ = 0;
   size_t cancelled_before_run = 0;  // cancel() was called on them
-  for (const JobPtr& job : jobs_) {
+  constexpr size_t kAhead = 16;  // jobs are scattered in memory: fetch their flags early
+  for (size_t i = 0; i < jobs_.size(); ++i) {
+    if (i + kAhead < jobs_.size()) __builtin_prefetch(jobs_[i + kAhead].get());
+    const JobPtr& job = jobs_[i];
     if (!job->forever_) ++remaining_;
     if (job->cancel_requested_) {
       ++cancelled_before_run;
