@@ -206,7 +206,6 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   // Cancels the started job: its body is skipped, or unwound from its next suspension point.
   void request_cancel(Reactor& reactor);
   bool cancel_requested() const;
-  // How a BatchRunner runs jobs: run_item, fail_start, prefetch_job and name_of.
   // The job a work item belongs to: work_ sits at the same offset in every job. (offsetof
   // on a class with virtual functions is "conditionally supported": GCC and Clang give the
   // member's fixed offset, there being no virtual base, and warn.)
@@ -219,7 +218,8 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   static AbstractJob* job_of(internal::WorkItem* item) {
     return reinterpret_cast<AbstractJob*>(reinterpret_cast<char*>(item) - work_offset());
   }
-  // How a runner runs jobs; `observer` hears when each ends.
+  // How a BatchRunner runs jobs (run_item, fail_start, prefetch_job, name_of, work_offset);
+  // `observer` hears when each ends.
   static internal::BatchHooks batch_hooks(internal::JobObserver* observer);
   static int64_t run_item(internal::WorkItem* item, int64_t start_ticks, void* observer);
   static const std::string* name_of(const void* job);  // its label, if it has one yet
@@ -261,8 +261,8 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   // Drops the requirements for which `drop(job)` holds (job: nullptr if it died); how many.
   size_t drop_requirements_if(absl::FunctionRef<bool(const AbstractJob*)> drop);
 
-  // What a run touches comes first, packed into the object's first cache lines (the flags
-  // as bits: a million jobs are 16 MB less).
+  // What a run touches comes first, packed into the object's first cache lines; the flags
+  // are bits.
   State state_ = State::kIdle;
   bool critical_ : 1;
   bool forever_ : 1;
