@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <stdexcept>
 #include <thread>
@@ -25,17 +27,14 @@ constexpr absl::Duration kStartTimeout = absl::Seconds(20);
 
 int free_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t size = sizeof address;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), size) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) != 0) {
+  try {
+    const int port = bind_loopback_port(fd);
     ::close(fd);
-    throw std::runtime_error("cannot find a free port");
+    return port;
+  } catch (...) {
+    ::close(fd);
+    throw;
   }
-  ::close(fd);
-  return ntohs(address.sin_port);
 }
 
 bool accepts_connections(int port) {
@@ -65,6 +64,19 @@ void ensure_other_user() {
 }
 
 }  // namespace
+
+int bind_loopback_port(int socket) {
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t size = sizeof address;
+  if (::bind(socket, reinterpret_cast<sockaddr*>(&address), size) != 0 ||
+      ::getsockname(socket, reinterpret_cast<sockaddr*>(&address), &size) != 0) {
+    throw std::runtime_error(absl::StrCat("cannot bind a socket on 127.0.0.1: ",
+                                          std::strerror(errno)));
+  }
+  return ntohs(address.sin_port);
+}
 
 std::string shell(const std::string& command) {
   FILE* pipe = ::popen(command.c_str(), "r");

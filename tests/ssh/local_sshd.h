@@ -45,6 +45,10 @@ class LocalSshd {
   pid_t pid_ = -1;
 };
 
+// Binds `socket` to a free port of 127.0.0.1 and returns that port; throws
+// std::runtime_error when it cannot.
+int bind_loopback_port(int socket);
+
 // Runs `command` through /bin/sh, returns its stdout; throws std::runtime_error if it fails.
 std::string shell(const std::string& command);
 

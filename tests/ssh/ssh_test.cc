@@ -4,14 +4,10 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/socket.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <exception>
 #include <fstream>
 #include <memory>
@@ -32,6 +28,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using testing::LocalSshd;
+using testing::bind_loopback_port;
 using ::asyncjobs::testing::open_fd_count;
 
 std::string read_file(const std::string& path) {
@@ -75,21 +72,6 @@ bool process_with(const std::string& marker) {
   }
   ::closedir(dir);
   return found;
-}
-
-// A line callback that drops the lines (the result keeps them).
-// Binds `socket` to a free port of 127.0.0.1 and returns that port (0 if it could not).
-int bind_to_free_loopback_port(int socket) {
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t size = sizeof address;
-  if (::bind(socket, reinterpret_cast<sockaddr*>(&address), size) != 0 ||
-      ::getsockname(socket, reinterpret_cast<sockaddr*>(&address), &size) != 0) {
-    ADD_FAILURE() << "cannot bind a socket on 127.0.0.1: " << std::strerror(errno);
-    return 0;
-  }
-  return ntohs(address.sin_port);
 }
 
 // The message of the ConnectionError `job` raised (a failure if it raised anything else).
@@ -344,7 +326,7 @@ TEST_F(SshTest, ChangedHostKeyFailsUnlessInsecure) {
 TEST_F(SshTest, ConnectionRefusedNamesHostAndPort) {
   NodeOptions options = sshd_->node_options(LocalSshd::kOtherUser);
   const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
-  options.port = bind_to_free_loopback_port(listener);
+  options.port = bind_loopback_port(listener);
   ::close(listener);  // bound then closed: nothing listens there
   ASSERT_NE(options.port, 0);
   auto job = make_ssh_job(make_node(options), {ssh::Run{"true"}}, {.critical = false});
@@ -358,7 +340,7 @@ TEST_F(SshTest, ConnectTimeoutNamesHostAndPort) {
   // A socket that listens (the kernel completes the TCP handshake) but never sends a banner.
   const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   NodeOptions options = sshd_->node_options(LocalSshd::kOtherUser);
-  options.port = bind_to_free_loopback_port(listener);
+  options.port = bind_loopback_port(listener);
   ASSERT_NE(options.port, 0);
   ASSERT_EQ(::listen(listener, 8), 0);
   options.connect_timeout = absl::Milliseconds(500);
