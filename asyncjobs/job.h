@@ -257,7 +257,6 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   void unlink_all();
   bool requires_job(const AbstractJob& job) const;
   void add_dependent(AbstractJob& job);
-  void erase_requirement(size_t index);
   // Drops the requirements for which `drop(job)` holds (job: nullptr if it died); how many.
   size_t drop_requirements_if(absl::FunctionRef<bool(const AbstractJob*)> drop);
 

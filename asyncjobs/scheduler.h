@@ -174,6 +174,10 @@ class Scheduler : public AbstractJob,
   bool finish_run(bool ok) const;  // throws for a failed critical scheduler
   void schedule(AbstractJob* job);
   void start_successors(AbstractJob& job);
+  // The dependent `link` names if this run counted it (scheduler_prepare.cc), else nullptr.
+  AbstractJob* linked_dependent(const Link& link) const {
+    return link.pass == link_pass_ ? link.job : nullptr;
+  }
   void start_job(AbstractJob* job);
   void fill_window();
   bool has_free_slot() const;

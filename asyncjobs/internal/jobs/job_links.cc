@@ -59,24 +59,15 @@ void AbstractJob::add_dependent(AbstractJob& job) {
   dependents_.push_back({&job, position, 0});
 }
 
+// At most one live link names `job` (require() keeps one), and a dead one names nullptr.
 void AbstractJob::remove_requirement(AbstractJob* job) {
-  for (size_t i = 0; i < required_.size(); ++i) {
-    if (job != nullptr && required_[i].job == job) return erase_requirement(i);
-  }
+  const auto names_job = [job](const AbstractJob* required) { return required == job; };
+  if (job != nullptr && drop_requirements_if(names_job) > 0) return;
   throw std::invalid_argument(absl::StrCat("asyncjobs: ", label(), " does not require ",
                                            job ? job->label() : "a null job"));
 }
 
-// The links after it move down one place: their mirrors follow.
-void AbstractJob::erase_requirement(size_t index) {
-  if (AbstractJob* job = required_[index].job) job->dependents_[required_[index].mirror].job = nullptr;
-  for (size_t i = index + 1; i < required_.size(); ++i) {
-    const Link& link = required_[i];
-    if (link.job != nullptr) link.job->dependents_[link.mirror].mirror = static_cast<uint32_t>(i - 1);
-  }
-  required_.erase(required_.begin() + index);
-}
-
+// The links kept move down over the dropped ones: their mirrors follow.
 size_t AbstractJob::drop_requirements_if(absl::FunctionRef<bool(const AbstractJob*)> drop) {
   size_t kept = 0;
   for (size_t i = 0; i < required_.size(); ++i) {

@@ -24,8 +24,8 @@ void Scheduler::abandon(AbstractJob& job) {
       ++abandoned_;
     }
     for (const Link& link : abandoned->dependents_) {
-      AbstractJob* successor = link.job;
-      if (successor == nullptr || link.pass != link_pass_) continue;  // not linked
+      AbstractJob* successor = linked_dependent(link);
+      if (successor == nullptr) continue;
       if (!successor->cancelled_ && successor->state_ == State::kIdle) {
         successor->cancelled_ = true;
         stack.push_back(successor);

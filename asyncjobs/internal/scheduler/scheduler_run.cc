@@ -242,8 +242,8 @@ void Scheduler::on_job_finished(AbstractJob& job) {
 void Scheduler::start_successors(AbstractJob& job) {
   std::vector<AbstractJob*> ready;
   for (size_t i = 0; i < job.dependents_.size(); ++i) {
-    AbstractJob* successor = job.dependents_[i].job;
-    if (successor == nullptr || job.dependents_[i].pass != link_pass_) continue;
+    AbstractJob* successor = linked_dependent(job.dependents_[i]);
+    if (successor == nullptr) continue;
     if (--successor->pending_requirements_ != 0 || successor->cancelled_) continue;
     if (job.dependents_unordered_) {
       ready.push_back(successor);
