@@ -76,7 +76,9 @@ size_t AbstractJob::drop_requirements_if(absl::FunctionRef<bool(const AbstractJo
       if (link.job != nullptr) link.job->dependents_[link.mirror].job = nullptr;
       continue;
     }
-    if (link.job != nullptr) link.job->dependents_[link.mirror].mirror = static_cast<uint32_t>(kept);
+    if (link.job != nullptr) {
+      link.job->dependents_[link.mirror].mirror = static_cast<uint32_t>(kept);
+    }
     required_[kept++] = link;
   }
   const size_t dropped = required_.size() - kept;

@@ -43,10 +43,10 @@ struct BatchHooks {
   // The owner's name, asked only if the item's body overflows its stack (from the signal
   // handler: it must only read memory); null: none.
   const std::string* (*name)(const void* owner) = nullptr;
-  // Passed to `run` and `fail`: what the runner's items report to (e.g. their scheduler).
   // Items sit in their owners at this offset (owner = item address - owner_offset): the
   // owner is what Task::current()->owner() gives while the body runs.
   size_t owner_offset = 0;
+  // Passed to `run` and `fail`: what the runner's items report to (e.g. their scheduler).
   void* context = nullptr;
 };
 

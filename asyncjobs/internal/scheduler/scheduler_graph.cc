@@ -184,8 +184,9 @@ void Scheduler::keep_only(const std::vector<JobPtr>& jobs) {
     return true;
   });
   for (const JobPtr& job : jobs_) {
-    job->drop_requirements_if(
-        [&](const AbstractJob* required) { return required == nullptr || !kept.contains(required); });
+    job->drop_requirements_if([&](const AbstractJob* required) {
+      return required == nullptr || !kept.contains(required);
+    });
   }
 }
 

@@ -27,9 +27,10 @@ void Scheduler::prepare_run(bool recursive) {
   prepared_ = true;
 }
 
-// Marks the requirement links this run counts, counts each job's requirements, and counts the jobs whose co_shutdown()
-// may do something. With `single_pass`, stops and returns false at the first requirement
-// on a job that comes later in insertion order.
+// Marks the requirement links this run counts, counts each job's requirements, lists the
+// nested schedulers and counts the jobs whose co_shutdown() may do something. With
+// `single_pass`, stops and returns false at the first requirement on a job that comes later
+// in insertion order.
 bool Scheduler::link_jobs(bool single_pass) {
   static std::atomic<uint32_t> last_pass{0};
   const uint32_t pass = link_pass_ = last_pass.fetch_add(1, std::memory_order_relaxed) + 1;
