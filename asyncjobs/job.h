@@ -23,6 +23,8 @@
 #include "absl/functional/function_ref.h"
 #include "absl/time/time.h"
 #include "asyncjobs/internal/jobs/inline_callable.h"
+#include "asyncjobs/internal/jobs/outcome.h"
+#include "asyncjobs/internal/jobs/required_links.h"
 #include "asyncjobs/internal/jobs/work_item.h"
 #include "asyncjobs/internal/memory/job_pool.h"
 
@@ -159,7 +161,7 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
     return std::any_cast<T>(result());
   }
   std::exception_ptr raised_exception() const {
-    return raised_ ? *std::any_cast<std::exception_ptr>(&result_) : nullptr;
+    return raised_ ? *std::any_cast<std::exception_ptr>(&result_.get()) : nullptr;
   }
   // Runs this job alone: on a fresh reactor from plain code, on the current one in a job.
   // Returns result() (so rethrows what the job raised).
@@ -174,7 +176,7 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
 
  protected:
   // The value format_result() shows, with no check of the state.
-  const Value& stored_result() const { return raised_ ? kNoResult : result_; }
+  const Value& stored_result() const { return raised_ ? kNoResult : result_.get(); }
 
  private:
   friend class Scheduler;
@@ -235,7 +237,7 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   internal::JobExtras& extras() const;
   internal::Attempts* attempts_policy() const;  // null: no timeout, no retries
   void set_raised(std::exception_ptr error) {
-    result_ = std::move(error);
+    result_.set_error(std::move(error));
     raised_ = true;
   }
   void clear_outcome() {
@@ -245,15 +247,17 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   static inline const Value kNoResult{};
   bool is_unfinished() const { return state_ == State::kRunning && work_.task() != nullptr; }
 
-  // One end of a requirement, kept by both jobs so that either can unlink itself in O(1)
-  // when it dies: requirements do not own, so a cycle cannot leak (job_links.cc).
+  // A requirement is kept by both jobs, so that either can unlink itself in O(1) when it
+  // dies: requirements do not own, so a cycle cannot leak (job_links.cc). The requiring
+  // job's end is a RequiredLinks entry, the required job's end a Link in its dependents.
   struct Link {
-    AbstractJob* job;  // the other job; nullptr once it died ("a deleted job")
-    uint32_t mirror;   // where the other end is, in that job's opposite list
-    uint32_t pass;     // on the required side: the scheduler's link pass that counted it
+    AbstractJob* job;  // the requiring job; nullptr once it died or let go
+    uint32_t mirror;   // where the other end is, in that job's required_
+    uint32_t pass;     // the scheduler's link pass that counted it
   };
   template <size_t kInline>
   using Links = absl::InlinedVector<Link, kInline, internal::PoolAllocator<Link>>;
+  using Requirement = internal::RequiredLinks::Entry;
   void unlink_all();
   bool requires_job(const AbstractJob& job) const;
   void add_dependent(AbstractJob& job);
@@ -284,9 +288,9 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   internal::WorkItem work_;  // how the job runs on a fiber
   int64_t start_ticks_ = 0;  // internal::clock_ticks(); 0: not yet
   int64_t end_ticks_ = 0;
-  Value result_;  // what co_run() returned, or (raised_) the exception_ptr it raised
+  internal::Outcome result_;  // what co_run() returned, or (raised_) the exception it raised
 
-  Links<1> required_;  // in insertion order
+  internal::RequiredLinks required_;  // in insertion order
   // What few jobs have, made when first needed: a label given or asked for, a timeout or
   // retries.
   mutable std::unique_ptr<internal::JobExtras> extras_;

@@ -205,5 +205,45 @@ TEST(FaultInjectionTest, FdExhaustionFailsTheProcessJobWithAClearError) {
   EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
+// A job's result is kept in the job pool: when there is no memory for it, the job raises
+// std::bad_alloc instead (and when there is none for that exception either, still does).
+TEST(FaultInjectionTest, AResultThatFindsNoMemoryRaisesBadAlloc) {
+  for (int failures : {1, 2}) {
+    auto job = make_job([] { return 42; });
+    inject_fault(Fault::kJobPool, failures);
+    EXPECT_THROW(job->standalone_run(), std::bad_alloc) << failures << " failures";
+    inject_fault(Fault::kJobPool, 0);
+    EXPECT_TRUE(job->is_done());
+    EXPECT_THROW(job->result(), std::bad_alloc);
+  }
+}
+
+// require() that finds no memory to grow either job's list throws std::bad_alloc and links
+// nothing: the graph runs as if it had not been called.
+TEST(FaultInjectionTest, ARequirementThatFindsNoMemoryLinksNothing) {
+  auto shared = make_job([] {}), other = make_job([] {});
+  auto a = make_job([] {}), b = make_job([] {}), c = make_job([] {}), d = make_job([] {});
+  a->require(shared);
+  b->require(shared);  // shared's two dependents are held inline: a third needs memory
+  c->require(other);   // c's one requirement is held inline: a second needs memory
+  inject_fault(Fault::kJobPool, 1);
+  EXPECT_THROW(c->require(shared), std::bad_alloc);  // c's list cannot grow
+  inject_fault(Fault::kJobPool, 1);
+  EXPECT_THROW(d->require(shared), std::bad_alloc);  // shared's list cannot grow
+  inject_fault(Fault::kJobPool, 0);
+  EXPECT_EQ(c->required(), std::vector<JobPtr>{other});
+  EXPECT_TRUE(d->required().empty());
+
+  Scheduler scheduler({shared, other, a, b, c, d});
+  EXPECT_TRUE(scheduler.run());
+  for (const JobPtr& job : {shared, other, a, b, c, d}) EXPECT_TRUE(job->is_done());
+  d->require(shared);  // with memory, the same call links
+  EXPECT_EQ(d->required(), std::vector<JobPtr>{shared});
+  // A half link left by the failed call would name d after it died (ASan: use after free).
+  scheduler.remove(d);
+  d.reset();
+  shared.reset();
+}
+
 }  // namespace
 }  // namespace asyncjobs

@@ -13,11 +13,15 @@ struct Plan {
 };
 
 constexpr size_t kKinds = static_cast<size_t>(Fault::kCount);
-std::atomic<bool> armed[kKinds];
 std::mutex plans_mutex;
 Plan plans[kKinds];
 
 }  // namespace
+
+namespace fault_injection_internal {
+std::atomic<bool> armed[kKinds];
+}  // namespace fault_injection_internal
+using fault_injection_internal::armed;
 
 void inject_fault(Fault fault, int count, int skip) {
   const size_t kind = static_cast<size_t>(fault);
@@ -26,9 +30,8 @@ void inject_fault(Fault fault, int count, int skip) {
   armed[kind].store(count > 0, std::memory_order_relaxed);
 }
 
-bool should_fail(Fault fault) {
+bool fault_injection_internal::take_planned_failure(Fault fault) {
   const size_t kind = static_cast<size_t>(fault);
-  if (!armed[kind].load(std::memory_order_relaxed)) [[likely]] return false;
   std::lock_guard<std::mutex> lock(plans_mutex);
   Plan& plan = plans[kind];
   if (plan.skip > 0) {

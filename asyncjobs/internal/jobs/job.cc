@@ -3,6 +3,7 @@
 #include "asyncjobs/job.h"
 
 #include <atomic>
+#include <new>
 #include <stdexcept>
 
 #include "absl/strings/str_cat.h"
@@ -11,6 +12,10 @@
 #include "asyncjobs/internal/jobs/job_extras.h"
 
 namespace asyncjobs {
+namespace internal {
+const std::any Outcome::kOutOfMemory = std::make_exception_ptr(std::bad_alloc());
+}  // namespace internal
+
 namespace {
 
 std::atomic<uint64_t> serial_blocks{0};
@@ -56,8 +61,8 @@ AbstractJob::~AbstractJob() { unlink_all(); }
 std::string AbstractJob::type_name() const { return internal::unqualified_type_name(typeid(*this)); }
 
 std::string AbstractJob::format_result() const {
-  if (!result_.has_value() || raised_) return "None";
-  return absl::StrCat("<", internal::unqualified_type_name(result_.type()), ">");
+  if (!result_.get().has_value() || raised_) return "None";
+  return absl::StrCat("<", internal::unqualified_type_name(result_.get().type()), ">");
 }
 
 std::string Job::format_result() const {
@@ -138,7 +143,7 @@ const Value& AbstractJob::result() const {
     throw std::logic_error(absl::StrCat("asyncjobs: job ", label(), " is not done"));
   }
   if (raised_) std::rethrow_exception(raised_exception());
-  return result_;
+  return result_.get();
 }
 
 }  // namespace asyncjobs

@@ -1,7 +1,7 @@
 // Requirements as links kept at both ends: a job lists what it requires (`required_`, in
-// insertion order) and what requires it (`dependents_`); each entry knows where its mirror
-// is, so a dying job unlinks itself in O(1) per link, and no job owns another
-// (docs/design.md, "Requirements").
+// insertion order, internal/jobs/required_links.h) and what requires it (`dependents_`);
+// each entry knows where its mirror is, so a dying job unlinks itself in O(1) per link, and
+// no job owns another (docs/design.md, "Requirements").
 #include <stdexcept>
 
 #include "absl/strings/str_cat.h"
@@ -13,11 +13,11 @@ namespace asyncjobs {
 void AbstractJob::add_requirement(AbstractJob* job) {
   if (job == nullptr) throw std::invalid_argument("asyncjobs: require() got a null job");
   if (job == this || requires_job(*job)) return;
-  required_.push_back({job, 0, 0});
+  required_.push_back({job, 0});
   try {
     job->add_dependent(*this);
   } catch (...) {  // out of memory: no half link
-    required_.pop_back();
+    required_.truncate(required_.size() - 1);
     throw;
   }
 }
@@ -26,8 +26,8 @@ void AbstractJob::add_requirement(AbstractJob* job) {
 // still links in O(1) per requirement.
 bool AbstractJob::requires_job(const AbstractJob& job) const {
   if (required_.size() <= job.dependents_.size()) {
-    for (const Link& link : required_) {
-      if (link.job == &job) return true;
+    for (const Requirement requirement : required_) {
+      if (requirement.job == &job) return true;
     }
     return false;
   }
@@ -48,14 +48,14 @@ void AbstractJob::add_dependent(AbstractJob& job) {
       size_t kept = 0;
       for (const Link& link : dependents_) {
         if (link.job == nullptr) continue;
-        link.job->required_[link.mirror].mirror = static_cast<uint32_t>(kept);
+        link.job->required_.set_mirror(link.mirror, static_cast<uint32_t>(kept));
         dependents_[kept++] = link;
       }
       dependents_.resize(kept);
     }
   }
   const auto position = static_cast<uint32_t>(job.required_.size() - 1);
-  job.required_[position].mirror = static_cast<uint32_t>(dependents_.size());
+  job.required_.set_mirror(position, static_cast<uint32_t>(dependents_.size()));
   dependents_.push_back({&job, position, 0});
 }
 
@@ -71,29 +71,33 @@ void AbstractJob::remove_requirement(AbstractJob* job) {
 size_t AbstractJob::drop_requirements_if(absl::FunctionRef<bool(const AbstractJob*)> drop) {
   size_t kept = 0;
   for (size_t i = 0; i < required_.size(); ++i) {
-    const Link link = required_[i];
-    if (drop(link.job)) {
-      if (link.job != nullptr) link.job->dependents_[link.mirror].job = nullptr;
+    const Requirement requirement = required_[i];
+    if (drop(requirement.job)) {
+      if (requirement.job != nullptr) {
+        requirement.job->dependents_[requirement.mirror].job = nullptr;
+      }
       continue;
     }
-    if (link.job != nullptr) {
-      link.job->dependents_[link.mirror].mirror = static_cast<uint32_t>(kept);
+    if (requirement.job != nullptr) {
+      requirement.job->dependents_[requirement.mirror].mirror = static_cast<uint32_t>(kept);
     }
-    required_[kept++] = link;
+    required_.set(kept++, requirement);
   }
   const size_t dropped = required_.size() - kept;
-  required_.resize(kept);
+  required_.truncate(kept);
   return dropped;
 }
 
 // At death: the jobs it required forget it as a dependent, and those that required it keep
 // a "deleted job" in its place (the scheduler refuses to run them, sanitize() drops it).
 void AbstractJob::unlink_all() {
-  for (const Link& link : required_) {
-    if (link.job != nullptr) link.job->dependents_[link.mirror].job = nullptr;
+  for (const Requirement requirement : required_) {
+    if (requirement.job != nullptr) {
+      requirement.job->dependents_[requirement.mirror].job = nullptr;
+    }
   }
   for (const Link& link : dependents_) {
-    if (link.job != nullptr) link.job->required_[link.mirror].job = nullptr;
+    if (link.job != nullptr) link.job->required_.set_job(link.mirror, nullptr);
   }
 }
 
@@ -118,9 +122,9 @@ void AbstractJob::remove_requirements(const std::vector<JobPtr>& jobs) {
 std::vector<JobPtr> AbstractJob::required() const {
   std::vector<JobPtr> jobs;
   jobs.reserve(required_.size());
-  for (const Link& link : required_) {
-    if (link.job == nullptr) continue;
-    if (JobPtr job = link.job->weak_from_this().lock()) jobs.push_back(std::move(job));
+  for (const Requirement requirement : required_) {
+    if (requirement.job == nullptr) continue;
+    if (JobPtr job = requirement.job->weak_from_this().lock()) jobs.push_back(std::move(job));
   }
   return jobs;
 }

@@ -115,7 +115,7 @@ void AbstractJob::run_attempt() {
   }
   if (timed) task->reactor()->set_alarm(task, absl::Now() + policy->timeout);
   try {
-    result_ = co_run();
+    result_.set(co_run());
   } catch (const Cancelled&) {
     cancelled_ = true;
   } catch (...) {

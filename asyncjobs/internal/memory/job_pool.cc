@@ -5,9 +5,10 @@
 
 #include <new>
 
-#include "asyncjobs/internal/memory/huge_pages.h"
+#include "asyncjobs/internal/base/fault_injection.h"
 #include "asyncjobs/internal/base/prefetch.h"
 #include "asyncjobs/internal/base/sanitizers.h"
+#include "asyncjobs/internal/memory/huge_pages.h"
 
 namespace asyncjobs::internal {
 #if !ASYNCJOBS_ASAN
@@ -49,6 +50,7 @@ size_t size_class(size_t bytes) { return (bytes + kGranule - 1) / kGranule - 1; 
 #endif
 
 void* pool_allocate(size_t bytes) {
+  if (should_fail(Fault::kJobPool)) throw std::bad_alloc();
 #if ASYNCJOBS_ASAN
   return ::operator new(bytes);
 #else

@@ -55,7 +55,7 @@ bool Scheduler::link_jobs(bool single_pass) {
   for (uint32_t i = 0; i < jobs_.size(); ++i) {
     if (i + kFar < jobs_.size()) prefetch_job(jobs_[i + kFar].get(), 0);
     if (i + kNear < jobs_.size()) {
-      for (const Link& ahead : jobs_[i + kNear]->required_) {
+      for (const Requirement ahead : jobs_[i + kNear]->required_) {
         // The fields linking reads and writes, up to the inline end of its dependents.
         if (ahead.job == nullptr) continue;
         const auto* begin = reinterpret_cast<const char*>(&ahead.job->graph_index_);
@@ -65,7 +65,7 @@ bool Scheduler::link_jobs(bool single_pass) {
     }
     AbstractJob& job = *jobs_[i];
     if (single_pass) reset(job, i);
-    for (const Link& requirement : job.required_) {
+    for (const Requirement requirement : job.required_) {
       check_requirement(job, requirement.job);
       AbstractJob& required = *requirement.job;
       const uint32_t index = required.graph_index_;  // maybe stale if it comes later
@@ -93,7 +93,7 @@ void Scheduler::check_requirement(const AbstractJob& job, const AbstractJob* req
 void Scheduler::check_acyclic() const {
   internal::Edges edges(jobs_.size());
   for (const JobPtr& job : jobs_) {
-    for (const Link& requirement : job->required_) {
+    for (const Requirement requirement : job->required_) {
       edges[job->graph_index_].push_back(requirement.job->graph_index_);
     }
   }

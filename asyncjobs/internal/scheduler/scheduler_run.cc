@@ -55,7 +55,7 @@ bool Scheduler::run() {
   state_ = State::kRunning;
   run_on_new_reactor(this, [&] { ok = orchestrate(); });
   state_ = State::kDone;
-  result_ = ok;
+  result_.set(ok);
   return finish_run(ok);
 }
 
