@@ -51,6 +51,13 @@ struct JobOptions {  // (the `{}` keep -Wextra quiet about `{.critical = false}`
   absl::Duration retry_delay = absl::ZeroDuration();
 };
 
+namespace internal {
+// Options a constructor reads in place rather than receiving its own copy.
+struct BorrowedOptions {
+  JobOptions& options;
+};
+}  // namespace internal
+
 // Thrown by a job whose attempt outlived JobOptions::timeout, and by a critical scheduler
 // whose run timed out ("critical scheduler took too long").
 class TimeoutError : public std::runtime_error {
@@ -76,7 +83,10 @@ class JobObserver {
 
 class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
  public:
-  explicit AbstractJob(JobOptions options = {});
+  explicit AbstractJob(JobOptions options = {}) : AbstractJob(internal::BorrowedOptions{options}) {}
+  // Reads options that stay the caller's (moving the label out): make_job's way, one
+  // JobOptions per job instead of one per constructor.
+  explicit AbstractJob(internal::BorrowedOptions options);
   virtual ~AbstractJob();
   AbstractJob(const AbstractJob&) = delete;
   AbstractJob& operator=(const AbstractJob&) = delete;
@@ -336,7 +346,10 @@ class Job : public AbstractJob {
  public:
   template <class F>
   explicit Job(F&& body, JobOptions options = {})
-      : AbstractJob(std::move(options)), body_(internal::checked_body(std::forward<F>(body))) {}
+      : Job(internal::BorrowedOptions{options}, std::forward<F>(body)) {}
+  template <class F>
+  Job(internal::BorrowedOptions options, F&& body)
+      : AbstractJob(options), body_(internal::checked_body(std::forward<F>(body))) {}
   Value co_run() override { return body_(); }
   std::string type_name() const override { return "Job"; }
   std::string format_result() const override;
@@ -363,8 +376,8 @@ class JobWithShutdown : public Job {
 // Like std::make_shared<Job>, with the job's memory from a pool (see internal/job_pool.h).
 template <class F>
 std::shared_ptr<Job> make_job(F&& body, JobOptions options = {}) {
-  return std::allocate_shared<Job>(internal::PoolAllocator<Job>(), std::forward<F>(body),
-                                   std::move(options));
+  return std::allocate_shared<Job>(internal::PoolAllocator<Job>(),
+                                   internal::BorrowedOptions{options}, std::forward<F>(body));
 }
 
 // The same with `shutdown` (a callable taking no argument) called by co_shutdown(), as the

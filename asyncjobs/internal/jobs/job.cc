@@ -35,9 +35,10 @@ uint64_t next_serial() {
 }  // namespace
 
 
-AbstractJob::AbstractJob(JobOptions options)
-    : critical_(options.critical),
-      forever_(options.forever) {
+AbstractJob::AbstractJob(internal::BorrowedOptions borrowed)
+    : critical_(borrowed.options.critical),
+      forever_(borrowed.options.forever) {
+  JobOptions& options = borrowed.options;
   if (options.timeout <= absl::ZeroDuration() || options.retries < 0 ||
       options.retry_delay < absl::ZeroDuration()) {
     throw std::invalid_argument(absl::StrCat(
