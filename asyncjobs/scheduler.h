@@ -161,7 +161,10 @@ class Scheduler : public AbstractJob,
   void on_interrupt() override;  // request_cancel() reached the reactor
   bool run_in_progress() const { return reactor_ != nullptr && !aborting_; }
   void abandon_cancelled_before_run();
-  void check_not_started(const char* what) const;
+  void check_not_started(const char* what) const {
+    if (reactor_ != nullptr) [[unlikely]] refuse_change(what);
+  }
+  [[noreturn]] void refuse_change(const char* what) const;
   std::vector<JobPtr> neighbours(const std::vector<JobPtr>& starts, const char* what,
                                  bool downstream, bool transitive) const;
   // Checks (GraphError) and builds the successor lists and requirement counts of a run.

@@ -56,7 +56,10 @@ void AbstractJob::add_dependent(AbstractJob& job) {
   }
   const auto position = static_cast<uint32_t>(job.required_.size() - 1);
   job.required_.set_mirror(position, static_cast<uint32_t>(dependents_.size()));
-  dependents_.push_back({&job, position, 0});
+  // Field by field: a Link built on the stack and copied whole stalls on store forwarding.
+  Link& added = dependents_.emplace_back();
+  added.job = &job;
+  added.mirror = position;
 }
 
 // At most one live link names `job` (require() keeps one), and a dead one names nullptr.
