@@ -191,7 +191,10 @@ class Scheduler : public AbstractJob,
   void abandon(AbstractJob& job);
   bool shutdown_in_job();
   void say(std::string_view message, bool always = false) const;
-  void say_job(std::string_view state, const AbstractJob& job) const;
+  void say_job(std::string_view state, const AbstractJob& job) const {
+    if (options_.verbose) [[unlikely]] print_job_line(state, job);  // twice per job: inline
+  }
+  void print_job_line(std::string_view state, const AbstractJob& job) const;
   void say_unfinished(std::string_view state) const;
   std::string stamp() const;
   bool member(const AbstractJob* job) const { return job->scheduler_ == this; }

@@ -16,8 +16,7 @@ void Scheduler::say(std::string_view message, bool always) const {
   std::cout << stamp() << "SCHEDULER(" << label() << "): " << message << std::endl;
 }
 
-void Scheduler::say_job(std::string_view state, const AbstractJob& job) const {
-  if (!options_.verbose) return;
+void Scheduler::print_job_line(std::string_view state, const AbstractJob& job) const {
   std::cout << stamp() << "(" << label() << ") " << state << ": " << internal::job_main(job) << std::endl;
 }
 
