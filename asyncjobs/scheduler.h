@@ -174,6 +174,8 @@ class Scheduler : public AbstractJob,
   void check_acyclic() const;
   bool orchestrate();  // the run itself, on a fiber
   bool run_jobs();     // start, wait, abort; true when it went well
+  size_t start_by_scan();  // both start the ready jobs and count remaining_; the number of
+  void start_from_plan();  // jobs cancelled before the run (the plan has none)
   bool finish_run(bool ok) const;  // throws for a failed critical scheduler
   void schedule(AbstractJob* job);
   void start_successors(AbstractJob& job);
@@ -208,6 +210,16 @@ class Scheduler : public AbstractJob,
   size_t custom_shutdowns_ = SIZE_MAX;  // jobs whose co_shutdown() may do something
   uint32_t link_pass_ = 0;  // marks the requirement links the current run counts
   std::vector<Scheduler*> nested_;  // member schedulers, as of the last link pass
+  // What a single link pass found for the start that follows it at once (a nested
+  // scheduler's, done by its parent's run, is dropped: jobs run in between): the ready jobs
+  // as ranges of jobs_, so that the start reads no other job, and how many are not forever.
+  // Not made when a job was cancelled before the run.
+  struct StartPlan {
+    std::vector<std::pair<uint32_t, uint32_t>> ready;  // [begin, end)
+    size_t awaited = 0;
+    bool valid = false;
+  };
+  StartPlan start_plan_;
   bool shut_down_ = false;
   bool shutdown_result_ = true;
   std::vector<ShutdownError> shutdown_errors_;

@@ -236,7 +236,7 @@ TEST(FaultInjectionTest, ARequirementThatFindsNoMemoryLinksNothing) {
 
   Scheduler scheduler({shared, other, a, b, c, d});
   EXPECT_TRUE(scheduler.run());
-  for (const JobPtr& job : {shared, other, a, b, c, d}) EXPECT_TRUE(job->is_done());
+  for (const auto& job : {shared, other, a, b, c, d}) EXPECT_TRUE(job->is_done());
   d->require(shared);  // with memory, the same call links
   EXPECT_EQ(d->required(), std::vector<JobPtr>{shared});
   // A half link left by the failed call would name d after it died (ASan: use after free).

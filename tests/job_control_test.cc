@@ -47,6 +47,29 @@ TEST_F(JobControlTest, CancelBeforeRunKeepsAnIdleJobAndItsSuccessorsFromStarting
   EXPECT_FALSE(scheduler.failed_critical());
 }
 
+// A nested scheduler starts after jobs of its parent have run: what starts is decided then,
+// not when the parent's run linked it, so a member they cancel in the meantime does not
+// start and a job they add does.
+TEST_F(JobControlTest, ANestedSchedulerStartsWhatItHoldsWhenItStarts) {
+  std::string trace;
+  auto x = step(&trace, "x", 0);
+  auto y = step(&trace, "y", 0);
+  auto z = step(&trace, "z", 0);
+  auto nested = make_scheduler({x, y}, {.critical = false});
+  auto changer = make_job([&trace, &x, &z, &nested] {
+    trace += "c";
+    x->cancel();
+    nested->add(z);
+  });
+  nested->require(changer);
+  Scheduler outer({changer, nested}, {.critical = false});
+  outer.run();
+  EXPECT_EQ(trace, "cyz");
+  EXPECT_TRUE(x->is_cancelled());
+  EXPECT_EQ(x->attempts(), 0);
+  EXPECT_TRUE(z->is_done());
+}
+
 TEST_F(JobControlTest, CancelARunningJobUnwindsItsStack) {
   std::string trace;
   bool unwound = false;

@@ -62,7 +62,9 @@ TEST(RequiredLinksTest, SetAndTruncateWorkInlineAndOnTheHeap) {
     EXPECT_EQ(links.size(), static_cast<size_t>(size - 1));
     links.push_back({fake_job(60), 60});  // reuses the room left
     EXPECT_EQ(links[size - 1].job, fake_job(60));
-    if (size > 1) EXPECT_EQ(links[0].job, fake_job(0));
+    if (size > 1) {
+      EXPECT_EQ(links[0].job, fake_job(0));
+    }
   }
 }
 

@@ -2,6 +2,7 @@
 // requirement counts, and the cycle named when the graph is not in insertion order.
 #include <atomic>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -22,7 +23,10 @@ void Scheduler::prepare_run(bool recursive) {
     check_acyclic();
   }
   if (recursive) {
-    for (Scheduler* nested : nested_) nested->prepare_run(true);
+    for (Scheduler* nested : nested_) {
+      nested->prepare_run(true);
+      nested->start_plan_ = {};  // other jobs run before it starts
+    }
   }
   prepared_ = true;
 }
@@ -36,6 +40,9 @@ bool Scheduler::link_jobs(bool single_pass) {
   const uint32_t pass = link_pass_ = last_pass.fetch_add(1, std::memory_order_relaxed) + 1;
   custom_shutdowns_ = 0;
   nested_.clear();
+  start_plan_ = {};
+  StartPlan plan;
+  bool cancelled_before_run = false;
   auto reset = [&](AbstractJob& job, uint32_t index) {
     if (job.is_scheduler_) nested_.push_back(static_cast<Scheduler*>(&job));
     job.graph_index_ = index;
@@ -76,6 +83,18 @@ bool Scheduler::link_jobs(bool single_pass) {
       last = requirement.mirror;
       ++job.pending_requirements_;
     }
+    if (single_pass) {  // its count is complete: it comes after all it requires
+      cancelled_before_run |= job.cancel_requested_;
+      plan.awaited += !job.forever_;
+      if (job.pending_requirements_ == 0) {
+        if (plan.ready.empty() || plan.ready.back().second != i) plan.ready.emplace_back(i, i);
+        plan.ready.back().second = i + 1;
+      }
+    }
+  }
+  if (single_pass && !cancelled_before_run) {
+    start_plan_ = std::move(plan);
+    start_plan_.valid = true;
   }
   return true;
 }

@@ -128,20 +128,14 @@ bool Scheduler::run_jobs() {
     return false;
   }
   const absl::Time deadline = run_start_ + options_.timeout;  // infinite: InfiniteFuture()
-  // One pass: started jobs only run once this fiber waits, after the count is complete.
-  remaining_ = 0;
+  // Started jobs only run once this fiber waits, after the count is complete.
   size_t cancelled_before_run = 0;  // cancel() was called on them
-  constexpr size_t kAhead = 16;  // jobs are scattered in memory: fetch their flags early
-  for (size_t i = 0; i < jobs_.size(); ++i) {
-    if (i + kAhead < jobs_.size()) __builtin_prefetch(jobs_[i + kAhead].get());
-    const JobPtr& job = jobs_[i];
-    if (!job->forever_) ++remaining_;
-    if (job->cancel_requested_) {
-      ++cancelled_before_run;
-    } else if (job->pending_requirements_ == 0) {
-      schedule(job.get());
-    }
+  if (start_plan_.valid) {
+    start_from_plan();
+  } else {
+    cancelled_before_run = start_by_scan();
   }
+  start_plan_ = {};
   only_forever_ = remaining_ == 0;  // before cancelled jobs are counted out: they were not forever
   if (cancelled_before_run > 0) abandon_cancelled_before_run();
   wait_for_jobs(deadline);
@@ -159,6 +153,35 @@ bool Scheduler::run_jobs() {
   }
   cancel_everything();
   return !failed_critical_ && !failed_time_out_ && !run_cancelled_ && abandoned_ == 0;
+}
+
+size_t Scheduler::start_by_scan() {
+  remaining_ = 0;
+  size_t cancelled_before_run = 0;
+  constexpr size_t kAhead = 16;  // jobs are scattered in memory: fetch their flags early
+  for (size_t i = 0; i < jobs_.size(); ++i) {
+    if (i + kAhead < jobs_.size()) __builtin_prefetch(jobs_[i + kAhead].get());
+    const JobPtr& job = jobs_[i];
+    if (!job->forever_) ++remaining_;
+    if (job->cancel_requested_) {
+      ++cancelled_before_run;
+    } else if (job->pending_requirements_ == 0) {
+      schedule(job.get());
+    }
+  }
+  return cancelled_before_run;
+}
+
+// A chain or a layered graph starts a few jobs: the plan names them, the others stay unread.
+void Scheduler::start_from_plan() {
+  remaining_ = start_plan_.awaited;
+  constexpr size_t kAhead = 16;
+  for (const auto& [begin, end] : start_plan_.ready) {
+    for (uint32_t i = begin; i < end; ++i) {
+      if (i + kAhead < end) __builtin_prefetch(jobs_[i + kAhead].get());
+      schedule(jobs_[i].get());
+    }
+  }
 }
 
 bool Scheduler::finished() const {
