@@ -167,15 +167,18 @@ class Scheduler : public AbstractJob,
   [[noreturn]] void refuse_change(const char* what) const;
   std::vector<JobPtr> neighbours(const std::vector<JobPtr>& starts, const char* what,
                                  bool downstream, bool transitive) const;
-  // Checks (GraphError) and builds the successor lists and requirement counts of a run.
+  // Checks (GraphError) and links a run: the links it counts, requirement counts, the plan
+  // of its start.
   void prepare_run(bool recursive);
   bool link_jobs(bool single_pass);
   void check_requirement(const AbstractJob& job, const AbstractJob* required) const;
   void check_acyclic() const;
   bool orchestrate();  // the run itself, on a fiber
   bool run_jobs();     // start, wait, abort; true when it went well
-  size_t start_by_scan();  // both start the ready jobs and count remaining_; the number of
-  void start_from_plan();  // jobs cancelled before the run (the plan has none)
+  // Both start the ready jobs and count remaining_: by reading every job (returns how many
+  // were cancelled before the run), or from the link pass's plan (none were).
+  size_t start_by_scan();
+  void start_from_plan();
   bool finish_run(bool ok) const;  // throws for a failed critical scheduler
   void schedule(AbstractJob* job);
   void start_successors(AbstractJob& job);

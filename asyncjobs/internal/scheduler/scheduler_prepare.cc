@@ -1,5 +1,6 @@
-// Linking a run before anything starts: the checks (GraphError), successor lists and
-// requirement counts, and the cycle named when the graph is not in insertion order.
+// Linking a run before anything starts: the checks (GraphError), the links the run counts,
+// requirement counts and the start plan, and the cycle named when the graph is not in
+// insertion order.
 #include <atomic>
 #include <string>
 #include <utility>
@@ -34,7 +35,7 @@ void Scheduler::prepare_run(bool recursive) {
 // Marks the requirement links this run counts, counts each job's requirements, lists the
 // nested schedulers and counts the jobs whose co_shutdown() may do something. With
 // `single_pass`, stops and returns false at the first requirement on a job that comes later
-// in insertion order.
+// in insertion order, and otherwise plans the start (see StartPlan).
 bool Scheduler::link_jobs(bool single_pass) {
   static std::atomic<uint32_t> last_pass{0};
   const uint32_t pass = link_pass_ = last_pass.fetch_add(1, std::memory_order_relaxed) + 1;
