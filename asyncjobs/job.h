@@ -186,7 +186,9 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
 
  protected:
   // The value format_result() shows, with no check of the state.
-  const Value& stored_result() const { return raised_ ? kNoResult : result_.get(); }
+  const Value& stored_result() const {
+    return raised_ ? internal::Outcome::kNothing : result_.get();
+  }
 
  private:
   friend class Scheduler;
@@ -254,7 +256,6 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
     result_.reset();
     raised_ = false;
   }
-  static inline const Value kNoResult{};
   bool is_unfinished() const { return state_ == State::kRunning && work_.task() != nullptr; }
 
   // A requirement is kept by both jobs, so that either can unlink itself in O(1) when it

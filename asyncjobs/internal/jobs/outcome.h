@@ -21,6 +21,8 @@ class Outcome {
   Outcome& operator=(const Outcome&) = delete;
   ~Outcome() { reset(); }
 
+  static inline const std::any kNothing{};  // what an empty outcome reads as
+
   const std::any& get() const { return value_ != nullptr ? *value_ : kNothing; }
 
   // An empty `value` leaves nothing. Throws std::bad_alloc if there is no memory for it.
@@ -54,7 +56,6 @@ class Outcome {
   }
 
  private:
-  static inline const std::any kNothing{};
   static const std::any kOutOfMemory;  // holds a std::bad_alloc (job.cc)
   std::any* value_ = nullptr;
 };
