@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "asyncjobs/internal/base/intrusive_list.h"
 #include "asyncjobs/internal/fiber/fiber.h"
+#include "asyncjobs/internal/memory/huge_page_allocator.h"
 #include "asyncjobs/internal/reactor/fd_waiters.h"
 #include "asyncjobs/internal/reactor/timer_heap.h"
 
@@ -234,8 +235,11 @@ class Reactor {
   void handle_interrupt();
   void drain_completions();
 
-  std::vector<Task*> ready_, running_batch_;  // the next round, and the round being run
-  size_t batch_next_ = 0;                      // in running_batch_
+  // The next round, and the round being run. Each Scheduler::run has its reactor, so these
+  // grow afresh every run: in huge pages, kept mapped (huge_page_allocator.h).
+  using TaskList = std::vector<Task*, internal::HugePageAllocator<Task*>>;
+  TaskList ready_, running_batch_;
+  size_t batch_next_ = 0;  // in running_batch_
   internal::TimerHeap timers_;
   internal::IntrusiveList<Task> live_;
   size_t live_count_ = 0;

@@ -207,10 +207,11 @@ TEST(FaultInjectionTest, FdExhaustionFailsTheProcessJobWithAClearError) {
 
 // A job's result is kept in the job pool: when there is no memory for it, the job raises
 // std::bad_alloc instead (and when there is none for that exception either, still does).
+// The run's first block from the pool is its runner (internal/jobs/batch_runner.h).
 TEST(FaultInjectionTest, AResultThatFindsNoMemoryRaisesBadAlloc) {
   for (int failures : {1, 2}) {
     auto job = make_job([] { return 42; });
-    inject_fault(Fault::kJobPool, failures);
+    inject_fault(Fault::kJobPool, failures, /*skip=*/1);
     EXPECT_THROW(job->standalone_run(), std::bad_alloc) << failures << " failures";
     inject_fault(Fault::kJobPool, 0);
     EXPECT_TRUE(job->is_done());

@@ -15,7 +15,7 @@ enum class Fault {
   kEventFd,       // a reactor's eventfd
   kThreadCreate,  // a worker thread of run_in_thread's pool
   kSpawn,         // posix_spawn of a process job
-  kJobPool,       // a block from the job pool (a job, its links, its result)
+  kJobPool,       // a block from the job pool (a job, its links, its result, a runner)
   kCount
 };
 

@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "asyncjobs/internal/jobs/work_item.h"
+#include "asyncjobs/internal/memory/huge_page_allocator.h"
+#include "asyncjobs/internal/memory/job_pool.h"
 #include "asyncjobs/internal/memory/ring_queue.h"
 #include "asyncjobs/reactor.h"
 
@@ -54,6 +56,10 @@ class BatchRunner {
       task.set_suspend_hook(&BatchRunner::on_suspend, this);
       task.set_start_failure_handler(&BatchRunner::on_start_failure, this);
     }
+    // From the job pool: a run whose jobs all block makes one runner each, every run.
+    static void* operator new(size_t bytes) { return pool_allocate(bytes); }
+    static void operator delete(void* block, size_t bytes) noexcept { pool_free(block, bytes); }
+
     BatchRunner* group;
     bool available = true;  // running an item that has not blocked, or between items
     bool abandoned = false;
@@ -74,8 +80,8 @@ class BatchRunner {
   }
   RingQueue<WorkItem*> queue_;
   size_t available_ = 0;        // runners that will take the next queued item
-  std::vector<std::unique_ptr<Runner>> runners_;
-  std::vector<Runner*> finished_;    // runners whose fiber has returned, to reuse
+  std::vector<std::unique_ptr<Runner>, HugePageAllocator<std::unique_ptr<Runner>>> runners_;
+  std::vector<Runner*, HugePageAllocator<Runner*>> finished_;  // returned fibers, to reuse
   size_t reuse_probes_ = 0;
 };
 

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "asyncjobs/internal/memory/huge_page_allocator.h"
+
 namespace asyncjobs {
 class Task;
 }
@@ -76,9 +78,13 @@ class TimerHeap {
   void sift_down(size_t index);
   void compact();
 
-  std::vector<Entry> heap_;
-  std::vector<Entry> due_;  // scratch for expire
-  std::vector<Slot> slots_;
+  // A reactor lives for one run: 100,000 sleeping jobs grow these to megabytes every run,
+  // in huge pages kept mapped rather than in fresh 4 KiB pages (huge_page_allocator.h).
+  template <class T>
+  using Array = std::vector<T, HugePageAllocator<T>>;
+  Array<Entry> heap_;
+  Array<Entry> due_;  // scratch for expire
+  Array<Slot> slots_;
   uint32_t free_slot_ = kNoSlot;
   size_t stale_ = 0;
   uint64_t sequence_ = 0;
