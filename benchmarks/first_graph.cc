@@ -15,7 +15,8 @@
 // over the three: on a loaded machine wall time also counts other programs); for blocking shapes
 // startup (build + run() until the last job started) and wake (from set() or the deadline
 // until run() returned). rss_per_job: resident growth over building (/proc/self/statm),
-// bytes per built job; peak_rss_mib: getrusage ru_maxrss so far. The last field,
+// bytes per built job; faults_per_1k: page faults over the graph per 1,000 jobs;
+// peak_rss_mib: getrusage ru_maxrss so far. The last field,
 // fault_ns, is the machine's baseline taken after the graphs: the first touch of one fresh
 // 4 KiB page (16 MiB, no huge pages), which the cold figures depend on and which varies
 // with the host (1.4 us to over 50 us per page on the development VM).
@@ -100,10 +101,11 @@ int main(int argc, char** argv) {
       blocking = text;
     }
     std::printf("pass=%d shape=%s jobs=%ld build=%.1f run=%.1f teardown=%.1f total=%.1f cpu=%.1f%s "
-                "rss_per_job=%.1f peak_rss_mib=%.1f%s",
+                "rss_per_job=%.1f faults_per_1k=%.1f peak_rss_mib=%.1f%s",
                 run, argv[1], jobs, times.build() * per_job, times.run() * per_job,
                 times.teardown() * per_job, times.total() * per_job, times.cpu * per_job, blocking.c_str(),
                 static_cast<double>(times.rss_growth_bytes) / static_cast<double>(jobs),
+                static_cast<double>(times.page_faults) * 1000 / static_cast<double>(jobs),
                 peak_rss_mib(), run < repeat ? "\n" : " ");
     if (run < repeat) std::fflush(stdout);
   }

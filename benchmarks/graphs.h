@@ -13,6 +13,8 @@
 // last one sets it, without waiting); `kSleep`, every job sleeps until one common deadline
 // chosen to fall after the last one has started.
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -56,6 +58,7 @@ struct GraphTimes {
   bool late = false;        // kSleep: the deadline passed before the last job started
   long rss_growth_bytes = 0;  // resident memory growth from before building to after (statm)
   double cpu = 0;  // process CPU time over the whole graph (robust to a loaded machine)
+  long page_faults = 0;  // minor and major, over the whole graph (getrusage)
 
   // Phases, in seconds. Start-up: building plus run() until the last job has started.
   // Wake-up: from `woken` until run() returned (every blocked job resumed and finished).
@@ -80,6 +83,12 @@ inline double process_cpu_seconds() {
   timespec now{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
   return static_cast<double>(now.tv_sec) + 1e-9 * static_cast<double>(now.tv_nsec);
+}
+
+inline long page_faults_so_far() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_minflt + usage.ru_majflt;
 }
 
 inline long resident_bytes() {
@@ -165,6 +174,7 @@ inline GraphTimes run_graph(Shape shape, size_t jobs, absl::Duration sleep_after
   blocking.jobs = jobs;
   const long rss_before = resident_bytes();
   const double cpu_start = process_cpu_seconds();
+  const long faults_before = page_faults_so_far();
   const auto start = Clock::now();
   blocking.deadline = absl::Now() + sleep_after;
   {
@@ -180,6 +190,7 @@ inline GraphTimes run_graph(Shape shape, size_t jobs, absl::Duration sleep_after
   }
   times.torn_down = since(start);
   times.cpu = process_cpu_seconds() - cpu_start;
+  times.page_faults = page_faults_so_far() - faults_before;
   times.all_started = times.woken = times.built;
   if (is_blocking(shape)) {
     times.all_started = std::chrono::duration<double>(blocking.all_started_at - start).count();

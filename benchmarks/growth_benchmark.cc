@@ -13,6 +13,8 @@
 //   startup_ns: build + run() until the last job has started, per job; wake_ns: from set()
 //   or the deadline until run() returned; teardown_ns: destroying scheduler and jobs.
 //   late = 1 if the deadline passed before all had started (then wake_ns is not a wake-up).
+// faults_per_1k: page faults per 1,000 jobs over a whole warm graph (build to teardown):
+//   a run that gets fresh pages from the system where it could reuse its own shows here.
 //
 // Each benchmark first runs its graph once untimed (job memory and stacks then come from
 // warm pools), then measures a 10k-job (and, blocked, 5k-job) reference graph of the same
@@ -56,12 +58,13 @@ void BM_Noop(benchmark::State& state) {
   bm::run_graph(shape, jobs);  // warm-up
   const double reference = median_ns(shape, 10'000, &GraphTimes::total, 5, {});
   const double reference_cpu = median_ns(shape, 10'000, &GraphTimes::cpu_seconds, 5, {});
-  double build = 0, run = 0, teardown = 0, cpu = 0;
+  double build = 0, run = 0, teardown = 0, cpu = 0, faults = 0;
   for (auto _ : state) {
     const GraphTimes times = bm::run_graph(shape, jobs);
     state.SetIterationTime(times.total());
     build += times.build(), run += times.run(), teardown += times.teardown();
     cpu += times.cpu;
+    faults += static_cast<double>(times.page_faults);
   }
   const double per_job = 1e9 / static_cast<double>(jobs * state.iterations());
   state.counters["ns_per_job"] = (build + run + teardown) * per_job;
@@ -71,6 +74,7 @@ void BM_Noop(benchmark::State& state) {
   state.counters["x_10k"] = state.counters["ns_per_job"] / reference;
   state.counters["cpu_ns_per_job"] = cpu * per_job;
   state.counters["x_10k_cpu"] = cpu * per_job / reference_cpu;
+  state.counters["faults_per_1k"] = faults * 1000 / static_cast<double>(jobs * state.iterations());
 }
 
 void BM_Blocked(benchmark::State& state) {
@@ -86,12 +90,13 @@ void BM_Blocked(benchmark::State& state) {
                                          sleep_after(10'000 * estimate.startup() / jobs));
   const GraphTimes warm_up = bm::run_graph(Shape::kEvent, jobs);
   const absl::Duration after = sleep_after(std::max(estimate.startup(), warm_up.startup()));
-  double startup = 0, wake = 0, teardown = 0;
+  double startup = 0, wake = 0, teardown = 0, faults = 0;
   bool late = false;
   for (auto _ : state) {
     const GraphTimes times = bm::run_graph(shape, jobs, after);
     state.SetIterationTime(times.startup() + times.wakeup() + times.teardown());
     startup += times.startup(), wake += times.wakeup(), teardown += times.teardown();
+    faults += static_cast<double>(times.page_faults);
     late |= times.late;
   }
   const double per_job = 1e9 / static_cast<double>(jobs * state.iterations());
@@ -101,6 +106,7 @@ void BM_Blocked(benchmark::State& state) {
   state.counters["x_5k"] = startup * per_job / reference_5k;
   state.counters["x_10k"] = startup * per_job / reference_10k;
   state.counters["late"] = late;
+  state.counters["faults_per_1k"] = faults * 1000 / static_cast<double>(jobs * state.iterations());
 }
 
 void noop_args(benchmark::internal::Benchmark* benchmark) {
