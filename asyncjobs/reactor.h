@@ -206,8 +206,8 @@ class Reactor {
   static constexpr size_t kPrefetchFrom = 4;
   void resume(Task* task);
   void suspend(Task* task);
-  int poll_timeout_ms() const;
-  void poll(int timeout_ms);
+  int64_t poll_timeout_ns() const;
+  void poll(int64_t timeout_ns);
   void make_ready(Task* task, WakeReason reason) {
     if (task->abandoned_) [[unlikely]] return;
     // Woken before its deadline: its timer must not fire.

@@ -10,6 +10,8 @@
 //                        `warm`: warm_stacks >= N, stacks keep their pages between iterations.
 //                        `cold`: default warm_stacks (16384); the other stacks were given back
 //                        (madvise) after the previous run and page-fault again.
+//   BM_SleepLateness     one task sleeps 100 us, 200 times: `late_us`, how long after its
+//                        deadline each sleep returned, on average (the loop's poll timeout).
 //   BM_PipeWake          N tasks each blocked on its own pipe (epoll) and woken by a write.
 //   BM_SuspendedRss      N tasks suspended at once on an Event (a last task reads RSS, then sets
 //                        it), on a fresh thread so that every stack is fresh. bytes_per_fiber is
@@ -405,6 +407,31 @@ BENCHMARK(BM_SleepWake)
     ->Iterations(5)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
+
+// One task sleeping again and again with nothing else to run: every sleep ends in the loop's
+// poll, so its lateness is the poll's timeout resolution plus the kernel's wake-up.
+void BM_SleepLateness(benchmark::State& state) {
+  constexpr int kSleeps = 200;
+  double late_ns = 0;
+  for (auto _ : state) {
+    aj::Reactor reactor;
+    struct Sleeper {
+      double* late_ns;
+      aj::Task task{&Sleeper::run, this};
+      static void run(void* self) {
+        for (int i = 0; i < kSleeps; ++i) {
+          const absl::Time deadline = absl::Now() + absl::Microseconds(100);
+          aj::sleep_until(deadline);
+          *static_cast<Sleeper*>(self)->late_ns += absl::ToDoubleNanoseconds(absl::Now() - deadline);
+        }
+      }
+    } sleeper{&late_ns};
+    reactor.spawn(&sleeper.task);
+    reactor.run();
+  }
+  state.counters["late_us"] = late_ns / 1e3 / (kSleeps * static_cast<double>(state.iterations()));
+}
+BENCHMARK(BM_SleepLateness)->Iterations(5)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // --- Block on a pipe and wake -------------------------------------------------------------
 

@@ -7,21 +7,45 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <exception>
 #include <stdexcept>
 
 #include "asyncjobs/internal/base/fault_injection.h"
+#include "asyncjobs/internal/base/sanitizers.h"
 #include "asyncjobs/internal/base/system_errors.h"
 #include "asyncjobs/internal/reactor/worker_threads.h"
 
 namespace asyncjobs {
 namespace {
 
-constexpr int kSkipPoll = -2;
-constexpr int kStalled = -3;
+constexpr int64_t kSkipPoll = -2;
+constexpr int64_t kStalled = -3;
+constexpr int64_t kLongestPollNs = int64_t{60} * 1'000'000'000;
+
+// Waits for events at most `timeout_ns` (-1: no limit). epoll_pwait2 takes nanoseconds;
+// epoll_wait's milliseconds would wake a 100 us sleep up to 1 ms late. Kernels before 5.11
+// answer ENOSYS (older container seccomp profiles EPERM): from then on epoll_wait, with the
+// timeout rounded up. ThreadSanitizer (GCC 12) intercepts epoll_wait but not epoll_pwait2,
+// so under it epoll_wait only.
+int wait_for_events(int epoll_fd, epoll_event* events, int capacity, int64_t timeout_ns) {
+  static std::atomic<bool> has_pwait2{!ASYNCJOBS_TSAN};
+  if (has_pwait2.load(std::memory_order_relaxed)) {
+    const timespec timeout{static_cast<time_t>(timeout_ns / 1'000'000'000),
+                           static_cast<long>(timeout_ns % 1'000'000'000)};
+    const int count =
+        epoll_pwait2(epoll_fd, events, capacity, timeout_ns < 0 ? nullptr : &timeout, nullptr);
+    if (count >= 0 || (errno != ENOSYS && errno != EPERM)) return count;
+    has_pwait2.store(false, std::memory_order_relaxed);
+  }
+  const int timeout_ms =
+      timeout_ns < 0 ? -1 : static_cast<int>((timeout_ns + 999'999) / 1'000'000);
+  return epoll_wait(epoll_fd, events, capacity, timeout_ms);
+}
 
 }  // namespace
 
@@ -73,7 +97,7 @@ void Reactor::run() {
     run_ready();
     if (live_count_ == 0) break;
     timers_.clear_if_all_stale();
-    const int timeout = poll_timeout_ms();
+    const int64_t timeout = poll_timeout_ns();
     if (timeout == kStalled) {
       on_stall();
       continue;
@@ -168,20 +192,20 @@ void Reactor::resume(Task* task) {
   }
 }
 
-int Reactor::poll_timeout_ms() const {
+int64_t Reactor::poll_timeout_ns() const {
   const bool outside_events = fd_waits_ > 0 || thread_calls_ > 0;
   if (!ready_.empty()) return outside_events ? 0 : kSkipPoll;
   if (!timers_.empty()) {
     const int64_t wait_ns = timers_.next_deadline() - now_nanos();
     if (wait_ns <= 0) return outside_events ? 0 : kSkipPoll;
-    return static_cast<int>(std::min<int64_t>((wait_ns + 999'999) / 1'000'000, 60'000));
+    return std::min(wait_ns, kLongestPollNs);
   }
   return outside_events ? -1 : kStalled;
 }
 
-void Reactor::poll(int timeout_ms) {
+void Reactor::poll(int64_t timeout_ns) {
   epoll_event events[256];
-  const int count = epoll_wait(epoll_fd_, events, 256, timeout_ms);
+  const int count = wait_for_events(epoll_fd_, events, 256, timeout_ns);
   if (count < 0 && errno != EINTR) internal::throw_errno(errno, "epoll_wait");
   for (int i = 0; i < count; ++i) {
     if (events[i].data.fd == wake_fd_) {
