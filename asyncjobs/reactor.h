@@ -121,7 +121,7 @@ class CancelShield {
 };
 
 // The single-threaded cooperative event loop: a FIFO of ready tasks, timers in a 4-ary heap
-// with lazy cancellation, epoll for file descriptors (one epoll_wait per turn, none while
+// with lazy cancellation, epoll for file descriptors (one epoll wait per turn, none while
 // nothing waits on an fd or a worker), an eventfd through which the worker threads of
 // `call_in_thread` wake the loop. A task that suspends hands the thread straight to the next
 // ready task of the round. It knows nothing of jobs. One reactor runs on a thread at a
