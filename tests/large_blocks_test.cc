@@ -69,6 +69,20 @@ TEST(HugePageAllocator, AFreedBlockServesTheNextArrayOfItsSize) {
   EXPECT_EQ(second, first);
   free_large(second, bytes);
 }
+
+// A kept block keeps its memory: the next run reuses its pages instead of zeroing fresh
+// ones (a block given back with MADV_DONTNEED would read as zeros here).
+TEST(HugePageAllocator, AFreedBlockKeepsItsMemoryForTheNextArray) {
+  const size_t bytes = size_t{3} << 20;
+  auto* first = static_cast<unsigned char*>(allocate_large(bytes));
+  std::memset(first, 0xA5, bytes);
+  free_large(first, bytes);
+  auto* second = static_cast<unsigned char*>(allocate_large(bytes));
+  ASSERT_EQ(second, first);
+  EXPECT_EQ(second[0], 0xA5);
+  EXPECT_EQ(second[bytes - 1], 0xA5);
+  free_large(second, bytes);
+}
 #endif
 
 TEST(HugePageAllocator, SmallBlocksComeFromOperatorNew) {

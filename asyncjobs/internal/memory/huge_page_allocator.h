@@ -13,9 +13,9 @@ namespace asyncjobs::internal {
 // queue). malloc gives large blocks fresh 4 KiB pages, each a page fault (1.4 us here):
 // growing a million-job list cost thousands of them per run. Blocks of kLargeBlock bytes
 // and more are mapped on their own, in whole huge pages (transparent huge pages), and a
-// few freed ones are kept per thread, mapped but without their memory, for the next arrays
-// of the same size: one fault per huge page, no map or unmap. Smaller blocks come from
-// operator new; under AddressSanitizer, all of them.
+// few freed ones (64 MB at most) are kept per thread, with their memory, for the next
+// arrays of the same size: no fault, map or unmap when a run repeats. Smaller blocks come
+// from operator new; under AddressSanitizer, all of them.
 inline constexpr size_t kLargeBlock = size_t{256} << 10;
 
 void* allocate_large(size_t bytes);
