@@ -236,9 +236,8 @@ class Reactor {
   void drain_completions();
 
   // The next round, and the round being run. Each Scheduler::run has its reactor, so these
-  // grow afresh every run: in huge pages, kept mapped (huge_page_allocator.h).
-  using TaskList = std::vector<Task*, internal::HugePageAllocator<Task*>>;
-  TaskList ready_, running_batch_;
+  // grow afresh every run: in huge pages kept from run to run (huge_page_allocator.h).
+  internal::HugePageVector<Task*> ready_, running_batch_;
   size_t batch_next_ = 0;  // in running_batch_
   internal::TimerHeap timers_;
   internal::IntrusiveList<Task> live_;

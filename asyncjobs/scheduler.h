@@ -207,7 +207,7 @@ class Scheduler : public AbstractJob,
   void check_can_add(const JobPtr& job) const;
 
   SchedulerOptions options_;
-  std::vector<JobPtr, internal::HugePageAllocator<JobPtr>> jobs_;
+  internal::HugePageVector<JobPtr> jobs_;
   bool ran_ = false;
   bool prepared_ = false;  // by prepare_run; the graph must not change during a run
   size_t custom_shutdowns_ = SIZE_MAX;  // jobs whose co_shutdown() may do something

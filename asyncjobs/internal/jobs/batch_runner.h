@@ -80,8 +80,8 @@ class BatchRunner {
   }
   RingQueue<WorkItem*> queue_;
   size_t available_ = 0;        // runners that will take the next queued item
-  std::vector<std::unique_ptr<Runner>, HugePageAllocator<std::unique_ptr<Runner>>> runners_;
-  std::vector<Runner*, HugePageAllocator<Runner*>> finished_;  // returned fibers, to reuse
+  HugePageVector<std::unique_ptr<Runner>> runners_;
+  HugePageVector<Runner*> finished_;  // runners whose fiber has returned, to reuse
   size_t reuse_probes_ = 0;
 };
 

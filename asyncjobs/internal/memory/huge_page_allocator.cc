@@ -1,4 +1,4 @@
-// Blocks of huge pages for arrays that grow with the job count; freed ones kept mapped.
+// Blocks of huge pages for arrays that grow with the job count; freed ones kept for reuse.
 #include "asyncjobs/internal/memory/huge_page_allocator.h"
 
 #include <sys/mman.h>

@@ -4,6 +4,7 @@
 // HugePageAllocator: for the arrays that grow with the number of jobs.
 
 #include <cstddef>
+#include <vector>
 
 #include "asyncjobs/internal/memory/typed_allocator.h"
 
@@ -23,6 +24,10 @@ void free_large(void* block, size_t bytes) noexcept;
 
 template <class T>
 using HugePageAllocator = TypedAllocator<T, allocate_large, free_large>;
+
+// A vector on those blocks: for an array a run grows with its jobs.
+template <class T>
+using HugePageVector = std::vector<T, HugePageAllocator<T>>;
 
 }  // namespace asyncjobs::internal
 

@@ -33,13 +33,13 @@ class RingQueue {
 
  private:
   void grow() {
-    std::vector<T, HugePageAllocator<T>> larger(slots_.empty() ? 64 : 2 * slots_.size());
+    HugePageVector<T> larger(slots_.empty() ? 64 : 2 * slots_.size());
     for (size_t i = 0; i < size_; ++i) larger[i] = (*this)[i];
     slots_ = std::move(larger);
     head_ = 0;
   }
 
-  std::vector<T, HugePageAllocator<T>> slots_;
+  HugePageVector<T> slots_;
   size_t head_ = 0;
   size_t size_ = 0;
 };

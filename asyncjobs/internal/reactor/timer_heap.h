@@ -79,12 +79,10 @@ class TimerHeap {
   void compact();
 
   // A reactor lives for one run: 100,000 sleeping jobs grow these to megabytes every run,
-  // in huge pages kept mapped rather than in fresh 4 KiB pages (huge_page_allocator.h).
-  template <class T>
-  using Array = std::vector<T, HugePageAllocator<T>>;
-  Array<Entry> heap_;
-  Array<Entry> due_;  // scratch for expire
-  Array<Slot> slots_;
+  // in huge pages kept from run to run, not fresh 4 KiB pages (huge_page_allocator.h).
+  HugePageVector<Entry> heap_;
+  HugePageVector<Entry> due_;  // scratch for expire
+  HugePageVector<Slot> slots_;
   uint32_t free_slot_ = kNoSlot;
   size_t stale_ = 0;
   uint64_t sequence_ = 0;

@@ -58,8 +58,7 @@ bool Scheduler::link_jobs(bool single_pass) {
   // A job's dependents start in insertion order: the order of its list unless require()
   // calls came in another order (then its end sorts them).
   // By graph_index_; in kept huge pages, as 4 MB at a million jobs would be fresh pages each run.
-  std::vector<uint32_t, internal::HugePageAllocator<uint32_t>> last_linked(jobs_.size(),
-                                                                           UINT32_MAX);
+  internal::HugePageVector<uint32_t> last_linked(jobs_.size(), UINT32_MAX);
   // Requirements are scattered: fetch each job's requirement list 16 jobs ahead, and the
   // required jobs 8 jobs ahead.
   constexpr uint32_t kNear = 8, kFar = 16;
