@@ -136,7 +136,7 @@ Simulation Simulator::run() {
       result.deadlock = true;
       break;
     }
-    if (now_ > kMaxVirtualMs) {
+    if (now_ > kMaxVirtualUnits * scenario_.unit_ms) {
       result.too_long = true;
       break;
     }
@@ -282,7 +282,7 @@ void Simulator::begin_attempt(int i) {
   node.pc = 0;
   const int timeout = spec(i).timeout;
   if (timeout == kHugeTimeout) node.alarm_at = now_ + kHugeTimeoutMs;
-  if (timeout > 0) node.alarm_at = now_ + timeout * kUnitMs;
+  if (timeout > 0) node.alarm_at = now_ + timeout * scenario_.unit_ms;
   node.alarm_fired = false;
 }
 
@@ -336,7 +336,7 @@ Simulator::OpResult Simulator::run_op(int i, const Op& op) {
   };
   switch (op.kind) {
     case OpKind::kYield: return suspend_on(Wait::kReady);
-    case OpKind::kSleep: return suspend_on(Wait::kTimer, now_ + op.arg * kUnitMs);
+    case OpKind::kSleep: return suspend_on(Wait::kTimer, now_ + op.arg * scenario_.unit_ms);
     case OpKind::kWaitNever: return suspend_on(Wait::kNever);
     case OpKind::kSetEvent:
       event_set_[op.arg] = true;
@@ -395,7 +395,7 @@ void Simulator::end_attempt(int i) {
   if (!retry) return end_job(i);
   if (job.retry_delay > 0) {
     node.phase = Phase::kRetryDelay;
-    suspend(i, Wait::kTimer, now_ + job.retry_delay * kUnitMs);
+    suspend(i, Wait::kTimer, now_ + job.retry_delay * scenario_.unit_ms);
     return;
   }
   begin_attempt(i);
@@ -566,7 +566,7 @@ void Simulator::begin_run(int s) {
   const int timeout = spec(s).scheduler_timeout;
   scheduler.deadline = timeout == 0             ? kNever
                       : timeout == kHugeTimeout ? now_ + kHugeTimeoutMs
-                                                : now_ + timeout * kUnitMs;
+                                                : now_ + timeout * scenario_.unit_ms;
   scheduler.alarm_at = kNever;
   int non_forever = 0;
   for (int member : spec(s).members) non_forever += spec(member).forever ? 0 : 1;
@@ -649,7 +649,7 @@ std::string Simulator::why(int s) {
   const NodeState& scheduler = at(s);
   if (scheduler.failed_time_out) {
     const int timeout = spec(s).scheduler_timeout;
-    const double seconds = (timeout == kHugeTimeout ? kHugeTimeoutMs : timeout * kUnitMs) / 1000.0;
+    const double seconds = (timeout == kHugeTimeout ? kHugeTimeoutMs : timeout * scenario_.unit_ms) / 1000.0;
     char text[32];
     snprintf(text, sizeof text, "%g", seconds);
     return std::string("TIMED OUT after ") + text + "s";

@@ -17,11 +17,11 @@ namespace asyncjobs::model {
 struct Simulation {
   Outcome outcome;
   bool deadlock = false;  // nothing ready and no timer pending before the run ended
-  bool too_long = false;  // virtual time passed kMaxVirtualMs
+  bool too_long = false;  // virtual time passed kMaxVirtualUnits
   int64_t end_ms = 0;     // virtual time when the run ended
 };
 
-constexpr int64_t kMaxVirtualMs = 2'000;
+constexpr int64_t kMaxVirtualUnits = 100;
 
 // One run of `scenario`. `schedule` picks the order of ready steps: 0 first-in first-out
 // (as the real reactor), 1 last-in first-out, any other value a random order from that

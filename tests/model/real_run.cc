@@ -30,15 +30,15 @@ struct World {
   Event never;  // nobody sets it
 };
 
-absl::Duration units(int count) {
+absl::Duration units(const World& world, int count) {
   return count == kHugeTimeout ? absl::Milliseconds(kHugeTimeoutMs)
-                               : absl::Milliseconds(count * kUnitMs);
+                               : absl::Milliseconds(count * world.scenario->unit_ms);
 }
 
 void play(World& world, int id, const Op& op, int attempt) {
   switch (op.kind) {
     case OpKind::kYield: return yield();
-    case OpKind::kSleep: return sleep_for(units(op.arg));
+    case OpKind::kSleep: return sleep_for(units(world, op.arg));
     case OpKind::kSetEvent: return world.events[op.arg]->set();
     case OpKind::kWaitEvent: world.events[op.arg]->wait(); return;
     case OpKind::kWaitNever: world.never.wait(); return;
@@ -65,12 +65,12 @@ JobPtr make_node(World& world, int id) {
   if (node.is_scheduler) {
     SchedulerOptions options{.label = label_of(id), .critical = node.critical,
                              .forever = node.forever, .jobs_window = node.window};
-    if (node.scheduler_timeout != 0) options.timeout = units(node.scheduler_timeout);
+    if (node.scheduler_timeout != 0) options.timeout = units(world, node.scheduler_timeout);
     return make_scheduler(std::move(options));
   }
   JobOptions options{.label = label_of(id), .critical = node.critical, .forever = node.forever,
-                     .retries = node.retries, .retry_delay = units(node.retry_delay)};
-  if (node.timeout != 0) options.timeout = units(node.timeout);
+                     .retries = node.retries, .retry_delay = units(world, node.retry_delay)};
+  if (node.timeout != 0) options.timeout = units(world, node.timeout);
   return make_job([&world, id] { return body(world, id); }, std::move(options));
 }
 

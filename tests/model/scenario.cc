@@ -6,11 +6,11 @@
 namespace asyncjobs::model {
 namespace {
 
-std::string op_text(const Op& op) {
+std::string op_text(const Op& op, int unit_ms) {
   const std::string arg = std::to_string(op.arg);
   switch (op.kind) {
     case OpKind::kYield: return "yield";
-    case OpKind::kSleep: return "sleep(" + std::to_string(op.arg * kUnitMs) + "ms)";
+    case OpKind::kSleep: return "sleep(" + std::to_string(op.arg * unit_ms) + "ms)";
     case OpKind::kSetEvent: return "set(e" + arg + ")";
     case OpKind::kWaitEvent: return "wait(e" + arg + ")";
     case OpKind::kWaitNever: return "wait(never)";
@@ -22,9 +22,9 @@ std::string op_text(const Op& op) {
   return "?";
 }
 
-std::string duration_text(int units) {
+std::string duration_text(int units, int unit_ms) {
   if (units == kHugeTimeout) return std::to_string(kHugeTimeoutMs) + "ms";
-  return std::to_string(units * kUnitMs) + "ms";
+  return std::to_string(units * unit_ms) + "ms";
 }
 
 void describe_flags(const Node& node, std::ostream& out) {
@@ -40,16 +40,16 @@ void describe_flags(const Node& node, std::ostream& out) {
   }
 }
 
-void describe_job(const Node& node, std::ostream& out) {
+void describe_job(const Node& node, int unit_ms, std::ostream& out) {
   out << " [";
-  for (size_t i = 0; i < node.ops.size(); ++i) out << (i ? " " : "") << op_text(node.ops[i]);
+  for (size_t i = 0; i < node.ops.size(); ++i) out << (i ? " " : "") << op_text(node.ops[i], unit_ms);
   out << "] -> "
       << (node.ending == Ending::kReturn  ? "return"
           : node.ending == Ending::kRaise ? "raise Boom"
                                           : "throw int");
-  if (node.timeout != 0) out << " timeout " << duration_text(node.timeout);
+  if (node.timeout != 0) out << " timeout " << duration_text(node.timeout, unit_ms);
   if (node.retries > 0) out << " retries " << node.retries;
-  if (node.retry_delay > 0) out << " retry_delay " << duration_text(node.retry_delay);
+  if (node.retry_delay > 0) out << " retry_delay " << duration_text(node.retry_delay, unit_ms);
 }
 
 void describe_node(const Scenario& scenario, int index, std::ostream& out) {
@@ -59,9 +59,9 @@ void describe_node(const Scenario& scenario, int index, std::ostream& out) {
   describe_flags(node, out);
   if (node.is_scheduler) {
     out << " window " << node.window;
-    if (node.scheduler_timeout != 0) out << " timeout " << duration_text(node.scheduler_timeout);
+    if (node.scheduler_timeout != 0) out << " timeout " << duration_text(node.scheduler_timeout, scenario.unit_ms);
   } else {
-    describe_job(node, out);
+    describe_job(node, scenario.unit_ms, out);
   }
   out << "\n";
   for (int member : node.members) describe_node(scenario, member, out);
@@ -86,7 +86,7 @@ int jobs_count(const Scenario& scenario) {
 
 std::string describe(const Scenario& scenario) {
   std::ostringstream out;
-  out << "scenario seed " << scenario.seed << (scenario.timed ? " (timed)" : " (no time)")
+  out << "scenario seed " << scenario.seed << (scenario.timed ? " (timed, unit " + std::to_string(scenario.unit_ms) + " ms)" : " (no time)")
       << ", " << scenario.nodes.size() << " nodes, " << scenario.events << " events, "
       << scenario.queues << " queues\n";
   describe_node(scenario, 0, out);
