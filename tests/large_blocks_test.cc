@@ -1,5 +1,7 @@
 // The containers behind a scheduler's per-job arrays: RingQueue (a runner's queue) and the
 // huge-page allocator with its per-thread block cache.
+#include <sys/resource.h>
+
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -71,17 +73,19 @@ TEST(HugePageAllocator, AFreedBlockServesTheNextArrayOfItsSize) {
 }
 
 // A kept block keeps its memory: the next run reuses its pages instead of zeroing fresh
-// ones (a block given back with MADV_DONTNEED would read as zeros here).
+// ones (a block given back with MADV_DONTNEED, by munmap or by malloc's trimming would
+// read as zeros here). Both kinds: 4 KiB pages (a 10k-job run's arrays) and huge pages.
 TEST(HugePageAllocator, AFreedBlockKeepsItsMemoryForTheNextArray) {
-  const size_t bytes = size_t{3} << 20;
-  auto* first = static_cast<unsigned char*>(allocate_large(bytes));
-  std::memset(first, 0xA5, bytes);
-  free_large(first, bytes);
-  auto* second = static_cast<unsigned char*>(allocate_large(bytes));
-  ASSERT_EQ(second, first);
-  EXPECT_EQ(second[0], 0xA5);
-  EXPECT_EQ(second[bytes - 1], 0xA5);
-  free_large(second, bytes);
+  for (const size_t bytes : {kKeptBlock + 100, size_t{3} << 20}) {
+    auto* first = static_cast<unsigned char*>(allocate_large(bytes));
+    std::memset(first, 0xA5, bytes);
+    free_large(first, bytes);
+    auto* second = static_cast<unsigned char*>(allocate_large(bytes));
+    ASSERT_EQ(second, first) << bytes;
+    EXPECT_EQ(second[0], 0xA5) << bytes;
+    EXPECT_EQ(second[bytes - 1], 0xA5) << bytes;
+    free_large(second, bytes);
+  }
 }
 #endif
 
@@ -91,6 +95,29 @@ TEST(HugePageAllocator, SmallBlocksComeFromOperatorNew) {
   std::memset(block, 0, 64);
   free_large(block, 64);
 }
+
+#if !defined(__SANITIZE_ADDRESS__)
+long page_faults() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_minflt + usage.ru_majflt;
+}
+
+// A 10k-job run's arrays (tens to hundreds of KiB): from malloc, they were given back when
+// freed (munmap, or trimming the heap) and faulted in again by the next run.
+TEST(HugePageAllocator, AMediumBlockIsFaultedInOnce) {
+  const size_t bytes = kLargeBlock - 4096;  // 63 pages
+  long faults_after_first = 0;
+  for (int round = 0; round < 3; ++round) {
+    if (round == 1) faults_after_first = page_faults();
+    auto* block = static_cast<unsigned char*>(allocate_large(bytes));
+    std::memset(block, round, bytes);
+    EXPECT_EQ(block[bytes - 1], round);
+    free_large(block, bytes);
+  }
+  EXPECT_LT(page_faults() - faults_after_first, 8);
+}
+#endif
 
 }  // namespace
 }  // namespace asyncjobs::internal

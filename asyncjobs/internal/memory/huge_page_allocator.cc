@@ -1,4 +1,5 @@
-// Blocks of huge pages for arrays that grow with the job count; freed ones kept for reuse.
+// Blocks mapped for arrays that grow with the job count (huge pages when large); freed ones
+// kept for reuse.
 #include "asyncjobs/internal/memory/huge_page_allocator.h"
 
 #include <sys/mman.h>
@@ -12,22 +13,33 @@
 namespace asyncjobs::internal {
 namespace {
 
+constexpr size_t kPage = size_t{4} << 10;
 constexpr size_t kHugePage = size_t{2} << 20;
 constexpr size_t kMaxCachedBytes = size_t{64} << 20;  // kept per thread, in all
 
-size_t mapped_size(size_t bytes) { return (bytes + kHugePage - 1) / kHugePage * kHugePage; }
+size_t mapped_size(size_t bytes) {
+  const size_t unit = bytes >= kLargeBlock ? kHugePage : kPage;
+  return (bytes + unit - 1) / unit * unit;
+}
 
-bool is_large(size_t bytes) {
+bool is_mapped(size_t bytes) {
 #if ASYNCJOBS_ASAN
   (void)bytes;
   return false;
 #else
-  return bytes >= kLargeBlock;
+  return bytes >= kKeptBlock;
 #endif
 }
 
+void* map_pages(size_t size) {
+  void* block = mmap(nullptr, size, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (block == MAP_FAILED) throw std::bad_alloc();
+  return block;
+}
+
 // Maps `size` bytes (a multiple of kHugePage) starting on a huge-page boundary.
-void* map_aligned(size_t size) {
+void* map_huge_aligned(size_t size) {
   void* raw = mmap(nullptr, size + kHugePage, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (raw == MAP_FAILED) throw std::bad_alloc();
@@ -82,7 +94,7 @@ class BlockCache {
     void* block = nullptr;
     size_t size = 0;
   };
-  Entry entries_[8];
+  Entry entries_[32];  // a run's arrays grow by doubling: a few sizes each
   size_t cached_bytes_ = 0;
   bool closed_ = false;
 };
@@ -92,14 +104,14 @@ thread_local BlockCache cache;
 }  // namespace
 
 void* allocate_large(size_t bytes) {
-  if (!is_large(bytes)) return ::operator new(bytes);
+  if (!is_mapped(bytes)) return ::operator new(bytes);
   const size_t size = mapped_size(bytes);
   if (void* block = cache.take(size)) return block;
-  return map_aligned(size);
+  return bytes >= kLargeBlock ? map_huge_aligned(size) : map_pages(size);
 }
 
 void free_large(void* block, size_t bytes) noexcept {
-  if (!is_large(bytes)) {
+  if (!is_mapped(bytes)) {
     ::operator delete(block);
     return;
   }
