@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -78,6 +79,24 @@ TEST_F(StackPoolTest, AColdStackComesWithItsTopPageResident) {
   for (size_t i = 0; i < kStacks; ++i) stacks.push_back(pool().acquire());
   EXPECT_EQ(resident_count(stacks), kStacks);  // populated in one call each, not faulted
   for (const Stack& stack : stacks) pool().release(stack);
+}
+
+// Stacks a power of two apart would put every top in the same cache sets: guarded or not,
+// a stack's top is a page further than the stack's size from its neighbour's.
+TEST_F(StackPoolTest, UnguardedStacksKeepAPageBetweenThem) {
+  constexpr size_t kStacks = 64;
+  const size_t page = sysconf(_SC_PAGESIZE);
+  const std::vector<Stack> stacks = use_stacks(pool(), kStacks);
+  std::vector<char*> tops;
+  for (const Stack& stack : stacks) {
+    EXPECT_FALSE(stack.guarded);
+    tops.push_back(static_cast<char*>(stack.top()));
+  }
+  std::sort(tops.begin(), tops.end());
+  const size_t size = stacks[0].size;
+  size_t neighbours = 0;  // (or the first of another slab)
+  for (size_t i = 1; i < tops.size(); ++i) neighbours += tops[i] - tops[i - 1] == size + page;
+  EXPECT_GT(neighbours, kStacks / 2);
 }
 
 }  // namespace

@@ -153,7 +153,10 @@ StackPool::~StackPool() {
 void StackPool::add_slab() {
   const StackOptions options = stack_options();
   const size_t usable = round_to_pages(options.stack_size);
-  const size_t slot = usable + (options.guard_page ? page_size() : 0);
+  // One page below every stack, a guard or else left untouched: slots a power of two apart
+  // (256 KiB) put every stack's top in the same cache sets, and prefetched tops evicted
+  // each other (40k blocked jobs started 2.2x slower without guard pages than with them).
+  const size_t slot = usable + page_size();
   const size_t bytes = slot * kStacksPerSlab;
   void* base = should_fail(Fault::kStackMap)
                    ? MAP_FAILED
@@ -168,10 +171,8 @@ void StackPool::add_slab() {
   // Pushed in reverse so that acquire() hands out the slab's stacks in address order.
   for (size_t i = kStacksPerSlab; i-- > 0;) {
     char* slot_base = static_cast<char*>(base) + i * slot;
-    Stack stack{slot_base, slot, false};
-    if (options.guard_page && try_guard(slot_base)) {
-      stack = Stack{slot_base + page_size(), usable, true};
-    }
+    const bool guarded = options.guard_page && try_guard(slot_base);
+    Stack stack{slot_base + page_size(), usable, guarded};
     stack.valgrind_id = ASYNCJOBS_REGISTER_STACK(stack.limit, stack.limit + stack.size);
     free_.push_back(stack);
   }
