@@ -74,7 +74,8 @@ class Task : public internal::ListNode<Task> {
     start_failure_argument_ = argument;
   }
   // Called on the task's fiber each time it is about to block (wait, yield, ...), e.g. to
-  // hand the rest of a batch of work to another task.
+  // hand the rest of a batch of work to another task. It runs before the wait is set up: if
+  // it throws, the wait (or yield) throws that, and nothing of it was registered.
   using SuspendHook = void (*)(void* argument);
   void set_suspend_hook(SuspendHook hook, void* argument) {
     suspend_hook_ = hook;
@@ -137,7 +138,9 @@ class Reactor {
 
   static Reactor* current() { return running_; }  // the reactor running on this thread, or nullptr
 
-  // Makes `task` ready; it starts (gets its stack) when the loop reaches it.
+  // Makes `task` ready; it starts (gets its stack) when the loop reaches it. A finished
+  // task starts over (as after Task::rearm). Without memory for one more live task it throws
+  // std::bad_alloc and nothing changed.
   void spawn(Task* task);
   // Runs until every spawned task has finished. If every task is blocked and nothing
   // (timer, fd, worker thread) can wake them, cancels them all and `stalled()` becomes true.
@@ -205,6 +208,9 @@ class Reactor {
   void prefetch_batch() const;  // from kPrefetchFrom places ahead
   static constexpr size_t kPrefetchFrom = 4;
   void resume(Task* task);
+  static void before_suspend(Task* task) {
+    if (task->suspend_hook_ != nullptr) task->suspend_hook_(task->hook_argument_);
+  }
   void suspend(Task* task);
   int64_t poll_timeout_ns() const;
   void poll(int64_t timeout_ns);
@@ -214,7 +220,7 @@ class Reactor {
     if (task->timer_slot_ != internal::TimerHeap::kNoSlot) timers_.cancel(task->timer_slot_);
     task->wake_reason_ = static_cast<uint8_t>(reason);
     task->state_ = Task::State::kReady;
-    ready_.push_back(task);
+    ready_.push_back(task);  // never grows: spawn() made room for every live task
   }
   Task* current_task_checked() const {
     Task* task = Task::running_;
@@ -236,7 +242,9 @@ class Reactor {
   void drain_completions();
 
   // The next round, and the round being run. Each Scheduler::run has its reactor, so these
-  // grow afresh every run: in huge pages kept from run to run (huge_page_allocator.h).
+  // grow afresh every run: in huge pages kept from run to run (huge_page_allocator.h). Both
+  // have room for every live task, so that a wake-up or a yield never allocates (a wake-up
+  // that failed for want of memory would be lost): spawn() grows them.
   internal::HugePageVector<Task*> ready_, running_batch_;
   size_t batch_next_ = 0;  // in running_batch_
   internal::TimerHeap timers_;

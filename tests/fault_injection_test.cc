@@ -205,6 +205,48 @@ TEST(FaultInjectionTest, FdExhaustionFailsTheProcessJobWithAClearError) {
   EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
+// No memory for the runner that starts the members: run() throws std::bad_alloc. It hung
+// before, waiting for a job counted as running that no runner would ever take.
+TEST(FaultInjectionTest, NoMemoryForTheFirstRunnerThrowsFromRun) {
+  bool ran = false;
+  auto job = make_job([&ran] { ran = true; });
+  Scheduler scheduler({job});
+  inject_fault(Fault::kJobPool, 1);
+  EXPECT_THROW(scheduler.run(), std::bad_alloc);
+  inject_fault(Fault::kJobPool, 0);
+  EXPECT_FALSE(ran);
+  EXPECT_FALSE(job->is_done());
+}
+
+// A job about to block hands the rest of the queue to a new runner; when there is no memory
+// for one, its wait (here a yield) throws std::bad_alloc with nothing of it registered, and
+// the jobs queued behind it run on its runner once it returns. Before, the yield had put
+// the task back in the ready queue first: the loop later resumed a fiber that had finished.
+TEST(FaultInjectionTest, NoMemoryForARunnerFailsTheWaitThatNeededIt) {
+  // The run's first block from the job pool is the runner that starts the members; the
+  // second, the one that `blocking` needs to hand `next` over.
+  constexpr int kRunnerOfTheFirstBlock = 1;
+  for (const bool sleeping : {false, true}) {
+    auto blocking = make_job(
+        [sleeping] {
+          if (sleeping) {
+            sleep_for(absl::Milliseconds(1));
+          } else {
+            yield();
+          }
+        },
+        {.critical = false});
+    auto next = make_job([] { return 7; });
+    Scheduler scheduler({blocking, next});
+    inject_fault(Fault::kJobPool, 1, /*skip=*/kRunnerOfTheFirstBlock);
+    scheduler.run();
+    inject_fault(Fault::kJobPool, 0);
+    ASSERT_TRUE(blocking->is_done());
+    EXPECT_THROW(std::rethrow_exception(blocking->raised_exception()), std::bad_alloc);
+    EXPECT_EQ(next->result<int>(), 7);
+  }
+}
+
 // A job's result is kept in the job pool: when there is no memory for it, the job raises
 // std::bad_alloc instead (and when there is none for that exception either, still does).
 // The run's first block from the pool is its runner (internal/jobs/batch_runner.h).

@@ -53,8 +53,8 @@ void BatchRunner::abandon(WorkItem* item) {
 }
 
 void BatchRunner::submit(WorkItem* item) {
+  if (available_ == 0) spawn_runner();  // first: when it fails, nothing is queued
   queue_.push_back(item);
-  if (available_ == 0) spawn_runner();
 }
 
 WorkItem* BatchRunner::pop() {
@@ -68,19 +68,25 @@ WorkItem* BatchRunner::pop() {
   return item;
 }
 
+// Without memory for a runner (std::bad_alloc), nothing changes: the caller hears it (a job
+// about to block, from its wait) and the queue waits for a runner that comes back.
 void BatchRunner::spawn_runner() {
-  Runner* runner;
   if (finished_.empty()) {
-    runner = runners_.emplace_back(std::make_unique<Runner>(this)).get();
+    runners_.push_back(std::make_unique<Runner>(this));
+    try {
+      reactor_.spawn(&runners_.back()->task);
+    } catch (...) {
+      runners_.pop_back();
+      throw;
+    }
   } else {
     ++reuse_probes_;
-    runner = finished_.back();  // the most recent: its stack is warm
+    Runner* runner = finished_.back();  // the most recent: its stack is warm
+    reactor_.spawn(&runner->task);      // a finished task starts over
     finished_.pop_back();
-    runner->task.rearm();
+    runner->available = true;
   }
-  runner->available = true;
   ++available_;
-  reactor_.spawn(&runner->task);
 }
 
 void BatchRunner::main(void* argument) {

@@ -22,9 +22,16 @@ void AbstractJob::start(internal::BatchRunner& runner) {
   if (started_) {
     throw std::logic_error(absl::StrCat("asyncjobs: job ", label(), " has already run"));
   }
+  const State before = state_;
   started_ = true;
   state_ = State::kRunning;
-  runner.submit(&work_);
+  try {
+    runner.submit(&work_);
+  } catch (...) {  // no memory for a runner: it did not start
+    started_ = false;
+    state_ = before;
+    throw;
+  }
 }
 
 void AbstractJob::request_cancel(Reactor& reactor) {

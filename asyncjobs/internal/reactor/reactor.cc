@@ -77,6 +77,13 @@ Reactor::~Reactor() {
 }
 
 void Reactor::spawn(Task* task) {
+  // The only step that can fail (std::bad_alloc): room for every live task in both rounds.
+  if (std::min(ready_.capacity(), running_batch_.capacity()) <= live_count_) {
+    const size_t capacity = std::max<size_t>(64, 2 * live_count_);
+    ready_.reserve(capacity);
+    running_batch_.reserve(capacity);
+  }
+  if (task->finished()) task->rearm();
   task->reactor_ = this;
   task->state_ = Task::State::kReady;
   live_.push_back(task);
@@ -219,6 +226,7 @@ void Reactor::poll(int64_t timeout_ns) {
 Reactor::WakeReason Reactor::wait_until_nanos(int64_t deadline, bool cancellable) {
   Task* task = current_task_checked();
   check_cancelled();
+  before_suspend(task);
   if (deadline != INT64_MAX) task->timer_slot_ = timers_.add(task, deadline, /*alarm=*/false);
   task->state_ = Task::State::kWaiting;
   task->cancellable_wait_ = cancellable;
@@ -237,6 +245,7 @@ bool Reactor::wake(Task* task) {
 void Reactor::yield() {
   Task* task = current_task_checked();
   check_cancelled();
+  before_suspend(task);
   task->state_ = Task::State::kReady;
   ready_.push_back(task);
   suspend(task);
@@ -247,8 +256,9 @@ void Reactor::throw_not_in_task() {
   throw std::logic_error("asyncjobs: this call must be made from a job of this reactor");
 }
 
+// The task's wait is set up (before_suspend came first): the thread goes to the next ready
+// task, or back to the loop.
 void Reactor::suspend(Task* task) {
-  if (task->suspend_hook_ != nullptr) task->suspend_hook_(task->hook_argument_);
   Task* next = next_ready();
   if (next == nullptr) {
     task->fiber_.suspend();

@@ -214,9 +214,9 @@ bool Scheduler::has_free_slot() const {
 }
 
 void Scheduler::start_job(AbstractJob* job) {
+  job->start(*runner_);  // it runs once this fiber waits
   ++running_;
   say_job("STARTING", *job);
-  job->start(*runner_);
 }
 
 void Scheduler::fill_window() {
