@@ -201,14 +201,16 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
 
   template <class J>
   void add_requirements(const std::shared_ptr<J>& job) {
-    static_assert(std::is_base_of_v<AbstractJob, J>, "require() takes jobs");
-    add_requirement(job.get());  // no JobPtr copy: two atomic operations per require()
+    static_assert(std::is_base_of_v<AbstractJob, J>, "asyncjobs: require() takes jobs");
+    // No JobPtr copy: two atomic operations per require().
+    if constexpr (std::is_base_of_v<AbstractJob, J>) add_requirement(job.get());
   }
   void add_requirements(const Sequence& sequence);
   void add_requirements(const std::vector<JobPtr>& jobs);
   template <class J>
   void remove_requirements(const std::shared_ptr<J>& job) {
-    remove_requirement(job.get());
+    static_assert(std::is_base_of_v<AbstractJob, J>, "asyncjobs: unrequire() takes jobs");
+    if constexpr (std::is_base_of_v<AbstractJob, J>) remove_requirement(job.get());
   }
   void remove_requirements(const Sequence& sequence);
   void remove_requirements(const std::vector<JobPtr>& jobs);
