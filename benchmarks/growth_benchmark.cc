@@ -52,6 +52,11 @@ double median_ns(Shape shape, size_t jobs, double (GraphTimes::*phase)() const, 
   return values[runs / 2];
 }
 
+// A count summed over every iteration, per 1,000 jobs.
+double per_1k_jobs(double total, size_t jobs, const benchmark::State& state) {
+  return total * 1000 / static_cast<double>(jobs * state.iterations());
+}
+
 void BM_Noop(benchmark::State& state) {
   const Shape shape = kNoopShapes[state.range(0)];
   const size_t jobs = static_cast<size_t>(state.range(1));
@@ -74,7 +79,7 @@ void BM_Noop(benchmark::State& state) {
   state.counters["x_10k"] = state.counters["ns_per_job"] / reference;
   state.counters["cpu_ns_per_job"] = cpu * per_job;
   state.counters["x_10k_cpu"] = cpu * per_job / reference_cpu;
-  state.counters["faults_per_1k"] = faults * 1000 / static_cast<double>(jobs * state.iterations());
+  state.counters["faults_per_1k"] = per_1k_jobs(faults, jobs, state);
 }
 
 void BM_Blocked(benchmark::State& state) {
@@ -106,7 +111,7 @@ void BM_Blocked(benchmark::State& state) {
   state.counters["x_5k"] = startup * per_job / reference_5k;
   state.counters["x_10k"] = startup * per_job / reference_10k;
   state.counters["late"] = late;
-  state.counters["faults_per_1k"] = faults * 1000 / static_cast<double>(jobs * state.iterations());
+  state.counters["faults_per_1k"] = per_1k_jobs(faults, jobs, state);
 }
 
 void noop_args(benchmark::internal::Benchmark* benchmark) {

@@ -95,7 +95,9 @@ TEST_F(StackPoolTest, UnguardedStacksKeepAPageBetweenThem) {
   std::sort(tops.begin(), tops.end());
   const size_t size = stacks[0].size;
   size_t neighbours = 0;  // (or the first of another slab)
-  for (size_t i = 1; i < tops.size(); ++i) neighbours += tops[i] - tops[i - 1] == size + page;
+  for (size_t i = 1; i < tops.size(); ++i) {
+    neighbours += static_cast<size_t>(tops[i] - tops[i - 1]) == size + page;
+  }
   EXPECT_GT(neighbours, kStacks / 2);
 }
 
