@@ -212,6 +212,8 @@ class Reactor {
     if (task->suspend_hook_ != nullptr) task->suspend_hook_(task->hook_argument_);
   }
   void suspend(Task* task);
+  // The running task goes to the end of the ready queue and the thread to the next task.
+  void requeue(Task* task);
   int64_t poll_timeout_ns() const;
   void poll(int64_t timeout_ns);
   void make_ready(Task* task, WakeReason reason) {

@@ -35,10 +35,7 @@ void Reactor::throw_if_cancellable() {
   Task* task = Task::running_;
   if (task->shield_depth_ != 0 || std::uncaught_exceptions() != 0) return;
   if (task->cancel_throws_++ > 0) {
-    Reactor::before_suspend(task);
-    task->state_ = Task::State::kReady;
-    task->reactor_->ready_.push_back(task);
-    task->reactor_->suspend(task);
+    task->reactor_->requeue(task);
   }
   throw_cancelled();
 }

@@ -245,11 +245,15 @@ bool Reactor::wake(Task* task) {
 void Reactor::yield() {
   Task* task = current_task_checked();
   check_cancelled();
+  requeue(task);
+  check_cancelled();
+}
+
+void Reactor::requeue(Task* task) {
   before_suspend(task);
   task->state_ = Task::State::kReady;
   ready_.push_back(task);
   suspend(task);
-  check_cancelled();
 }
 
 void Reactor::throw_not_in_task() {
