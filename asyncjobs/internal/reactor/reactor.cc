@@ -213,7 +213,9 @@ int64_t Reactor::poll_timeout_ns() const {
 void Reactor::poll(int64_t timeout_ns) {
   epoll_event events[256];
   const int count = wait_for_events(epoll_fd_, events, 256, timeout_ns);
-  if (count < 0 && errno != EINTR) internal::throw_errno(errno, "epoll_wait");
+  if (count < 0 && errno != EINTR) {
+    internal::throw_errno(errno, "asyncjobs: the reactor cannot wait for events");
+  }
   for (int i = 0; i < count; ++i) {
     if (events[i].data.fd == wake_fd_) {
       drain_completions();
