@@ -1,9 +1,12 @@
 // The containers behind a scheduler's per-job arrays: RingQueue (a runner's queue) and the
 // huge-page allocator with its per-thread block cache.
+#include <sys/mman.h>
 #include <sys/resource.h>
 
 #include <cstdint>
 #include <cstring>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "asyncjobs/internal/memory/huge_page_allocator.h"
@@ -86,6 +89,49 @@ TEST(HugePageAllocator, AFreedBlockKeepsItsMemoryForTheNextArray) {
     EXPECT_EQ(second[bytes - 1], 0xA5) << bytes;
     free_large(second, bytes);
   }
+}
+
+// The block cache is per thread: a new thread starts with an empty one.
+template <class Body>
+void in_new_thread(Body body) {
+  std::thread(body).join();
+}
+
+// An array grown with grow() keeps the block it outgrew for later arrays, but not its
+// pages: kept resident, a million-job member list's old blocks doubled its memory.
+TEST(HugePageAllocator, GrowGivesTheOutgrownBlocksPagesBack) {
+  in_new_thread([] {
+    HugePageVector<uint64_t> values;
+    std::vector<std::pair<const void*, size_t>> outgrown;  // block, bytes
+    for (uint64_t i = 0; i < (size_t{6} << 20) / sizeof(uint64_t); ++i) {
+      if (values.size() == values.capacity()) {
+        if (values.capacity() * sizeof(uint64_t) >= kLargeBlock) {
+          outgrown.emplace_back(values.data(), values.capacity() * sizeof(uint64_t));
+        }
+        grow(values);
+      }
+      values.push_back(i);
+    }
+    for (uint64_t i = 0; i < values.size(); i += 4099) ASSERT_EQ(values[i], i);
+    ASSERT_GE(outgrown.size(), 3u);
+    for (const auto& [block, bytes] : outgrown) {
+      if (block == values.data()) continue;  // taken from the cache again by a later growth
+      std::vector<unsigned char> resident(bytes / 4096);
+      ASSERT_EQ(mincore(const_cast<void*>(block), bytes, resident.data()), 0);
+      for (unsigned char page : resident) ASSERT_EQ(page & 1, 0) << bytes;
+    }
+  });
+}
+
+TEST(HugePageAllocator, AGrowingArrayTakesTheLargestKeptBlockAtOnce) {
+  in_new_thread([] {
+    EXPECT_EQ(grown_capacity(10, sizeof(uint64_t)), 20u);  // small arrays just double
+    const size_t first_mapped = kKeptBlock / sizeof(uint64_t);
+    EXPECT_EQ(grown_capacity(first_mapped / 2, sizeof(uint64_t)), first_mapped);
+    const size_t bytes = size_t{8} << 20;
+    free_large(allocate_large(bytes), bytes);  // kept for the next array
+    EXPECT_EQ(grown_capacity(first_mapped / 2, sizeof(uint64_t)), bytes / sizeof(uint64_t));
+  });
 }
 #endif
 

@@ -4,6 +4,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <new>
 
@@ -77,6 +78,13 @@ class BlockCache {
     }
     return nullptr;
   }
+  size_t largest() const {
+    size_t size = 0;
+    for (const Entry& entry : entries_) {
+      if (entry.block != nullptr && entry.size > size) size = entry.size;
+    }
+    return size;
+  }
   bool keep(void* block, size_t size) {
     if (closed_ || cached_bytes_ + size > kMaxCachedBytes) return false;
     for (Entry& entry : entries_) {
@@ -110,6 +118,16 @@ void* allocate_large(size_t bytes) {
   return bytes >= kLargeBlock ? map_huge_aligned(size) : map_pages(size);
 }
 
+size_t grown_capacity(size_t capacity, size_t element_size) {
+  const size_t doubled = std::max<size_t>(1, 2 * capacity);
+  if (!is_mapped(doubled * element_size)) return doubled;
+  return std::max(doubled, cache.largest() / element_size);
+}
+
+void release_pages(void* block, size_t bytes) noexcept {
+  if (is_mapped(bytes)) madvise(block, mapped_size(bytes), MADV_DONTNEED);
+}
+
 void free_large(void* block, size_t bytes) noexcept {
   if (!is_mapped(bytes)) {
     ::operator delete(block);
@@ -118,8 +136,9 @@ void free_large(void* block, size_t bytes) noexcept {
   const size_t size = mapped_size(bytes);
   // A kept block keeps its memory, as the job pool keeps its jobs': giving it back
   // (MADV_DONTNEED) made every later run zero its huge pages again, 3-5% of a warm
-  // million-job chain or fan-out. What stays is bounded by kMaxCachedBytes per thread
-  // (a million-job run leaves about 190 MB of jobs in the pool beside it).
+  // million-job chain or fan-out (a block grow() outgrew has given its pages back already).
+  // What stays is bounded by kMaxCachedBytes per thread (a million-job run leaves about
+  // 190 MB of jobs in the pool beside it).
   if (!cache.keep(block, size)) munmap(block, size);
 }
 

@@ -4,6 +4,7 @@
 // HugePageAllocator: for the arrays that grow with the number of jobs.
 
 #include <cstddef>
+#include <iterator>
 #include <vector>
 
 #include "asyncjobs/internal/memory/typed_allocator.h"
@@ -16,9 +17,9 @@ namespace asyncjobs::internal {
 // again: thousands of faults per million-job run, and at 10k jobs six per 1,000 jobs, half
 // of a warm fan-out's time. Blocks of kKeptBlock bytes and more are mapped on their own
 // (from kLargeBlock on, in whole transparent huge pages), and freed ones (64 MB at most)
-// are kept per thread, with their memory, for the next arrays of the same size: no fault,
-// map or unmap when a run repeats. Smaller blocks come from operator new; under
-// AddressSanitizer, all of them.
+// are kept per thread, with their memory, for the next arrays of the same size or larger
+// (grow()): no fault, map or unmap when a run repeats. Smaller blocks come from operator
+// new; under AddressSanitizer, all of them.
 inline constexpr size_t kKeptBlock = size_t{32} << 10;
 inline constexpr size_t kLargeBlock = size_t{256} << 10;
 
@@ -31,6 +32,31 @@ using HugePageAllocator = TypedAllocator<T, allocate_large, free_large>;
 // A vector on those blocks: for an array a run grows with its jobs.
 template <class T>
 using HugePageVector = std::vector<T, HugePageAllocator<T>>;
+
+// The capacity a full array of `capacity` elements should grow to: twice as large, or, once
+// that is a kept block's size, all of the largest kept block if it holds more. A run that
+// repeats a graph then grows its array once, into memory still resident from the last run,
+// instead of through every smaller size (each faulted in and zeroed again).
+size_t grown_capacity(size_t capacity, size_t element_size);
+
+// Gives the pages of a block from allocate_large(bytes) back to the system; the block stays
+// usable (it reads as zeros). No-op for a block from operator new.
+void release_pages(void* block, size_t bytes) noexcept;
+
+// Grows a full vector to grown_capacity(). The block it outgrew is kept for a later array,
+// without its pages: kept resident, every block a million-job array grew through would
+// double its memory (a scheduler's member list: 16 MB more, 17 B per job). Throws
+// std::bad_alloc, leaving the vector unchanged, if the larger block cannot be had.
+template <class T>
+void grow(HugePageVector<T>& vector) {
+  HugePageVector<T> larger;
+  larger.reserve(grown_capacity(vector.capacity(), sizeof(T)));
+  larger.insert(larger.end(), std::make_move_iterator(vector.begin()),
+                std::make_move_iterator(vector.end()));
+  vector.clear();
+  release_pages(vector.data(), vector.capacity() * sizeof(T));
+  vector.swap(larger);
+}
 
 }  // namespace asyncjobs::internal
 

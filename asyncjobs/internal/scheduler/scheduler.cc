@@ -69,6 +69,7 @@ JobPtr Scheduler::add(Schedulable schedulable) {
   for (const JobPtr& job : jobs) check_can_add(job);
   for (size_t i = 0; i < jobs.size(); ++i) {
     if (jobs[i]->scheduler_ == this) continue;
+    if (jobs_.size() == jobs_.capacity()) internal::grow(jobs_);  // may throw: nothing changed
     jobs[i]->scheduler_ = this;
     // Moved, but for the last job, which is also returned.
     jobs_.push_back(i + 1 < jobs.size() ? std::move(jobs[i]) : jobs[i]);
