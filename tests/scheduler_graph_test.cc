@@ -162,6 +162,24 @@ TEST_F(GraphTest, KeepOnlyDropsTheRestAndTheirRequirements) {
   EXPECT_EQ(elsewhere.size(), 1u);
 }
 
+// Removing members renumbers the rest: a job added afterwards links to them and runs (an
+// index left stale would make `b` look like it required itself: a false cycle).
+TEST_F(GraphTest, JobsAddedAfterARemovalOrKeepOnlyLinkAndRun) {
+  for (const bool by_keep_only : {false, true}) {
+    int runs = 0;
+    auto x = job("x", &runs), a = job("a", &runs);
+    Scheduler scheduler{x, a};
+    if (by_keep_only) {
+      scheduler.keep_only({a});
+    } else {
+      scheduler.remove(x);
+    }
+    scheduler.add(job("b", &runs, {a}));
+    EXPECT_TRUE(scheduler.run()) << by_keep_only;
+    EXPECT_EQ(runs, 2) << by_keep_only;
+  }
+}
+
 TEST_F(GraphTest, KeepOnlyBetweenIsSetAlgebraOnTheDoubleDiamond) {
   struct Case {
     const char* name;
