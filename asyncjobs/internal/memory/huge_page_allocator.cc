@@ -41,10 +41,7 @@ void* map_pages(size_t size) {
 
 // Maps `size` bytes (a multiple of kHugePage) starting on a huge-page boundary.
 void* map_huge_aligned(size_t size) {
-  void* raw = mmap(nullptr, size + kHugePage, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (raw == MAP_FAILED) throw std::bad_alloc();
-  char* const start = static_cast<char*>(raw);
+  char* const start = static_cast<char*>(map_pages(size + kHugePage));
   const auto misalignment = reinterpret_cast<uintptr_t>(start) % kHugePage;
   char* const block = misalignment == 0 ? start : start + (kHugePage - misalignment);
   if (block != start) munmap(start, block - start);
