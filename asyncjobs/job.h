@@ -2,7 +2,7 @@
 #define ASYNCJOBS_JOB_H_
 
 // Jobs: the unit a Scheduler runs, each on a fiber: jobs that return without blocking share
-// one (see internal/batch_runner.h), a job that blocks keeps its own until it returns.
+// one (see internal/jobs/batch_runner.h), a job that blocks keeps its own until it returns.
 //
 // A job is shared (`JobPtr`): schedulers, sequences and user code all hold it. It belongs to
 // at most one scheduler. It runs at most once; afterwards its result, exception or
@@ -376,7 +376,7 @@ class JobWithShutdown : public Job {
 };
 }  // namespace internal
 
-// Like std::make_shared<Job>, with the job's memory from a pool (see internal/job_pool.h).
+// Like std::make_shared<Job>, with the job's memory from a pool (see internal/memory/job_pool.h).
 template <class F>
 std::shared_ptr<Job> make_job(F&& body, JobOptions options = {}) {
   return std::allocate_shared<Job>(internal::PoolAllocator<Job>(),

@@ -1,5 +1,5 @@
-#ifndef TESTS_SLURM_TEST_CLUSTER_H_
-#define TESTS_SLURM_TEST_CLUSTER_H_
+#ifndef ASYNCJOBS_TESTS_SLURM_TEST_CLUSTER_H_
+#define ASYNCJOBS_TESTS_SLURM_TEST_CLUSTER_H_
 
 // A real single-node Slurm for the tests: a gtest Environment that starts munged, slurmctld
 // and slurmd with cluster.sh in a fresh directory, exports SLURM_CONF, and stops them by pid
@@ -48,4 +48,4 @@ std::string read_file(const std::string& path);
 
 }  // namespace asyncjobs::slurm::testing
 
-#endif  // TESTS_SLURM_TEST_CLUSTER_H_
+#endif  // ASYNCJOBS_TESTS_SLURM_TEST_CLUSTER_H_

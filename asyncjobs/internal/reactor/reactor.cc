@@ -85,7 +85,7 @@ void Reactor::spawn(Task* task) {
   }
   if (task->finished()) task->rearm();
   task->reactor_ = this;
-  task->state_ = Task::State::kReady;
+  task->move_to(Task::State::kReady);
   live_.push_back(task);
   ++live_count_;
   ready_.push_back(task);
@@ -149,7 +149,7 @@ bool Reactor::give_stack(Task* task) {
       std::fprintf(stderr, "asyncjobs: no stack for a task, and no one to tell\n");
       std::abort();
     }
-    task->state_ = Task::State::kFinished;
+    task->move_to(Task::State::kFinished);
     internal::IntrusiveList<Task>::remove(task);
     --live_count_;
     task->start_failed_(task->start_failure_argument_, std::current_exception());
@@ -189,11 +189,11 @@ void Reactor::prefetch_batch() const {
 
 void Reactor::resume(Task* task) {
   Task::running_ = task;
-  task->state_ = Task::State::kRunning;
+  task->move_to(Task::State::kRunning);
   Task* returned = static_cast<Task*>(task->fiber_.resume()->host());
   Task::running_ = nullptr;
   if (returned->fiber_.finished()) {
-    returned->state_ = Task::State::kFinished;
+    returned->move_to(Task::State::kFinished);
     internal::IntrusiveList<Task>::remove(returned);
     --live_count_;
   }
@@ -230,7 +230,7 @@ Reactor::WakeReason Reactor::wait_until_nanos(int64_t deadline, bool cancellable
   check_cancelled();
   before_suspend(task);
   if (deadline != INT64_MAX) task->timer_slot_ = timers_.add(task, deadline, /*alarm=*/false);
-  task->state_ = Task::State::kWaiting;
+  task->move_to(Task::State::kWaiting);
   task->cancellable_wait_ = cancellable;
   suspend(task);
   const auto reason = static_cast<WakeReason>(task->wake_reason_);
@@ -253,7 +253,7 @@ void Reactor::yield() {
 
 void Reactor::requeue(Task* task) {
   before_suspend(task);
-  task->state_ = Task::State::kReady;
+  task->move_to(Task::State::kReady);
   ready_.push_back(task);
   suspend(task);
 }
@@ -269,10 +269,10 @@ void Reactor::suspend(Task* task) {
   if (next == nullptr) {
     task->fiber_.suspend();
   } else if (next == task) {  // it yielded and nothing else is ready: it goes on
-    task->state_ = Task::State::kRunning;
+    task->move_to(Task::State::kRunning);
   } else {
     Task::running_ = next;
-    next->state_ = Task::State::kRunning;
+    next->move_to(Task::State::kRunning);
     task->fiber_.switch_to(next->fiber_);
   }
 }

@@ -1,5 +1,5 @@
-#ifndef ASYNCJOBS_INTERNAL_SIGNAL_CANCEL_H_
-#define ASYNCJOBS_INTERNAL_SIGNAL_CANCEL_H_
+#ifndef ASYNCJOBS_INTERNAL_SCHEDULER_SIGNAL_CANCEL_H_
+#define ASYNCJOBS_INTERNAL_SCHEDULER_SIGNAL_CANCEL_H_
 
 // Signal handlers that call back while a scope lives (SchedulerOptions::cancel_on_signals).
 
@@ -36,4 +36,4 @@ class SignalCallback {
 
 }  // namespace asyncjobs::internal
 
-#endif  // ASYNCJOBS_INTERNAL_SIGNAL_CANCEL_H_
+#endif  // ASYNCJOBS_INTERNAL_SCHEDULER_SIGNAL_CANCEL_H_
