@@ -15,6 +15,7 @@
 #include <exception>
 #include <stdexcept>
 
+#include "absl/cleanup/cleanup.h"
 #include "asyncjobs/internal/base/fault_injection.h"
 #include "asyncjobs/internal/base/sanitizers.h"
 #include "asyncjobs/internal/base/system_errors.h"
@@ -96,9 +97,7 @@ void Reactor::run() {
     throw std::logic_error("asyncjobs: a reactor is already running on this thread");
   }
   running_ = this;
-  struct Unbind {
-    ~Unbind() { running_ = nullptr; }
-  } unbind;
+  const absl::Cleanup unbind = [] { running_ = nullptr; };
   internal::install_overflow_handler_for_this_thread();
   while (live_count_ > 0) {
     run_ready();
