@@ -22,6 +22,7 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/functional/function_ref.h"
 #include "absl/time/time.h"
+#include "asyncjobs/errors.h"  // TimeoutError
 #include "asyncjobs/internal/jobs/inline_callable.h"
 #include "asyncjobs/internal/jobs/outcome.h"
 #include "asyncjobs/internal/jobs/required_links.h"
@@ -57,13 +58,6 @@ struct BorrowedOptions {
   JobOptions& options;
 };
 }  // namespace internal
-
-// Thrown by a job whose attempt outlived JobOptions::timeout, and by a critical scheduler
-// whose run timed out ("critical scheduler took too long").
-class TimeoutError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 namespace internal {
 class BatchRunner;

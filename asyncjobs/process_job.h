@@ -46,7 +46,7 @@ struct ProcessResult {
 
 // Thrown by `run_process` with `check` when the command failed; what() names the command and
 // its exit status: "`false` exited with code 1", "`sleep 9` was killed by signal 9 (SIGKILL)".
-class ProcessError : public std::runtime_error {
+class ProcessError : public ErrorOf<std::runtime_error> {
  public:
   ProcessError(const std::string& command, ProcessResult result);
   const ProcessResult& result() const { return *result_; }

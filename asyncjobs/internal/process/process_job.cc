@@ -39,7 +39,7 @@ std::string describe_failure(const std::string& command, const ProcessResult& re
 }  // namespace
 
 ProcessError::ProcessError(const std::string& command, ProcessResult result)
-    : std::runtime_error(describe_failure(command, result)),
+    : ErrorOf(describe_failure(command, result)),
       result_(std::make_shared<const ProcessResult>(std::move(result))) {}
 
 ProcessResult run_process(const ProcessOptions& options) {
