@@ -12,7 +12,6 @@
 #include <deque>
 #include <initializer_list>
 #include <iosfwd>
-#include <iostream>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -20,6 +19,7 @@
 
 #include "absl/time/time.h"
 #include "asyncjobs/errors.h"
+#include "asyncjobs/internal/base/console.h"
 #include "asyncjobs/internal/memory/huge_page_allocator.h"
 #include "asyncjobs/internal/sync/wait_list.h"
 #include "asyncjobs/job.h"
@@ -131,9 +131,9 @@ class Scheduler : public AbstractJob,
                          bool keep_starts = true, bool keep_ends = true);
 
   // --- Text (listing.cc)
-  void list(bool details = false, std::ostream& out = std::cout) const;
-  void list_safe(std::ostream& out = std::cout) const;  // works on any graph, cycles too
-  void debrief(bool details = false, std::ostream& out = std::cout) const;
+  void list(bool details = false, std::ostream& out = internal::console()) const;
+  void list_safe(std::ostream& out = internal::console()) const;  // works on any graph, cycles too
+  void debrief(bool details = false, std::ostream& out = internal::console()) const;
   std::string stats() const;  // "2D + 1R + 0I = 3"
   std::string repr() const;   // "Scheduler with 0 done + 0 ongoing + 3 idle = 3 job(s)"
 
