@@ -5,6 +5,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -30,18 +31,20 @@ std::string home_directory() {
   return entry == nullptr ? "/" : entry->pw_dir;
 }
 
-// A line's words: whitespace-separated, `"` quoting a word with spaces, the keyword
-// possibly followed by `=` (`Port=22`, `Port = 22`).
+// A line's words: whitespace-separated, `"` quoting a word with spaces; the keyword may be
+// followed by `=` (`Port=22`, `Port = 22`).
 std::vector<std::string> split_words(absl::string_view line) {
-  std::vector<std::string> words;
+  const size_t keyword_end = std::min(line.find_first_of(" \t="), line.size());
+  std::vector<std::string> words{std::string(line.substr(0, keyword_end))};
+  absl::string_view rest = absl::StripLeadingAsciiWhitespace(line.substr(keyword_end));
+  absl::ConsumePrefix(&rest, "=");
   std::string word;
   bool quoted = false, in_word = false;
-  for (const char c : line) {
-    const bool separator = !quoted && (absl::ascii_isspace(c) || (c == '=' && words.empty()));
+  for (const char c : rest) {
     if (c == '"') {
       quoted = !quoted;
       in_word = true;
-    } else if (separator) {
+    } else if (!quoted && absl::ascii_isspace(c)) {
       if (in_word) words.push_back(std::move(word));
       word.clear();
       in_word = false;
@@ -62,7 +65,6 @@ class Parser {
     const absl::string_view trimmed = absl::StripLeadingAsciiWhitespace(text);
     if (trimmed.empty() || trimmed.front() == '#') return;
     std::vector<std::string> words = split_words(trimmed);
-    if (words.empty()) return;
     const std::string keyword = absl::AsciiStrToLower(words.front());
     words.erase(words.begin());
     number_ = number;
