@@ -38,7 +38,8 @@ CommandResult command_result(ProcessResult process) {
 void copy_file(const fs::path& from, const fs::path& to_dir) {
   fs::create_directories(to_dir);
   const fs::path target = to_dir / from.filename();
-  const fs::path temporary = to_dir / absl::StrCat(".", from.filename().string(), ".asyncjobs-part");
+  const fs::path temporary =
+      to_dir / absl::StrCat(".", from.filename().string(), ".asyncjobs-part");
   try {
     fs::copy_file(from, temporary, fs::copy_options::overwrite_existing);
     fs::permissions(temporary, fs::status(from).permissions());

@@ -82,7 +82,8 @@ class Parser {
  private:
   void apply(const std::string& keyword, const std::vector<std::string>& words) {
     if (keyword == "hostname") {
-      set(config_.hostname, absl::StrReplaceAll(value(keyword, words), {{"%h", host_}, {"%%", "%"}}));
+      set(config_.hostname,
+          absl::StrReplaceAll(value(keyword, words), {{"%h", host_}, {"%%", "%"}}));
     } else if (keyword == "user") {
       set(config_.user, value(keyword, words));
     } else if (keyword == "port") {
@@ -102,7 +103,8 @@ class Parser {
     if (!field) field = std::move(value);  // the first value obtained wins
   }
 
-  const std::string& value(const std::string& keyword, const std::vector<std::string>& words) const {
+  const std::string& value(const std::string& keyword,
+                           const std::vector<std::string>& words) const {
     if (words.empty()) fail(absl::StrCat(keyword, " needs a value"));
     return words.front();
   }

@@ -62,7 +62,9 @@ std::set<int> own_local_ports() {
   for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
     std::error_code error;
     const std::string target = std::filesystem::read_symlink(entry.path(), error).string();
-    if (!error && target.rfind("socket:[", 0) == 0) inodes.insert(target.substr(8, target.size() - 9));
+    if (!error && target.rfind("socket:[", 0) == 0) {
+      inodes.insert(target.substr(8, target.size() - 9));
+    }
   }
   std::set<int> ports;
   std::istringstream table(read_file("/proc/self/net/tcp") + read_file("/proc/self/net/tcp6"));
@@ -87,7 +89,8 @@ int client_port(const std::string& ssh_connection) {
 bool process_with(const std::string& marker) {
   for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
     const std::string pid = entry.path().filename().string();
-    if (pid.find_first_not_of("0123456789") != std::string::npos || pid == std::to_string(::getpid())) continue;
+    const bool is_pid = !pid.empty() && pid.find_first_not_of("0123456789") == std::string::npos;
+    if (!is_pid || pid == std::to_string(::getpid())) continue;
     std::string command_line = read_file(entry.path() / "cmdline");
     std::replace(command_line.begin(), command_line.end(), '\0', ' ');
     if (command_line.find(marker) != std::string::npos) return true;
@@ -269,7 +272,8 @@ TEST_F(HabitsTest, LocalNodeRunsTheSameSshJobAsARemoteNode) {
         RunString{"#!/bin/sh\necho \"$1+$2\"\n", {"x y", "z"}, collect},
         RunScript{dir_ + "/script.sh", {"arg"}, collect},
         Push{{dir_ + "/data.txt"}, remote},
-        ssh::Run{absl::StrCat("cat ", remote, "/data.txt; stat -c %a ", remote, "/data.txt"), collect},
+        ssh::Run{absl::StrCat("cat ", remote, "/data.txt; stat -c %a ", remote, "/data.txt"),
+                 collect},
         Pull{{remote + "/data.txt"}, back},
     };
   };
