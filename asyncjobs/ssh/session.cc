@@ -1,18 +1,15 @@
 // Opening an SSH session without blocking the reactor: transport, handshake, host key, auth.
 #include "asyncjobs/ssh/session.h"
 
-#include <unistd.h>
-
-#include <algorithm>
-
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "asyncjobs/ssh/auth.h"
 #include "asyncjobs/ssh/host_key.h"
-#include "asyncjobs/ssh/ssh_config.h"
 #include "asyncjobs/ssh/tcp.h"
 #include "asyncjobs/ssh/tunnel.h"
 
 namespace asyncjobs::ssh::internal {
+
 Session::Session(const NodeOptions& options, std::string name, std::shared_ptr<Session> gateway)
     : name_(std::move(name)) {
   const absl::Time deadline = absl::Now() + options.connect_timeout;
@@ -22,7 +19,7 @@ Session::Session(const NodeOptions& options, std::string name, std::shared_ptr<S
     open_transport(options, std::move(gateway), deadline);
     handshake(deadline, options.connect_timeout);
     check_host_key(session_, options.host_key_check, name_);
-    authenticate(options, deadline, options.connect_timeout);
+    authenticate(*this, options, deadline);
   } catch (...) {
     pump_.reset();
     ssh_free(session_);
@@ -76,90 +73,6 @@ void Session::handshake(absl::Time deadline, const absl::Duration& timeout) {
     fail(absl::StrCat("timeout after ", absl::FormatDuration(timeout), " (SSH handshake)"));
   }
   if (rc != SSH_OK) fail(ssh_get_error(session_));
-}
-
-void Session::authenticate(const NodeOptions& options, absl::Time deadline,
-                           absl::Duration timeout) {
-  int rc = SSH_AUTH_DENIED;
-  if (options.identities.empty()) {
-    rc = until_done([&] { return ssh_userauth_publickey_auto(session_, nullptr, nullptr); },
-                    SSH_AUTH_AGAIN, deadline);
-    if (rc != SSH_AUTH_SUCCESS && options.passphrase && try_encrypted_defaults(options, deadline)) {
-      return;
-    }
-  } else {
-    for (const std::string& path : options.identities) {
-      if (try_identity(import_identity(path, options), deadline)) return;
-    }
-  }
-  if (rc == SSH_AUTH_SUCCESS) return;
-  if (absl::Now() >= deadline) {
-    fail(absl::StrCat("timeout after ", absl::FormatDuration(timeout), " (authentication)"));
-  }
-  fail(absl::StrCat("authentication failed (publickey): ", ssh_get_error(session_)));
-}
-
-// ssh_userauth_publickey_auto skips encrypted key files (it has no passphrase to give them):
-// each of them whose public half the server accepts is decrypted and tried.
-bool Session::try_encrypted_defaults(const NodeOptions& options, absl::Time deadline) {
-  for (const char* name : kDefaultIdentities) {
-    const std::string path = expand_home(absl::StrCat("~/.ssh/", name));
-    if (::access(path.c_str(), R_OK) != 0 || !offer_public_key(path + ".pub", deadline)) continue;
-    bool asked = false;
-    Key key = import_identity(path, options, &asked);
-    if (asked && try_identity(key, deadline)) return true;
-  }
-  return false;
-}
-
-// False when the server refuses the key, or it cannot be read.
-bool Session::offer_public_key(const std::string& path, absl::Time deadline) {
-  ssh_key raw = nullptr;
-  if (ssh_pki_import_pubkey_file(path.c_str(), &raw) != SSH_OK) return false;
-  const Key key(raw);
-  return until_done([&] { return ssh_userauth_try_publickey(session_, nullptr, key.get()); },
-                    SSH_AUTH_AGAIN, deadline) == SSH_AUTH_SUCCESS;
-}
-
-Session::Key Session::import_identity(const std::string& path, const NodeOptions& options,
-                                      bool* asked) {
-  PassphraseRequest request{options.passphrase, path};
-  ssh_key raw = nullptr;
-  const int rc =
-      ssh_pki_import_privkey_file(path.c_str(), nullptr, &ask_passphrase, &request, &raw);
-  Key key(raw);
-  if (request.error) std::rethrow_exception(request.error);
-  if (asked != nullptr) *asked = request.asked;
-  if (rc == SSH_OK) return key;
-  if (!request.asked) fail(absl::StrCat("cannot read the private key ", path));
-  if (!options.passphrase) {
-    fail(absl::StrCat("the private key ", path, " is encrypted: set NodeOptions::passphrase"));
-  }
-  fail(absl::StrCat("wrong passphrase for the private key ", path));
-}
-
-// libssh's ssh_auth_callback: called only for an encrypted key. No exception may cross
-// libssh's C frames: the callback's is kept and rethrown once libssh has returned.
-int Session::ask_passphrase(const char*, char* buffer, size_t size, int, int, void* userdata) {
-  auto& request = *static_cast<PassphraseRequest*>(userdata);
-  request.asked = true;
-  if (!request.ask) return SSH_ERROR;
-  try {
-    const std::string passphrase = request.ask(request.path);
-    if (passphrase.size() >= size) return SSH_ERROR;
-    std::copy(passphrase.begin(), passphrase.end(), buffer);
-    buffer[passphrase.size()] = '\0';
-    return SSH_OK;
-  } catch (...) {
-    request.error = std::current_exception();
-    return SSH_ERROR;
-  }
-}
-
-bool Session::try_identity(const Key& key, absl::Time deadline) {
-  const int rc = until_done([&] { return ssh_userauth_publickey(session_, nullptr, key.get()); },
-                            SSH_AUTH_AGAIN, deadline);
-  return rc == SSH_AUTH_SUCCESS;
 }
 
 void Session::fail(const std::string& cause) const {

@@ -6,8 +6,6 @@
 #include <libssh/libssh.h>
 
 #include <algorithm>
-#include <exception>
-#include <functional>
 #include <memory>
 #include <string>
 
@@ -60,29 +58,6 @@ class Session {
                       absl::Time deadline);
   void set_options(const NodeOptions& options);
   void handshake(absl::Time deadline, const absl::Duration& timeout);
-  void authenticate(const NodeOptions& options, absl::Time deadline, absl::Duration timeout);
-  struct KeyDeleter {
-    void operator()(ssh_key key) const { ssh_key_free(key); }
-  };
-  using Key = std::unique_ptr<ssh_key_struct, KeyDeleter>;
-  struct PassphraseRequest {  // what ask_passphrase needs, and what it did
-    const std::function<std::string(const std::string&)>& ask;
-    const std::string& path;
-    bool asked = false;
-    std::exception_ptr error;
-  };
-  // Tried when `identities` is empty, as OpenSSH and libssh do.
-  static constexpr const char* kDefaultIdentities[] = {"id_ed25519", "id_ecdsa", "id_rsa"};
-
-  bool try_encrypted_defaults(const NodeOptions& options, absl::Time deadline);
-  bool offer_public_key(const std::string& path, absl::Time deadline);
-  // The private key at `path`, decrypted with `options.passphrase` when it is encrypted
-  // (`asked` says whether it was). Throws ConnectionError naming `path`.
-  Key import_identity(const std::string& path, const NodeOptions& options,
-                      bool* asked = nullptr);
-  static int ask_passphrase(const char* prompt, char* buffer, size_t size, int echo, int verify,
-                            void* userdata);
-  bool try_identity(const Key& key, absl::Time deadline);
   [[noreturn]] void fail(const std::string& cause) const;
 
   std::string name_;

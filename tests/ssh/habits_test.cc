@@ -1,6 +1,6 @@
 // apssh's habits against a real OpenSSH sshd on 127.0.0.1: encrypted keys with a passphrase,
 // an ssh_config with an alias and a ProxyJump, the local node, Run labels.
-#include <dirent.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -85,13 +85,26 @@ int client_port(const std::string& ssh_connection) {
   return port;
 }
 
+// A /proc file, or "" once its process is gone (std::ifstream throws for that).
+std::string read_proc_file(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  std::string content;
+  char buffer[4096];
+  for (ssize_t count; (count = ::read(fd, buffer, sizeof buffer)) > 0;) {
+    content.append(buffer, count);
+  }
+  ::close(fd);
+  return content;
+}
+
 // Whether a process other than this one has `marker` in its command line.
 bool process_with(const std::string& marker) {
   for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
     const std::string pid = entry.path().filename().string();
     const bool is_pid = !pid.empty() && pid.find_first_not_of("0123456789") == std::string::npos;
     if (!is_pid || pid == std::to_string(::getpid())) continue;
-    std::string command_line = read_file(entry.path() / "cmdline");
+    std::string command_line = read_proc_file(entry.path() / "cmdline");
     std::replace(command_line.begin(), command_line.end(), '\0', ' ');
     if (command_line.find(marker) != std::string::npos) return true;
   }
