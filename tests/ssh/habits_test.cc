@@ -249,6 +249,23 @@ TEST_F(HabitsTest, ConfigAliasReachedThroughAProxyJumpToItself) {
   EXPECT_THAT(own_local_ports(), ::testing::Contains(client_port(direct_connection)));
 }
 
+TEST_F(HabitsTest, ConfigChainOfTwoJumps) {
+  const std::string config = dir_ + "/config";
+  write_file(config, absl::StrCat("Host *\n  HostName 127.0.0.1\n  Port ", sshd_->port(),
+                                  "\n  User ", LocalSshd::kOtherUser, "\n  IdentityFile ",
+                                  sshd_->user_key(), "\nHost target\n  ProxyJump j1,j2\n"));
+  NodeOptions options;
+  options.host = "target";
+  options.ssh_config = config;
+  options.known_hosts = sshd_->dir() + "/known_hosts";
+  auto node = make_node(options);
+  ASSERT_NE(node->options().gateway, nullptr);
+  ASSERT_NE(node->options().gateway->options().gateway, nullptr);
+  EXPECT_EQ(node->run("echo two hops", quiet()).out, "two hops\n");
+  const std::string through = node->run("echo $SSH_CONNECTION", quiet()).out;
+  EXPECT_THAT(own_local_ports(), Not(::testing::Contains(client_port(through))));
+}
+
 // Results of one scenario's commands, in order, as comparable text.
 std::vector<std::string> summary(const std::vector<CommandResult>& results) {
   std::vector<std::string> lines;
