@@ -44,7 +44,8 @@ struct NodeOptions {
   std::shared_ptr<Node> gateway;        // reach `host` through this node (port forwarding)
   absl::Duration connect_timeout = absl::Seconds(30);  // connect + authenticate
   // Asked for the passphrase of each encrypted identity file (also a default ~/.ssh/id_*
-  // one), once each time the node connects. May not suspend; what it throws propagates.
+  // one), once each time the node connects. Runs in the connecting job (it may suspend);
+  // what it throws propagates.
   std::function<std::string(const std::string& key_path)> passphrase;
   // An OpenSSH client config read when the node is made ("~/.ssh/config" or a path); empty
   // (the default): none, so a run depends only on its options. Honoured: Host patterns,
