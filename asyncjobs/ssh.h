@@ -43,6 +43,15 @@ struct NodeOptions {
   HostKeyCheck host_key_check = HostKeyCheck::kAcceptNew;
   std::shared_ptr<Node> gateway;        // reach `host` through this node (port forwarding)
   absl::Duration connect_timeout = absl::Seconds(30);  // connect + authenticate
+  // Asked for the passphrase of each encrypted identity file (also a default ~/.ssh/id_*
+  // one), once each time the node connects. Runs in the connecting job (it may suspend);
+  // what it throws propagates.
+  std::function<std::string(const std::string& key_path)> passphrase;
+  // An OpenSSH client config read when the node is made ("~/.ssh/config" or a path); empty
+  // (the default): none, so a run depends only on its options. Honoured: Host patterns,
+  // HostName, User, Port, IdentityFile, ProxyJump (becomes `gateway`), ConnectTimeout. Fields
+  // left at their defaults here take the file's values (it acts as OpenSSH's command line).
+  std::string ssh_config;
 };
 
 struct CommandResult {
@@ -79,15 +88,18 @@ struct RunOptions {
 };
 
 // One host. Its connection opens on first use and is shared by every job that uses the node
-// (each command gets its own channel); a node serves one thread at a time.
+// (each command gets its own channel); a node serves one thread at a time. The methods are
+// virtual for make_local_node(), which runs the same vocabulary on this machine.
 class Node {
  public:
+  // Reads `options.ssh_config` if set: throws std::invalid_argument for an unreadable or
+  // malformed file.
   explicit Node(NodeOptions options);
-  ~Node();
+  virtual ~Node();
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
 
-  std::string name() const;  // "user@host:port"
+  virtual std::string name() const;  // "user@host:port", after the config file
   const NodeOptions& options() const { return options_; }
 
   // Run `command` through the remote user's shell. In a job: suspends only that job;
@@ -95,11 +107,11 @@ class Node {
   // remote command's process group is killed (also for root, whose sshd ignores channel
   // signals) before Cancelled propagates (a round trip and the start of a remote shell,
   // done under a CancelShield: the scheduler waits for it).
-  CommandResult run(const std::string& command, const RunOptions& options = {});
+  virtual CommandResult run(const std::string& command, const RunOptions& options = {});
   // Copy files to `remote_dir` (created if missing) / from the remote paths into `local_dir`,
   // under their base names; file modes are kept on push. Throw CommandFailedError.
-  void push(const std::vector<std::string>& local_paths, const std::string& remote_dir);
-  void pull(const std::vector<std::string>& remote_paths, const std::string& local_dir);
+  virtual void push(const std::vector<std::string>& local_paths, const std::string& remote_dir);
+  virtual void pull(const std::vector<std::string>& remote_paths, const std::string& local_dir);
   // Disconnects; the next use connects again. No command may be running.
   void close();
 
@@ -117,11 +129,16 @@ class Node {
 };
 
 std::shared_ptr<Node> make_node(NodeOptions options);
+// This machine, with the same vocabulary (apssh's LocalNode): run() runs the command with
+// `sh -c` as a process of its own group (killed with it on cancellation), push/pull copy
+// files keeping their modes, the default output prefix and name() are "localhost".
+std::shared_ptr<Node> make_local_node();
 
 // Commands of an SshJob, run one after the other on the job's node.
 struct Run {
   std::string command;
   RunOptions options;
+  std::string label;  // shown in listings (SshJob::details()) instead of the command when set
 };
 // Copied to a fresh remote temporary file, made executable, run, removed.
 struct RunScript {

@@ -4,8 +4,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "asyncjobs/ssh.h"
+#include "asyncjobs/ssh/local_node.h"
 #include "asyncjobs/ssh/remote_command.h"
 #include "asyncjobs/ssh/session.h"
+#include "asyncjobs/ssh/ssh_config.h"
 #include "asyncjobs/ssh/transfer.h"
 
 namespace asyncjobs::ssh {
@@ -31,7 +33,7 @@ CommandFailedError::CommandFailedError(const std::string& node, const std::strin
     : std::runtime_error(describe_failure(node, command, result)),
       result_(std::make_shared<const CommandResult>(std::move(result))) {}
 
-Node::Node(NodeOptions options) : options_(std::move(options)) {}
+Node::Node(NodeOptions options) : options_(internal::resolve_options(std::move(options))) {}
 
 Node::~Node() = default;
 
@@ -93,5 +95,7 @@ void Node::connect() {
 std::shared_ptr<Node> make_node(NodeOptions options) {
   return std::make_shared<Node>(std::move(options));
 }
+
+std::shared_ptr<Node> make_local_node() { return std::make_shared<internal::LocalNode>(); }
 
 }  // namespace asyncjobs::ssh

@@ -58,8 +58,6 @@ class Session {
                       absl::Time deadline);
   void set_options(const NodeOptions& options);
   void handshake(absl::Time deadline, const absl::Duration& timeout);
-  void authenticate(const NodeOptions& options, absl::Time deadline, absl::Duration timeout);
-  bool try_identity(const std::string& path, absl::Time deadline);
   [[noreturn]] void fail(const std::string& cause) const;
 
   std::string name_;

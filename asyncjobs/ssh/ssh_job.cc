@@ -47,7 +47,9 @@ struct CommandRunner {
 };
 
 struct CommandText {
-  std::string operator()(const Run& run) const { return run.command; }
+  std::string operator()(const Run& run) const {
+    return run.label.empty() ? run.command : run.label;
+  }
   std::string operator()(const RunScript& run) const {
     return internal::command_line(run.local_path, run.args);
   }
