@@ -40,7 +40,7 @@ struct BatchResult {
 // Every failure of a BatchJob: sbatch missing or refusing the job (its stderr in what()),
 // scontrol failing, the job id vanishing from Slurm, or a final state other than COMPLETED
 // with exit code 0 ("Slurm job 12 ended FAILED with exit code 3").
-class BatchError : public std::runtime_error {
+class BatchError : public ErrorOf<std::runtime_error> {
  public:
   explicit BatchError(BatchResult result);  // what() made from the final state
   BatchError(const std::string& what, BatchResult result);

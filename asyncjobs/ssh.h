@@ -62,7 +62,7 @@ struct CommandResult {
 
 // Thrown by a checked command whose exit code is not allowed; what() names the node, the
 // command and the exit code or signal.
-class CommandFailedError : public std::runtime_error {
+class CommandFailedError : public ErrorOf<std::runtime_error> {
  public:
   CommandFailedError(const std::string& node, const std::string& command, CommandResult result);
   const CommandResult& result() const { return *result_; }
@@ -73,9 +73,9 @@ class CommandFailedError : public std::runtime_error {
 
 // Cannot connect, authenticate or trust a host; what() names host:port and the cause
 // ("connection refused", "timeout", "authentication failed", "host key ...").
-class ConnectionError : public std::runtime_error {
+class ConnectionError : public ErrorOf<std::runtime_error> {
  public:
-  using std::runtime_error::runtime_error;
+  using ErrorOf::ErrorOf;
 };
 
 struct RunOptions {

@@ -8,6 +8,8 @@
 #include <type_traits>
 
 #include "asyncjobs/asyncjobs.h"
+#include "asyncjobs/slurm.h"
+#include "asyncjobs/ssh.h"
 #include "gtest/gtest.h"
 
 namespace asyncjobs {
@@ -35,6 +37,14 @@ TEST(ErrorsTest, EveryErrorIsAnErrorAndItsStandardException) {
   expect_caught_as_both<GraphError, std::logic_error>(GraphError("a cycle"), "a cycle");
   expect_caught_as_both<ProcessError, std::runtime_error>(
       ProcessError("false", {.exit_code = 1, .signal = 0}), "`false` exited with code 1");
+  expect_caught_as_both<ssh::ConnectionError, std::runtime_error>(
+      ssh::ConnectionError("h:22: refused"), "h:22: refused");
+  expect_caught_as_both<ssh::CommandFailedError, std::runtime_error>(
+      ssh::CommandFailedError("u@h:22", "false", {.exit_code = 1}),
+      "u@h:22: `false` exited with code 1");
+  expect_caught_as_both<slurm::BatchError, std::runtime_error>(
+      slurm::BatchError("Slurm job 7 ended FAILED", {.job_id = "7", .state = "FAILED"}),
+      "Slurm job 7 ended FAILED");
   static_assert(!std::is_base_of_v<Error, Cancelled>);
 }
 

@@ -69,7 +69,7 @@ void scancel_and_wait(const std::string& job_id, absl::Duration poll_interval) {
 BatchError::BatchError(BatchResult result) : BatchError(final_state_text(result), result) {}
 
 BatchError::BatchError(const std::string& what, BatchResult result)
-    : std::runtime_error(what), result_(std::make_shared<const BatchResult>(std::move(result))) {}
+    : ErrorOf(what), result_(std::make_shared<const BatchResult>(std::move(result))) {}
 
 BatchJob::BatchJob(BatchOptions batch, JobOptions options)
     : AbstractJob(std::move(options)), batch_(std::move(batch)) {}

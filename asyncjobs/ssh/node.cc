@@ -30,7 +30,7 @@ std::string describe_failure(const std::string& node, const std::string& command
 
 CommandFailedError::CommandFailedError(const std::string& node, const std::string& command,
                                        CommandResult result)
-    : std::runtime_error(describe_failure(node, command, result)),
+    : ErrorOf(describe_failure(node, command, result)),
       result_(std::make_shared<const CommandResult>(std::move(result))) {}
 
 Node::Node(NodeOptions options) : options_(internal::resolve_options(std::move(options))) {}
