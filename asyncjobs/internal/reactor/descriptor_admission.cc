@@ -65,11 +65,20 @@ DescriptorLease::~DescriptorLease() {
 int DescriptorAdmission::create_waiting(absl::FunctionRef<int()> create, std::string_view call,
                                         DescriptorLease* lease, int descriptors, int error) {
   Task* task = Task::current();
-  if (task == nullptr || !others_hold(lease)) throw DescriptorsExhausted(error, std::string(call));
-  warn_once(error);
+  const bool can_wait = task != nullptr && others_hold(lease);
+  if (error == 0 && !can_wait) {  // others wait, but nothing will wake them: try at once
+    const int result = create();
+    if (result >= 0) {
+      note_created(lease, descriptors);
+      return result;
+    }
+    if (errno != EMFILE && errno != ENFILE) return result;
+    error = errno;
+  }
+  if (!can_wait) throw DescriptorsExhausted(error, std::string(call));
+  if (error != 0) warn_once(error);
   Waiter waiter{task, lease};
-  (state_.last_ == nullptr ? state_.first_ : state_.last_->next) = &waiter;
-  waiter.previous = std::exchange(state_.last_, &waiter);
+  link(waiter);
   // A release handed to this waiter and not used up (it got its descriptor, raised or was
   // cancelled) goes to the next one: more may be free.
   struct Leave {
@@ -82,6 +91,12 @@ int DescriptorAdmission::create_waiting(absl::FunctionRef<int()> create, std::st
   } leave{waiter};
   for (;;) {
     wait_for_release(waiter);
+    // A job holding part of what it needs goes first: two half-served jobs could block
+    // each other.
+    if (!waiter.give_up && !holds(waiter) && holds_first()) {
+      waiter.woken = false;
+      continue;
+    }
     const int result = create();
     if (result >= 0) {
       note_created(lease, descriptors);
@@ -126,6 +141,23 @@ void DescriptorAdmission::wait_for_release(Waiter& waiter) {
   waiter.task->reactor()->wait(absl::InfiniteFuture());
 }
 
+// In arrival order, except that waiters already holding descriptors come first.
+void DescriptorAdmission::link(Waiter& waiter) {
+  Waiter* before = nullptr;  // the last holder when `waiter` holds, else the last waiter
+  if (holds(waiter)) {
+    for (Waiter* next = state_.first_; next != nullptr && holds(*next); next = next->next) {
+      before = next;
+    }
+  } else {
+    before = state_.last_;
+  }
+  Waiter*& after = before == nullptr ? state_.first_ : before->next;
+  waiter.previous = before;
+  waiter.next = after;
+  (after == nullptr ? state_.last_ : after->previous) = &waiter;
+  after = &waiter;
+}
+
 void DescriptorAdmission::unlink(Waiter& waiter) {
   (waiter.previous == nullptr ? state_.first_ : waiter.previous->next) = waiter.next;
   (waiter.next == nullptr ? state_.last_ : waiter.next->previous) = waiter.previous;
@@ -138,10 +170,18 @@ void DescriptorAdmission::wake(Waiter& waiter) {
   waiter.task->reactor()->wake(waiter.task);
 }
 
-// The first waiter not already woken (one release per waiter: a woken waiter that fails
-// again keeps its place and waits for the next).
+// Every waiter holding descriptors (few: each needs different amounts, whoever fits goes
+// on), else the first waiter not already woken. A woken waiter that fails again keeps its
+// place and waits for the next release.
 void DescriptorAdmission::wake_next() {
-  for (Waiter* waiter = state_.first_; waiter != nullptr; waiter = waiter->next) {
+  Waiter* waiter = state_.first_;
+  if (waiter != nullptr && holds(*waiter)) {
+    for (; waiter != nullptr && holds(*waiter); waiter = waiter->next) {
+      if (!waiter->woken) wake(*waiter);
+    }
+    return;
+  }
+  for (; waiter != nullptr; waiter = waiter->next) {
     if (!waiter->woken) return wake(*waiter);
   }
 }

@@ -67,6 +67,10 @@ class DescriptorAdmission {
   // each must be reported by `forget_loose` when closed). `call` names the system call.
   static int create(absl::FunctionRef<int()> create, std::string_view call,
                     DescriptorLease* lease, int descriptors = 1) {
+    // While others wait, a job holding none joins them rather than take what they wait for.
+    if (state_.first_ != nullptr && (lease == nullptr || !lease->holding_)) [[unlikely]] {
+      return create_waiting(create, call, lease, descriptors, 0);
+    }
     const int result = create();
     if (result >= 0) [[likely]] {
       note_created(lease, descriptors);
@@ -119,11 +123,17 @@ class DescriptorAdmission {
       ++state_.holding_;
     }
   }
+  // `error`: what `create` failed with, 0 when not tried yet.
   static int create_waiting(absl::FunctionRef<int()> create, std::string_view call,
                             DescriptorLease* lease, int descriptors, int error);
   static bool others_hold(const DescriptorLease* lease);
   static void warn_once(int error);
   static void wait_for_release(Waiter& waiter);
+  static bool holds(const Waiter& waiter) {
+    return waiter.lease != nullptr && waiter.lease->holding_;
+  }
+  static bool holds_first() { return state_.first_ != nullptr && holds(*state_.first_); }
+  static void link(Waiter& waiter);
   static void unlink(Waiter& waiter);
   static void wake(Waiter& waiter);
   static void wake_next();
