@@ -95,6 +95,18 @@ std::string leak_check(int before) {
   return after == before ? "" : absl::StrCat("open descriptors: ", before, " before, ", after, " after; ");
 }
 
+// The limit under which exactly `free` descriptor numbers are left (open ones above the
+// limit take no place under it).
+rlim_t limit_leaving(int free) {
+  std::vector<int> open;
+  aj::testing::for_each_open_fd([&](int fd) { open.push_back(fd); });
+  for (int limit = free;; ++limit) {
+    int below = 0;
+    for (int fd : open) below += fd < limit ? 1 : 0;
+    if (limit - below == free) return limit;
+  }
+}
+
 // Opens /dev/null until no descriptor is left; closes them all when destroyed.
 struct AllDescriptors {
   std::vector<aj::internal::Fd> held;
@@ -162,7 +174,8 @@ TEST(DescriptorLimitTest, WaitingJobsTakeTheirTurnInOrder) {
   const ChildOutcome outcome = in_child(0, [] {
     // The reactor's epoll and eventfd, then three pipes (two ends each): then the child's
     // ends close and its pidfd and epoll set come, leaving one descriptor, too few for a pipe.
-    set_limit(open_fd_count() + 8, open_fd_count() + 8);
+    const rlim_t limit = limit_leaving(8);
+    set_limit(limit, limit);
     const int before = open_fd_count();
     std::vector<int> order;
     {
