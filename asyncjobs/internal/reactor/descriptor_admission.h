@@ -1,15 +1,16 @@
 // Admission by file descriptors: a task whose descriptor cannot be made because the process
 // (EMFILE) or the system (ENFILE) has none left waits, suspending only itself, until another
-// holder releases some, then tries again; waiters take their turn in the order they came. It
-// raises only when nothing else holds descriptors that could be released. Also: the soft
-// RLIMIT_NOFILE raised to the hard limit once per process.
+// holder releases some, then tries again. Waiters take their turn in the order they came,
+// those already holding part of what they need first; while any wait, a newcomer holding
+// none queues behind them. It raises only when nothing else holds descriptors that could be
+// released. Also: the soft RLIMIT_NOFILE raised to the hard limit once per process.
 //
 // Holders are `DescriptorLease`s (something that holds descriptors for a while and closes
 // them all before it ends: a process job's run) and *loose* descriptors, made without a lease
 // and counted until closed (an SSH connection's socket). The state is per thread: one reactor
 // runs on a thread at a time, and loose descriptors may outlive the run that made them.
-// Everything here is called on the reactor's thread. Nothing costs more than a failed system
-// call's check until a creation fails.
+// Everything here is called on the reactor's thread. Until a creation fails, the cost is a
+// check of the call's result and of the (empty) wait list.
 #ifndef ASYNCJOBS_INTERNAL_REACTOR_DESCRIPTOR_ADMISSION_H_
 #define ASYNCJOBS_INTERNAL_REACTOR_DESCRIPTOR_ADMISSION_H_
 
