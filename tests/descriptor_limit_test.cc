@@ -203,6 +203,38 @@ TEST(DescriptorLimitTest, WaitingJobsTakeTheirTurnInOrder) {
   EXPECT_EQ(count_of(outcome.errors, "asyncjobs: out of file descriptors"), 1) << outcome.errors;
 }
 
+// A job whose timeout expires while it waits for descriptors leaves the queue: it ends with
+// TimeoutError, and the job behind it still gets its turn.
+TEST(DescriptorLimitTest, AJobTimedOutWhileWaitingLeavesTheQueue) {
+  const ChildOutcome outcome = in_child(0, [] {
+    const rlim_t limit = limit_leaving(8);  // one process job at a time, as above
+    set_limit(limit, limit);
+    const int before = open_fd_count();
+    std::string failure;
+    {
+      auto first = aj::make_process_job({"sleep", "0.5"});
+      auto impatient = aj::make_process_job(
+          {"true"}, {.label = "impatient", .critical = false, .timeout = absl::Milliseconds(100)});
+      auto last = aj::make_process_job({"echo", "last"});
+      aj::Scheduler scheduler({first, impatient, last});
+      if (!scheduler.run()) failure = absl::StrCat("run() returned false: ", scheduler.why(), "; ");
+      try {
+        impatient->result();
+        failure += "the impatient job did not raise; ";
+      } catch (const aj::TimeoutError&) {
+      } catch (const std::exception& error) {
+        absl::StrAppend(&failure, "the impatient job raised: ", error.what(), "; ");
+      }
+      if (!last->is_done() || last->result<aj::ProcessResult>().out != "last\n") {
+        failure += "the last job did not run; ";
+      }
+    }
+    return failure + leak_check(before);
+  });
+  EXPECT_EQ(outcome.failure, "") << outcome.errors;
+  EXPECT_EQ(count_of(outcome.errors, "asyncjobs: out of file descriptors"), 1) << outcome.errors;
+}
+
 // The test holds every descriptor left, outside any job: nothing can be released, so the job
 // raises at once, and says which job, what limit and how to fix it.
 TEST(DescriptorLimitTest, AJobThatCanNeverGetDescriptorsRaisesNamingJobLimitAndFix) {
