@@ -26,13 +26,13 @@ LineSplitter::OnLine in_place(const std::function<void(std::string_view)>& on_li
 }  // namespace
 
 Exchange::Exchange(const ProcessOptions& options, ChildPipes& pipes, Child& child,
-                   ProcessResult& result)
+                   ProcessResult& result, DescriptorLease& lease)
     : child_(child),
       input_(options.stdin_data),
       stdin_(std::move(pipes.in.write)),
       outputs_{{std::move(pipes.out.read), LineSplitter(result.out, in_place(options.on_stdout))},
                {std::move(pipes.err.read), LineSplitter(result.err, in_place(options.on_stderr))}},
-      epoll_(::epoll_create1(EPOLL_CLOEXEC)),
+      epoll_(Fd::open([] { return ::epoll_create1(EPOLL_CLOEXEC); }, "epoll_create1", &lease)),
       buffer_(kReadSize) {
   if (!epoll_.is_open()) throw_errno(errno, "epoll_create1");
   if (input_.empty()) {

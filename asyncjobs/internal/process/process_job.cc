@@ -44,11 +44,15 @@ ProcessError::ProcessError(const std::string& command, ProcessResult result)
 
 ProcessResult run_process(const ProcessOptions& options) {
   if (options.argv.empty()) throw std::invalid_argument("asyncjobs: run_process needs a command");
-  internal::ChildPipes pipes;
-  internal::Child child(internal::spawn(options, pipes), options.kill_grace);
-  pipes.close_child_ends();
+  // Every descriptor of the child's run, charged to one lease: out of descriptors, this job
+  // waits for another to release some (internal/reactor/descriptor_admission.h).
+  internal::DescriptorLease lease;
+  internal::ChildPipes pipes(lease);
+  const pid_t pid = internal::spawn(options, pipes);
+  pipes.close_child_ends();  // before the pidfd: three descriptors fewer at the peak
+  internal::Child child(pid, options.kill_grace, lease);
   ProcessResult result{};
-  internal::Exchange(options, pipes, child, result).run();
+  internal::Exchange(options, pipes, child, result, lease).run();
   child.reap();
   set_exit_status(child.wait_status(), result);
   if (options.check && (result.exit_code != 0 || result.signal != 0)) {

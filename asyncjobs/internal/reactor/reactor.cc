@@ -19,6 +19,7 @@
 #include "asyncjobs/internal/base/fault_injection.h"
 #include "asyncjobs/internal/base/sanitizers.h"
 #include "asyncjobs/internal/base/system_errors.h"
+#include "asyncjobs/internal/reactor/descriptor_admission.h"
 #include "asyncjobs/internal/reactor/worker_threads.h"
 
 namespace asyncjobs {
@@ -48,13 +49,24 @@ int wait_for_events(int epoll_fd, epoll_event* events, int capacity, int64_t tim
   return epoll_wait(epoll_fd, events, capacity, timeout_ms);
 }
 
+// Made outside any task, so a missing descriptor cannot be waited for: the error says which
+// limit and how to raise it.
+[[noreturn]] void throw_reactor_fd_error(int error, const char* call, const char* what) {
+  if (error == EMFILE || error == ENFILE) {
+    throw internal::DescriptorsExhausted(error, call, "a new reactor");
+  }
+  internal::throw_errno(error, what);
+}
+
 }  // namespace
 
 Reactor::Reactor() {
+  internal::DescriptorAdmission::raise_limit_once();
   epoll_fd_ = internal::should_fail(internal::Fault::kEpollCreate) ? (errno = EMFILE, -1)
                                                                    : epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd_ < 0) {
-    internal::throw_errno(errno, "asyncjobs: cannot create the reactor's epoll instance");
+    throw_reactor_fd_error(errno, "epoll_create1",
+                           "asyncjobs: cannot create the reactor's epoll instance");
   }
   wake_fd_ = internal::should_fail(internal::Fault::kEventFd)
                  ? (errno = EMFILE, -1)
@@ -66,8 +78,7 @@ Reactor::Reactor() {
     const int error = errno;
     if (wake_fd_ >= 0) close(wake_fd_);
     close(epoll_fd_);
-    errno = error;
-    internal::throw_errno(errno, "asyncjobs: cannot create the reactor's eventfd");
+    throw_reactor_fd_error(error, "eventfd", "asyncjobs: cannot create the reactor's eventfd");
   }
 }
 
@@ -99,6 +110,7 @@ void Reactor::run() {
   running_ = this;
   const absl::Cleanup unbind = [] { running_ = nullptr; };
   internal::install_overflow_handler_for_this_thread();
+  internal::DescriptorAdmission::start_run();
   while (live_count_ > 0) {
     run_ready();
     if (live_count_ == 0) break;
