@@ -1,6 +1,6 @@
 // A fan-out of process jobs running `true`: the cost of a process job end to end (pipes,
 // pidfd, epoll set, spawn, exchange, reap), where descriptors never run out. Measured before
-// and after the descriptor admission (issue 28, docs/profiling.md): its fast path is one
+// and after the descriptor admission (docs/profiling.md): its fast path is one
 // check of each creation's result.
 //
 //   ./bazelw build -c opt //benchmarks:process_benchmark

@@ -1,4 +1,4 @@
-// Out of file descriptors: jobs wait their turn instead of failing (issue 28). Each scenario
+// Out of file descriptors: jobs wait their turn instead of failing. Each scenario
 // runs in a forked child whose RLIMIT_NOFILE the test sets, with the child's stderr kept in a
 // file; the child reports what went wrong through another file. The parent process of this
 // binary never runs a reactor itself, so each child still raises its soft limit once.
