@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "asyncjobs/fiber_calls.h"
+#include "asyncjobs/internal/jobs/job_output.h"
 #include "asyncjobs/scheduler.h"
 
 namespace asyncjobs {
@@ -22,14 +23,14 @@ class PrintJob : public AbstractJob {
     std::ostream& out = print_.out != nullptr ? *print_.out : std::cout;
     const std::string line = absl::StrCat(stamp(), absl::StrJoin(messages_, " "));
     if (print_.banner.empty()) {
-      out << line << std::endl;
+      internal::print_line(out, line);  // above a live progress view, if one is drawn
       return {};
     }
     const std::string top = print_.banner.find_first_not_of('=') == std::string::npos
                                 ? print_.banner
                                 : absl::StrCat("==================== ", print_.banner,
                                                " ====================");
-    out << top << "\n" << line << "\n" << std::string(top.size(), '=') << std::endl;
+    internal::print_line(out, absl::StrCat(top, "\n", line, "\n", std::string(top.size(), '=')));
     return {};
   }
   std::string type_name() const override { return "PrintJob"; }
