@@ -77,9 +77,9 @@ struct JobExtras;
 class JobObserver {
  public:
   virtual void on_job_finished(AbstractJob& job) = 0;
-  // Told the events of the jobs it runs other than their end (see JobEvent: started,
-  // retrying, output lines), only while events_wanted(): a run that wants none pays one
-  // test of that flag per job.
+  // Told the events of the jobs it runs (see JobEvent: started, retrying, output lines,
+  // their end just before on_job_finished), only while events_wanted(): a run that wants
+  // none pays one test of that flag per job.
   virtual void on_job_event(const JobEvent& event) {}
   bool events_wanted() const { return events_wanted_; }
 
@@ -267,7 +267,9 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   // Job, from its shared_ptr control block: what linking, running and destroying touch),
   // stage 1 the successors it will count down when it ends. A BatchHooks::prefetch.
   static void prefetch_job(void* job, int stage);
+  int64_t run_watched(internal::JobObserver& observer, int64_t start_ticks);
   void report_start(internal::JobObserver& observer, int64_t start_ticks) const;
+  void report_end(internal::JobObserver& observer) const;
   int64_t run_body(int64_t start_ticks);  // returns the end ticks
   void run_attempt();
   bool retry_after_failure();  // false: no attempt left, or cancelled while waiting

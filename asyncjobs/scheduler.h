@@ -268,7 +268,6 @@ class Scheduler : public AbstractJob,
   void start_watching();  // for the run in progress; stop_watching() when it ends
   void stop_watching();
   void on_watched_interrupt();
-  void report_end(const AbstractJob& job);
   static void on_drain_signal(void* self);  // async-signal-safe
   void drain();                              // on the loop, after the first signal
   bool starts_new_jobs() const { return !failed_critical_ && !run_cancelled_ && !draining_; }
@@ -283,7 +282,8 @@ class Scheduler : public AbstractJob,
   std::deque<AbstractJob*> waiting_for_slot_;
   size_t running_ = 0;
   size_t remaining_ = 0;  // non-forever jobs not yet done
-  bool only_forever_ = false;
+  // The run ends once nothing runs or waits for a slot: it has only forever jobs, or drains.
+  bool until_idle_ = false;
   bool aborting_ = false;
   internal::WaitList wakeup_;  // the orchestrator waits here
   absl::Time run_start_ = absl::InfinitePast();

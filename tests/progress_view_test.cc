@@ -252,7 +252,10 @@ TEST(ProgressViewTest, NarrowTerminalCutsLinesAndRunningJobsToItsSize) {
       },
       &screen,
       [&] {
-        if (!while_running.empty() || !screen.shows("more running")) return;
+        if (!while_running.empty() || !screen.shows("20 running") ||
+            !screen.shows("more running")) {
+          return;
+        }
         while_running = screen.lines();
         (void)!write(release.write_end, "x", 1);
       });

@@ -57,9 +57,20 @@ void AbstractJob::cancel() {
 int64_t AbstractJob::run_item(internal::WorkItem* item, int64_t start_ticks, void* observer) {
   AbstractJob* job = job_of(item);
   auto* job_observer = static_cast<internal::JobObserver*>(observer);
-  if (job_observer->events_wanted()) [[unlikely]] job->report_start(*job_observer, start_ticks);
+  if (job_observer->events_wanted()) [[unlikely]] {
+    return job->run_watched(*job_observer, start_ticks);
+  }
   const int64_t end_ticks = job->run_body(start_ticks);
   job_observer->on_job_finished(*job);
+  return end_ticks;
+}
+
+// run_item for an observer that wants events: the start and the end are reported too.
+int64_t AbstractJob::run_watched(internal::JobObserver& observer, int64_t start_ticks) {
+  report_start(observer, start_ticks);
+  const int64_t end_ticks = run_body(start_ticks);
+  report_end(observer);
+  observer.on_job_finished(*this);
   return end_ticks;
 }
 
@@ -73,7 +84,10 @@ void AbstractJob::fail_start(internal::WorkItem* item, std::exception_ptr error,
       absl::StrCat("asyncjobs: job `", job->label(), "` could not start: ", cause))));
   job->start_ticks_ = job->end_ticks_ = internal::clock_ticks();
   job->state_ = State::kDone;
-  if (job_observer->events_wanted()) job->report_start(*job_observer, job->start_ticks_);
+  if (job_observer->events_wanted()) {
+    job->report_start(*job_observer, job->start_ticks_);
+    job->report_end(*job_observer);
+  }
   job_observer->on_job_finished(*job);
 }
 
@@ -81,6 +95,19 @@ void AbstractJob::report_start(internal::JobObserver& observer, int64_t start_ti
   if (cancel_requested()) return;  // its body is skipped: it does not start
   observer.on_job_event(
       {JobEvent::Kind::kStarted, this, internal::ticks_to_time(start_ticks), {}});
+}
+
+void AbstractJob::report_end(internal::JobObserver& observer) const {
+  if (attempts_ == 0 && !raised_) return;  // cancelled before its body ran: no start either
+  JobEvent::Kind kind = JobEvent::Kind::kDone;
+  std::string what;
+  if (cancelled_) {
+    kind = JobEvent::Kind::kCancelled;
+  } else if (raised_) {
+    kind = JobEvent::Kind::kRaised;
+    what = internal::exception_text(raised_exception()).what;
+  }
+  observer.on_job_event({kind, this, end_time(), what});
 }
 
 bool AbstractJob::cancel_requested() const {

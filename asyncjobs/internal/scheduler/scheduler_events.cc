@@ -10,7 +10,6 @@
 
 #include "absl/time/clock.h"
 #include "asyncjobs/internal/jobs/job_output.h"
-#include "asyncjobs/internal/jobs/job_text.h"
 #include "asyncjobs/internal/scheduler/progress_view.h"
 #include "asyncjobs/internal/scheduler/signal_cancel.h"
 #include "asyncjobs/reactor.h"
@@ -96,19 +95,6 @@ void Scheduler::on_job_event(const JobEvent& event) {
   if (parent_events_ != nullptr) parent_events_->on_job_event(event);
 }
 
-void Scheduler::report_end(const AbstractJob& job) {
-  if (job.attempts_ == 0 && !job.raised_) return;  // cancelled before its body ran: no start
-  JobEvent::Kind kind = JobEvent::Kind::kDone;
-  std::string what;
-  if (job.cancelled_) {
-    kind = JobEvent::Kind::kCancelled;
-  } else if (job.raised_) {
-    kind = JobEvent::Kind::kRaised;
-    what = internal::exception_text(job.raised_exception()).what;
-  }
-  on_job_event({kind, &job, job.end_time(), what});
-}
-
 // On the loop, after request_cancel() or a signal poked it, and every redraw period while a
 // live view is drawn.
 void Scheduler::on_watched_interrupt() {
@@ -133,6 +119,7 @@ void Scheduler::on_drain_signal(void* self) {
 void Scheduler::drain() {
   if (draining_ || !run_in_progress()) return;
   draining_ = true;
+  until_idle_ = true;
   for (AbstractJob* job : waiting_for_slot_) job->cancelled_ = true;
   waiting_for_slot_.clear();
   for (const JobPtr& job : jobs_) {

@@ -141,7 +141,7 @@ bool Scheduler::run_jobs() {
     cancelled_before_run = start_by_scan();
   }
   start_plan_ = {};
-  only_forever_ = remaining_ == 0;  // before cancelled jobs are counted out: they were not forever
+  until_idle_ = remaining_ == 0;  // before cancelled jobs are counted out: they were not forever
   if (cancelled_before_run > 0) abandon_cancelled_before_run();
   wait_for_jobs(deadline);
   if (draining_ && !failed_critical_ && !failed_time_out_) run_cancelled_ = true;
@@ -192,8 +192,7 @@ void Scheduler::start_from_plan() {
 
 bool Scheduler::finished() const {
   if (failed_critical_ || run_cancelled_) return true;
-  if (draining_) return running_ == 0;
-  if (only_forever_) return running_ == 0 && waiting_for_slot_.empty();
+  if (until_idle_) return running_ == 0 && waiting_for_slot_.empty();
   return remaining_ == 0;
 }
 
@@ -235,7 +234,6 @@ void Scheduler::fill_window() {
 }
 
 void Scheduler::on_job_finished(AbstractJob& job) {
-  if (events_wanted_) [[unlikely]] report_end(job);
   --running_;
   if (aborting_) {
     if (running_ == 0) wakeup_.notify_all();
