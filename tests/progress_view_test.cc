@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -120,8 +121,10 @@ struct ChildRun {
   double seconds = 0;  // from the fork to the end of its output
 };
 
+// `master` and `child`, if given, receive the terminal's master side and the child's pid.
 ChildRun run_in_child(int columns, int rows, const std::function<int()>& body, Screen* screen,
-                      const std::function<void()>& on_output = [] {}) {
+                      const std::function<void()>& on_output = [] {}, int* master = nullptr,
+                      pid_t* child = nullptr) {
   int reader = -1, writer = -1;
   if (columns > 0) {
     winsize size{};
@@ -147,6 +150,8 @@ ChildRun run_in_child(int columns, int rows, const std::function<int()>& body, S
     _exit(code);
   }
   close(writer);
+  if (master != nullptr) *master = reader;
+  if (child != nullptr) *child = pid;
   ChildRun run;
   char buffer[4096];
   for (;;) {
@@ -269,6 +274,46 @@ TEST(ProgressViewTest, NarrowTerminalCutsLinesAndRunningJobsToItsSize) {
   EXPECT_FALSE(screen.too_wide()) << screen.dump();
   EXPECT_TRUE(std::regex_match(screen.lines().back(), std::regex(R"(20 done, 0 failed \| .*)")))
       << screen.dump();
+}
+
+TEST(ProgressViewTest, FollowsTheTerminalsNewSizeAfterSigwinch) {
+  aj::testing::Pipe release;
+  Screen screen(80, 24);
+  const std::string output = "a line of output long enough to need more than forty columns";
+  int terminal = -1;
+  pid_t child = 0;
+  enum { kWide, kResized, kReleased } phase = kWide;
+  auto talker_line = [&]() -> std::string {
+    for (const std::string& line : screen.lines()) {
+      if (line.rfind("  talker  ", 0) == 0) return line;
+    }
+    return "";
+  };
+  const ChildRun run = run_in_child(
+      80, 24,
+      [&] {
+        aj::Scheduler scheduler({talker("talker", output, release.read_end)},
+                                {.progress = aj::Progress::kLive});
+        return scheduler.run() ? 0 : 1;
+      },
+      &screen,
+      [&] {
+        const std::string line = talker_line();
+        if (phase == kWide && line.find(output) != std::string::npos) {
+          winsize size{};
+          size.ws_col = 40;
+          size.ws_row = 10;
+          ioctl(terminal, TIOCSWINSZ, &size);
+          kill(child, SIGWINCH);  // (the child has no controlling terminal to send it)
+          phase = kResized;
+        } else if (phase == kResized && !line.empty() && line.size() <= 39) {
+          (void)!write(release.write_end, "x", 1);
+          phase = kReleased;
+        }
+      },
+      &terminal, &child);
+  EXPECT_EQ(run.exit_code, 0);
+  EXPECT_EQ(phase, kReleased) << screen.dump();
 }
 
 TEST(ProgressViewTest, RedrawsAtMostTenTimesASecondWhateverTheEvents) {

@@ -138,7 +138,7 @@ void ProgressView::print_line_event(const JobEvent& event) {
                      event.kind == JobEvent::Kind::kCancelled;
   if (ended) absl::StrAppend(&line, " after ", short_duration(event.time - event.job->start_time()));
   if (!event.text.empty()) absl::StrAppend(&line, ": ", std::string(event.text));
-  out_ << line << std::endl;
+  print_line(out_, line);  // above another run's live block, if one is drawn
 }
 
 std::string ProgressView::counts(absl::Time now) const {
@@ -191,7 +191,7 @@ void ProgressView::set_draining() {
   if (mode_ == Mode::kLive) {
     redraw(absl::Now());
   } else {
-    out_ << stamp(absl::Now()) << "  draining: nothing new starts; again to cancel" << std::endl;
+    print_line(out_, absl::StrCat(stamp(absl::Now()), "  draining: nothing new starts; again to cancel"));
   }
 }
 
@@ -254,7 +254,7 @@ void ProgressView::finish(absl::Time now) {
   if (not_run > 0) absl::StrAppend(&line, ", ", not_run, " not run");
   absl::StrAppend(&line, " | ", short_duration(now - start_));
   if (mode_ == Mode::kLines) {
-    out_ << stamp(now) << "  " << line << std::endl;
+    print_line(out_, absl::StrCat(stamp(now), "  ", line));
     return;
   }
   if (resized_.exchange(false)) read_size();

@@ -67,16 +67,17 @@ void Scheduler::start_watching() {
   if (!options_.on_event && !mode && options_.drain_on_signals.empty() && !parent_events_) {
     return;
   }
-  watching_ = new Watching(*this);
+  auto watching = std::make_unique<Watching>(*this);
   if (mode) {
     size_t total = 0;
     for (const JobPtr& job : jobs_) {
       total += job->is_scheduler_ ? count_jobs(static_cast<Scheduler&>(*job).jobs()) : 1;
     }
-    watching_->view = std::make_unique<internal::ProgressView>(*mode, std::cout, STDOUT_FILENO,
-                                                               total, run_start_, *reactor_);
+    watching->view = std::make_unique<internal::ProgressView>(*mode, std::cout, STDOUT_FILENO,
+                                                              total, run_start_, *reactor_);
   }
-  events_wanted_ = options_.on_event || watching_->view || parent_events_ != nullptr;
+  events_wanted_ = options_.on_event || watching->view || parent_events_ != nullptr;
+  watching_ = watching.release();  // stop_watching() deletes it
 }
 
 void Scheduler::stop_watching() {
