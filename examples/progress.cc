@@ -18,9 +18,9 @@ namespace aj = asyncjobs;
 // `sh -c` printing "step i of n" every few tenths of a second; one in ten gives up.
 std::shared_ptr<aj::ProcessJob> random_task(int index, std::mt19937& random) {
   const int steps = 1 + static_cast<int>(random() % 6);
-  std::string script = absl::StrFormat(
-      "for i in $(seq %d); do echo \"step $i of %d\"; sleep 0.%d; done", steps, steps,
-      1 + static_cast<int>(random() % 4));
+  std::string script =
+      absl::StrFormat("for i in $(seq %d); do echo \"step $i of %d\"; sleep 0.%d; done", steps,
+                      steps, 1 + static_cast<int>(random() % 4));
   if (random() % 10 == 0) script += "; echo 'giving up' >&2; exit 1";
   aj::ProcessOptions process;
   process.argv = {"sh", "-c", script};

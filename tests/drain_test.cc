@@ -47,7 +47,12 @@ TEST_F(DrainTest, FirstSignalLetsRunningJobsFinishAndStartsNothingNew) {
   ASSERT_EQ(write(ready_.write_end, "x", 1), 1);
   aj::Event go;
   bool running_after_drain = false;
-  auto running = aj::make_job([&go] { go.wait(); return 7; }, labelled("running"));
+  auto running = aj::make_job(
+      [&go] {
+        go.wait();
+        return 7;
+      },
+      labelled("running"));
   auto trigger = aj::make_job(
       [&] {
         signal_and_let_the_loop_see_it();
@@ -147,10 +152,9 @@ TEST_F(DrainTest, EachSignalDoesWhatItsListSays) {
       labelled("trigger"));
   auto successor = aj::make_job([] {}, labelled("successor"));
   successor->require(trigger);
-  aj::Scheduler scheduler({running, trigger, successor},
-                          {.critical = false,
-                           .cancel_on_signals = {SIGUSR2},
-                           .drain_on_signals = {SIGUSR1}});
+  aj::Scheduler scheduler(
+      {running, trigger, successor},
+      {.critical = false, .cancel_on_signals = {SIGUSR2}, .drain_on_signals = {SIGUSR1}});
   EXPECT_FALSE(scheduler.run());
   EXPECT_EQ(scheduler.why(), "CANCELLED");
   EXPECT_TRUE(running->is_done());

@@ -17,13 +17,20 @@ class EventsTest : public aj::testing::NothingLeftRunning<> {};
 
 std::string kind_name(Kind kind) {
   switch (kind) {
-    case Kind::kStarted: return "started";
-    case Kind::kDone: return "done";
-    case Kind::kRaised: return "raised";
-    case Kind::kCancelled: return "cancelled";
-    case Kind::kRetrying: return "retrying";
-    case Kind::kRestored: return "restored";
-    case Kind::kOutput: return "output";
+    case Kind::kStarted:
+      return "started";
+    case Kind::kDone:
+      return "done";
+    case Kind::kRaised:
+      return "raised";
+    case Kind::kCancelled:
+      return "cancelled";
+    case Kind::kRetrying:
+      return "retrying";
+    case Kind::kRestored:
+      return "restored";
+    case Kind::kOutput:
+      return "output";
   }
   return "?";
 }
@@ -75,9 +82,9 @@ TEST_F(EventsTest, EveryStartEndRetryAndOutputLineAtEveryDepthInOrder) {
   EXPECT_TRUE(scheduler.run());
 
   const std::vector<std::string> expected = {
-      "started first",   "done first",        "started inner",  "started flaky",
-      "retrying flaky: boom", "done flaky",   "done inner",     "started talker",
-      "output talker: one",   "output talker: two", "done talker", "started bad",
+      "started first",        "done first",         "started inner", "started flaky",
+      "retrying flaky: boom", "done flaky",         "done inner",    "started talker",
+      "output talker: one",   "output talker: two", "done talker",   "started bad",
       "raised bad: bad"};
   EXPECT_EQ(recorder.lines, expected);
   EXPECT_TRUE(recorder.times_in_order);
@@ -96,8 +103,8 @@ TEST_F(EventsTest, NestedSchedulersOwnCallbackHearsItsJobsFirst) {
                     }});
   EXPECT_TRUE(top.run());
   const std::vector<std::string> expected = {
-      "top middle",      "middle innermost", "top innermost", "middle deep", "top deep",
-      "middle deep",     "top deep",         "middle innermost", "top innermost", "top middle"};
+      "top middle",  "middle innermost", "top innermost",    "middle deep",   "top deep",
+      "middle deep", "top deep",         "middle innermost", "top innermost", "top middle"};
   EXPECT_EQ(log, expected);
 }
 
@@ -127,8 +134,8 @@ TEST_F(EventsTest, RunCancelledFromAJobEndsWhatRunsAsCancelled) {
   self = &scheduler;
   EXPECT_FALSE(scheduler.run());
   EXPECT_EQ(scheduler.why(), "CANCELLED");
-  const std::vector<std::string> expected = {"started sleeper", "started stopper",
-                                             "done stopper", "cancelled sleeper"};
+  const std::vector<std::string> expected = {"started sleeper", "started stopper", "done stopper",
+                                             "cancelled sleeper"};
   EXPECT_EQ(recorder.lines, expected);
 }
 
@@ -136,18 +143,18 @@ TEST_F(EventsTest, OutputReportedOnlyForJobsOfARunThatWatches) {
   EXPECT_FALSE(aj::internal::output_wanted());  // outside any job
   aj::internal::report_output("nobody hears this");
   bool wanted_unwatched = true, wanted_watched = false;
-  aj::Scheduler unwatched({aj::make_job([&] { wanted_unwatched = aj::internal::output_wanted(); })});
+  aj::Scheduler unwatched(
+      {aj::make_job([&] { wanted_unwatched = aj::internal::output_wanted(); })});
   EXPECT_TRUE(unwatched.run());
   EXPECT_FALSE(wanted_unwatched);
   Recorder recorder;
-  aj::Scheduler watched(
-      {aj::make_job(
-          [&] {
-            wanted_watched = aj::internal::output_wanted();
-            aj::internal::report_output("by hand");
-          },
-          labelled("reporter"))},
-      {.on_event = recorder.callback()});
+  aj::Scheduler watched({aj::make_job(
+                            [&] {
+                              wanted_watched = aj::internal::output_wanted();
+                              aj::internal::report_output("by hand");
+                            },
+                            labelled("reporter"))},
+                        {.on_event = recorder.callback()});
   EXPECT_TRUE(watched.run());
   EXPECT_TRUE(wanted_watched);
   const std::vector<std::string> expected = {"started reporter", "output reporter: by hand",

@@ -122,9 +122,9 @@ struct ChildRun {
 };
 
 // `master` and `child`, if given, receive the terminal's master side and the child's pid.
-ChildRun run_in_child(int columns, int rows, const std::function<int()>& body, Screen* screen,
-                      const std::function<void()>& on_output = [] {}, int* master = nullptr,
-                      pid_t* child = nullptr) {
+ChildRun run_in_child(
+    int columns, int rows, const std::function<int()>& body, Screen* screen,
+    const std::function<void()>& on_output = [] {}, int* master = nullptr, pid_t* child = nullptr) {
   int reader = -1, writer = -1;
   if (columns > 0) {
     winsize size{};
@@ -224,8 +224,8 @@ TEST(ProgressViewTest, LiveBlockShowsCountsAndRunningJobsLastLineThenTheFinalCou
   bool counted = false, talker_line = false;
   for (const std::string& line : while_running) {
     counted = counted || std::regex_search(line, counts);
-    talker_line = talker_line || std::regex_search(line, std::regex(
-                                     R"(^  talker  \d+\.\ds  hello from talker$)"));
+    talker_line = talker_line ||
+                  std::regex_search(line, std::regex(R"(^  talker  \d+\.\ds  hello from talker$)"));
   }
   EXPECT_TRUE(counted) << screen.dump();
   EXPECT_TRUE(talker_line) << screen.dump();
@@ -332,8 +332,8 @@ TEST(ProgressViewTest, RedrawsAtMostTenTimesASecondWhateverTheEvents) {
   const int redraws = screen.erasures();  // each redraw but the first erases the last
   EXPECT_GE(redraws, 1);
   EXPECT_LE(redraws, 10 * run.seconds + 3) << run.seconds << " s";
-  EXPECT_TRUE(std::regex_match(screen.lines().back(),
-                               std::regex(R"(10000 done, 0 failed \| \d+\.\ds)")))
+  EXPECT_TRUE(
+      std::regex_match(screen.lines().back(), std::regex(R"(10000 done, 0 failed \| \d+\.\ds)")))
       << screen.dump();
 }
 
@@ -347,8 +347,7 @@ TEST(ProgressViewTest, AutoWritesTimeStampedLinesOnAPipe) {
         auto failing = aj::make_job([]() -> int { throw std::runtime_error("no luck"); },
                                     labelled("failing", false));
         failing->require(second);
-        aj::Scheduler scheduler({first, second, failing},
-                                {.progress = aj::Progress::kAuto});
+        aj::Scheduler scheduler({first, second, failing}, {.progress = aj::Progress::kAuto});
         return scheduler.run() ? 0 : 1;
       },
       nullptr);
@@ -356,13 +355,11 @@ TEST(ProgressViewTest, AutoWritesTimeStampedLinesOnAPipe) {
   EXPECT_EQ(run.output.find('\x1b'), std::string::npos) << run.output;
   const std::string stamp = R"(\d\d:\d\d:\d\d\.\d\d\d  )";
   const std::regex expected(
-      stamp + "started   <Job `first`>\n" +
-      stamp + R"(done      <Job `first`> after \d+\.\ds)" + "\n" +
-      stamp + "started   <Job `second`>\n" +
-      stamp + R"(done      <Job `second`> after \d+\.\ds)" + "\n" +
-      stamp + "started   <Job `failing`>\n" +
-      stamp + R"(FAILED    <Job `failing`> after \d+\.\ds: no luck)" + "\n" +
-      stamp + R"(2 done, 1 failed \| \d+\.\ds)" + "\n");
+      stamp + "started   <Job `first`>\n" + stamp + R"(done      <Job `first`> after \d+\.\ds)" +
+      "\n" + stamp + "started   <Job `second`>\n" + stamp +
+      R"(done      <Job `second`> after \d+\.\ds)" + "\n" + stamp + "started   <Job `failing`>\n" +
+      stamp + R"(FAILED    <Job `failing`> after \d+\.\ds: no luck)" + "\n" + stamp +
+      R"(2 done, 1 failed \| \d+\.\ds)" + "\n");
   EXPECT_TRUE(std::regex_match(run.output, expected)) << run.output;
 }
 
@@ -394,14 +391,12 @@ TEST(ProgressViewTest, DrainingIsShownUntilTheRunEnds) {
             labelled("trigger"));
         auto later = aj::make_job([] {}, labelled("later"));
         later->require(trigger);
-        aj::Scheduler scheduler({running, trigger, later},
-                                {.critical = false,
-                                 .progress = aj::Progress::kLive,
-                                 .drain_on_signals = {SIGINT}});
+        aj::Scheduler scheduler(
+            {running, trigger, later},
+            {.critical = false, .progress = aj::Progress::kLive, .drain_on_signals = {SIGINT}});
         const bool ok = scheduler.run();
-        return !ok && scheduler.why() == "CANCELLED" && running->is_done() && later->is_idle()
-                   ? 0
-                   : 1;
+        return !ok && scheduler.why() == "CANCELLED" && running->is_done() && later->is_idle() ? 0
+                                                                                               : 1;
       },
       &screen,
       [&] {

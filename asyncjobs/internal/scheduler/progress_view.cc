@@ -124,19 +124,33 @@ void ProgressView::count_end(const JobEvent& event) {
 void ProgressView::print_line_event(const JobEvent& event) {
   std::string_view verb;
   switch (event.kind) {
-    case JobEvent::Kind::kStarted: verb = "started  "; break;
-    case JobEvent::Kind::kDone: verb = "done     "; break;
-    case JobEvent::Kind::kRaised: verb = "FAILED   "; break;
-    case JobEvent::Kind::kCancelled: verb = "cancelled"; break;
-    case JobEvent::Kind::kRetrying: verb = "retrying "; break;
-    case JobEvent::Kind::kRestored: verb = "restored "; break;
-    case JobEvent::Kind::kOutput: return;
+    case JobEvent::Kind::kStarted:
+      verb = "started  ";
+      break;
+    case JobEvent::Kind::kDone:
+      verb = "done     ";
+      break;
+    case JobEvent::Kind::kRaised:
+      verb = "FAILED   ";
+      break;
+    case JobEvent::Kind::kCancelled:
+      verb = "cancelled";
+      break;
+    case JobEvent::Kind::kRetrying:
+      verb = "retrying ";
+      break;
+    case JobEvent::Kind::kRestored:
+      verb = "restored ";
+      break;
+    case JobEvent::Kind::kOutput:
+      return;
   }
-  std::string line = absl::StrCat(stamp(event.time), "  ", std::string(verb), " ", job_main(*event.job));
-  const bool ended = event.kind == JobEvent::Kind::kDone ||
-                     event.kind == JobEvent::Kind::kRaised ||
+  std::string line =
+      absl::StrCat(stamp(event.time), "  ", std::string(verb), " ", job_main(*event.job));
+  const bool ended = event.kind == JobEvent::Kind::kDone || event.kind == JobEvent::Kind::kRaised ||
                      event.kind == JobEvent::Kind::kCancelled;
-  if (ended) absl::StrAppend(&line, " after ", short_duration(event.time - event.job->start_time()));
+  if (ended)
+    absl::StrAppend(&line, " after ", short_duration(event.time - event.job->start_time()));
   if (!event.text.empty()) absl::StrAppend(&line, ": ", std::string(event.text));
   print_line(out_, line);  // above another run's live block, if one is drawn
 }
@@ -191,7 +205,8 @@ void ProgressView::set_draining() {
   if (mode_ == Mode::kLive) {
     redraw(absl::Now());
   } else {
-    print_line(out_, absl::StrCat(stamp(absl::Now()), "  draining: nothing new starts; again to cancel"));
+    print_line(out_,
+               absl::StrCat(stamp(absl::Now()), "  draining: nothing new starts; again to cancel"));
   }
 }
 

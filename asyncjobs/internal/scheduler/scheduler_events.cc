@@ -62,8 +62,8 @@ void Scheduler::start_watching() {
   const bool nested = parent != nullptr && parent->run_in_progress();
   parent_events_ = nested && parent->events_wanted_ ? parent : nullptr;
   // One view per terminal: the outermost run's, unless another run's is drawn already.
-  const auto mode = nested || internal::live_block() != nullptr ? std::nullopt
-                                                                : view_mode(options_.progress);
+  const auto mode =
+      nested || internal::live_block() != nullptr ? std::nullopt : view_mode(options_.progress);
   if (!options_.on_event && !mode && options_.drain_on_signals.empty() && !parent_events_) {
     return;
   }

@@ -14,12 +14,13 @@ namespace asyncjobs {
 // the wall clock: "SCHEDULER(label): message" and "(label) STATE: <Job `x`>".
 void Scheduler::say(std::string_view message, bool always) const {
   if (!options_.verbose && !always) return;
-  internal::print_line(std::cout, absl::StrCat(stamp(), "SCHEDULER(", label(), "): ", std::string(message)));
+  internal::print_line(std::cout,
+                       absl::StrCat(stamp(), "SCHEDULER(", label(), "): ", std::string(message)));
 }
 
 void Scheduler::print_job_line(std::string_view state, const AbstractJob& job) const {
-  internal::print_line(std::cout,
-                       absl::StrCat(stamp(), "(", label(), ") ", std::string(state), ": ", internal::job_main(job)));
+  internal::print_line(std::cout, absl::StrCat(stamp(), "(", label(), ") ", std::string(state),
+                                               ": ", internal::job_main(job)));
 }
 
 void Scheduler::say_unfinished(std::string_view state) const {
