@@ -15,6 +15,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -28,6 +29,7 @@
 #include "asyncjobs/internal/jobs/required_links.h"
 #include "asyncjobs/internal/jobs/work_item.h"
 #include "asyncjobs/internal/memory/job_pool.h"
+#include "asyncjobs/job_event.h"
 
 namespace asyncjobs {
 
@@ -69,10 +71,22 @@ struct JobExtras;
 class JobObserver {
  public:
   virtual void on_job_finished(AbstractJob& job) = 0;
+  // Told the events of the jobs it runs (see JobEvent: started, retrying, output lines,
+  // their end just before on_job_finished), only while events_wanted(): a run that wants
+  // none pays one test of that flag per job.
+  virtual void on_job_event(const JobEvent& event) {}
+  bool events_wanted() const { return events_wanted_; }
 
  protected:
   ~JobObserver() = default;
+  bool events_wanted_ = false;
 };
+
+// Reports `line` as a kOutput event of the running job, to the run it belongs to, if that
+// run wants events; otherwise (and outside jobs) does nothing. output_wanted() says whether
+// it would report anything, so that output need not be split into lines for nothing.
+void report_output(std::string_view line);
+bool output_wanted();
 }  // namespace internal
 
 class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
@@ -192,6 +206,14 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   // Told by cancel() on a member job that was not started; a Scheduler overrides both.
   virtual void on_member_cancelled(AbstractJob& job) {}
   virtual void cancel_members() {}
+  // Where the events of a member's body go (retries, output lines), or nullptr when this
+  // job's run wants none; a Scheduler overrides it.
+  virtual internal::JobObserver* member_events() { return nullptr; }
+  internal::JobObserver* events_observer() const {
+    return scheduler_ != nullptr ? scheduler_->member_events() : nullptr;
+  }
+  friend void internal::report_output(std::string_view line);
+  friend bool internal::output_wanted();
 
   template <class J>
   void add_requirements(const std::shared_ptr<J>& job) {
@@ -239,6 +261,9 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   // Job, from its shared_ptr control block: what linking, running and destroying touch),
   // stage 1 the successors it will count down when it ends. A BatchHooks::prefetch.
   static void prefetch_job(void* job, int stage);
+  int64_t run_watched(internal::JobObserver& observer, int64_t start_ticks);
+  void report_start(internal::JobObserver& observer, int64_t start_ticks) const;
+  void report_end(internal::JobObserver& observer) const;
   int64_t run_body(int64_t start_ticks);  // returns the end ticks
   void run_attempt();
   bool retry_after_failure();  // false: no attempt left, or cancelled while waiting

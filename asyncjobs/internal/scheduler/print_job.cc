@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "asyncjobs/fiber_calls.h"
+#include "asyncjobs/internal/jobs/job_output.h"
 #include "asyncjobs/scheduler.h"
 
 namespace asyncjobs {
@@ -21,9 +22,10 @@ class PrintJob : public AbstractJob {
   Value co_run() override {
     std::ostream& out = print_.out != nullptr ? *print_.out : std::cout;
     const std::string banner = print_.banner.empty() ? "" : absl::StrCat(print_.banner, " ");
-    out << banner << stamp() << absl::StrJoin(messages_, " ") << std::endl;
+    // Through print_line: above a live progress view, if one is drawn.
+    internal::print_line(out, absl::StrCat(banner, stamp(), absl::StrJoin(messages_, " ")));
     if (print_.sleep > absl::ZeroDuration()) {
-      out << "Sleeping for " << seconds(print_.sleep) << "s" << std::endl;
+      internal::print_line(out, absl::StrCat("Sleeping for ", seconds(print_.sleep), "s"));
       sleep_for(print_.sleep);
     }
     return {};

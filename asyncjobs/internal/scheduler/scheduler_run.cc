@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -67,7 +68,9 @@ std::string Scheduler::format_result() const {
 
 Value Scheduler::co_run() {
   if (!prepared_) prepare_run(/*recursive=*/true);  // a parent's run() prepared it already
-  return finish_run(orchestrate());
+  const bool ok = orchestrate();
+  if (draining_ && run_cancelled_) throw Cancelled();  // drained: it ends cancelled
+  return finish_run(ok);
 }
 
 bool Scheduler::finish_run(bool ok) const {
@@ -103,6 +106,8 @@ bool Scheduler::orchestrate() {
       scheduler.reactor_ = nullptr;
     }
   } remote_cancel(*this);
+  start_watching();
+  absl::Cleanup stop_watching = [this] { this->stop_watching(); };
   bool ok = false;
   try {
     ok = run_jobs();
@@ -136,9 +141,10 @@ bool Scheduler::run_jobs() {
     cancelled_before_run = start_by_scan();
   }
   start_plan_ = {};
-  only_forever_ = remaining_ == 0;  // before cancelled jobs are counted out: they were not forever
+  until_idle_ = remaining_ == 0;  // before cancelled jobs are counted out: they were not forever
   if (cancelled_before_run > 0) abandon_cancelled_before_run();
   wait_for_jobs(deadline);
+  if (draining_ && !failed_critical_ && !failed_time_out_) run_cancelled_ = true;
   if (run_cancelled_) {
     say("Scheduler.run: CANCELLED", /*always=*/true);
     say_unfinished("ABORTING");
@@ -186,7 +192,7 @@ void Scheduler::start_from_plan() {
 
 bool Scheduler::finished() const {
   if (failed_critical_ || run_cancelled_) return true;
-  if (only_forever_) return running_ == 0 && waiting_for_slot_.empty();
+  if (until_idle_) return running_ == 0 && waiting_for_slot_.empty();
   return remaining_ == 0;
 }
 
@@ -251,7 +257,7 @@ void Scheduler::on_job_finished(AbstractJob& job) {
     say_job("DONE", job);
   }
   if (!job.forever_) --remaining_;
-  if (failed_critical_ || run_cancelled_) {  // the run is ending: nothing new starts
+  if (!starts_new_jobs()) {  // the run is ending or draining
     wakeup_.notify_all();
     return;
   }
