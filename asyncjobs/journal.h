@@ -42,16 +42,20 @@ struct ResultCodec<void> {
 template <class T>
 struct ResultCodec<T, std::enable_if_t<std::is_arithmetic_v<T>>> {
   static std::string encode(const T& value) {
-    char text[64];
-    const auto [end, error] = std::to_chars(text, text + sizeof(text), value);
-    return std::string(text, end);  // shortest form that reads back exactly
+    if constexpr (std::is_same_v<T, bool>) {
+      return value ? "1" : "0";
+    } else {
+      char text[64];
+      const auto [end, error] = std::to_chars(text, text + sizeof(text), value);
+      return std::string(text, end);  // the shortest form that reads back exactly
+    }
   }
   static T decode(std::string_view text) {
-    T value{};
     if constexpr (std::is_same_v<T, bool>) {
       if (text != "0" && text != "1") throw std::invalid_argument("not a bool");
       return text == "1";
     } else {
+      T value{};
       const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
       if (error != std::errc() || end != text.data() + text.size()) {
         throw std::invalid_argument("not a number");

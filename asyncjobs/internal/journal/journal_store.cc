@@ -29,6 +29,13 @@ class JournalStore::Statement {
     sqlite3_reset(statement_);
     sqlite3_clear_bindings(statement_);
   }
+  // Keys as text, so that `sqlite3` sessions can name them; values as blobs.
+  Statement& bind_text(int index, std::string_view text) {
+    store_.check(sqlite3_bind_text64(statement_, index, text.data(), text.size(),
+                                     SQLITE_STATIC, SQLITE_UTF8),
+                 "bind");
+    return *this;
+  }
   Statement& bind(int index, std::string_view bytes) {
     store_.check(sqlite3_bind_blob64(statement_, index, bytes.data(), bytes.size(),
                                      SQLITE_STATIC),
@@ -129,9 +136,9 @@ void JournalStore::check_format() {
 void JournalStore::create_tables() {
   exec(absl::StrCat(
            "BEGIN;"
-           "CREATE TABLE IF NOT EXISTS records(key BLOB PRIMARY KEY, seq INTEGER NOT NULL,"
+           "CREATE TABLE IF NOT EXISTS records(key TEXT PRIMARY KEY, seq INTEGER NOT NULL,"
            " value BLOB NOT NULL) WITHOUT ROWID;"
-           "CREATE TABLE IF NOT EXISTS pending(key BLOB PRIMARY KEY, token BLOB NOT NULL)"
+           "CREATE TABLE IF NOT EXISTS pending(key TEXT PRIMARY KEY, token BLOB NOT NULL)"
            " WITHOUT ROWID;"
            "PRAGMA application_id=", kApplicationId, ";",
            "PRAGMA user_version=", kFormatVersion, ";",
@@ -173,12 +180,12 @@ uint64_t JournalStore::record(std::string_view key, std::string_view value) {
   const uint64_t seq = next_seq_;
   auto pending = pending_.find(view(key));
   if (pending == pending_.end()) {
-    Statement(*this, put_record_).bind(1, key).bind(2, seq).bind(3, value).run();
+    Statement(*this, put_record_).bind_text(1, key).bind(2, seq).bind(3, value).run();
   } else {
     exec("BEGIN");
     try {
-      Statement(*this, put_record_).bind(1, key).bind(2, seq).bind(3, value).run();
-      Statement(*this, clear_pending_).bind(1, key).run();
+      Statement(*this, put_record_).bind_text(1, key).bind(2, seq).bind(3, value).run();
+      Statement(*this, clear_pending_).bind_text(1, key).run();
       exec("COMMIT");
     } catch (...) {
       sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
@@ -192,7 +199,7 @@ uint64_t JournalStore::record(std::string_view key, std::string_view value) {
 }
 
 void JournalStore::record_pending(std::string_view key, std::string_view token) {
-  Statement(*this, put_pending_).bind(1, key).bind(2, token).run();
+  Statement(*this, put_pending_).bind_text(1, key).bind(2, token).run();
   pending_[std::string(key)] = std::string(token);
 }
 
