@@ -33,7 +33,6 @@ struct SchedulerJournal {
   uint64_t floor = 0;
   std::vector<uint64_t> seqs;  // by graph index: restored from, recorded as, or kRan
   std::vector<AbstractJob*> restored;  // restored, their successors not yet started
-  size_t restored_count = 0;
   bool draining = false;
 };
 
