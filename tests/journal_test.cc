@@ -397,6 +397,48 @@ TEST_F(JournalTest, TraceAndVerboseSayRestored) {
   }
 }
 
+// Restored jobs free their successors in a loop: a long restored chain must not recurse
+// (5,000 frames would overflow a 256 KiB fiber stack).
+TEST_F(JournalTest, ALongChainIsRestoredWithoutRecursion) {
+  constexpr int kJobs = 5000;
+  for (int run = 0; run < 2; ++run) {
+    Scheduler scheduler({.jobs_window = 2, .journal = journal_});
+    JobPtr previous;
+    std::vector<JobPtr> chain;
+    for (int i = 0; i < kJobs; ++i) {
+      auto job = make_job([i] { return i; }, JobOptions{.label = "c" + std::to_string(i)});
+      if (previous) job->require(previous);
+      scheduler.add(job);
+      chain.push_back(previous = job);
+    }
+    EXPECT_TRUE(scheduler.run());
+    EXPECT_EQ(chain.back()->restored(), run == 1);
+    EXPECT_EQ(chain.back()->result<int>(), kJobs - 1);
+    EXPECT_EQ(scheduler.restored(), run == 1);
+  }
+}
+
+// A job type that does not override result_coder() is never journaled, and says so.
+class Opaque : public AbstractJob {
+ public:
+  using AbstractJob::AbstractJob;
+  Value co_run() override { return 7; }
+};
+
+TEST_F(JournalTest, AJobTypeWithoutResultCoderRunsAgainAndSaysWhy) {
+  for (int run = 0; run < 2; ++run) {
+    auto opaque = std::make_shared<Opaque>(JobOptions{.label = "opaque"});
+    Scheduler scheduler({opaque}, {.journal = journal_});
+    EXPECT_TRUE(scheduler.run());
+    EXPECT_FALSE(opaque->restored());
+    std::ostringstream out;
+    scheduler.list(true, out);
+    EXPECT_NE(out.str().find("not journaled: Opaque does not say its result type"),
+              std::string::npos)
+        << out.str();
+  }
+}
+
 TEST_F(JournalTest, WithoutAJournalNothingIsWrittenNorRestored) {
   Runs runs;
   for (int run = 0; run < 2; ++run) {
