@@ -30,6 +30,7 @@
 #include "asyncjobs/internal/jobs/work_item.h"
 #include "asyncjobs/internal/memory/job_pool.h"
 #include "asyncjobs/job_event.h"
+#include "asyncjobs/journal.h"
 
 namespace asyncjobs {
 
@@ -52,6 +53,7 @@ struct JobOptions {  // (the `{}` keep -Wextra quiet about `{.critical = false}`
   // `retry_delay` after the failure; result() and raised_exception() are the last attempt's.
   int retries = 0;
   absl::Duration retry_delay = absl::ZeroDuration();
+  std::string key{};  // its identity in a journal (SchedulerOptions::journal); empty: label
 };
 
 namespace internal {
@@ -115,6 +117,10 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   virtual std::string text_label() const { return label(); }
   virtual std::string graph_label() const { return label(); }
   virtual std::string dot_style() const { return ""; }
+  // The type of result() and its ResultCodec (journal.h), for journaling: a subclass
+  // returning a T overrides it with `return internal::result_coder_for<T>();`. Null (the
+  // default): unknown, the job is never journaled.
+  virtual const internal::ResultCoder* result_coder() const { return nullptr; }
 
   // This job starts only once every required job is done. Accepts JobPtr (any subclass),
   // Sequence (its last job at call time), std::vector<JobPtr>, any number of them.
@@ -136,6 +142,8 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   // asked for.
   const std::string& label() const;
   void set_label(std::string label);
+  // Its identity in a journal: JobOptions::key, or label() when none was given.
+  const std::string& key() const;
   bool critical() const { return critical_; }
   void set_critical(bool critical) { critical_ = critical; }
   bool forever() const { return forever_; }
@@ -148,6 +156,9 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   bool is_scheduled() const { return state_ == State::kScheduled; }
   bool is_running() const { return state_ == State::kRunning; }
   bool is_done() const { return state_ == State::kDone; }
+  // This run took the job's outcome from the journal (SchedulerOptions::journal): it did not
+  // run. A nested scheduler: every job in it was restored.
+  bool restored() const { return restored_; }
   // Also true for a job cancel() was called on that has not ended yet: it ends cancelled.
   bool is_cancelled() const { return cancelled_ || cancel_requested_; }
 
@@ -309,6 +320,7 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   bool abandoned_ : 1 = false;  // it refused to stop once cancelled: its fiber never resumes
   bool dependents_unordered_ : 1 = false;  // not in insertion order (scheduler_prepare.cc)
   bool raised_ : 1 = false;                // result_ holds what the job raised
+  bool restored_ : 1 = false;              // done from the journal (scheduler_journal.cc)
   uint16_t attempts_ = 0;
   // Owned by the scheduler that holds this job (scheduler_prepare.cc, scheduler_run.cc).
   uint32_t pending_requirements_ = 0;
@@ -375,6 +387,7 @@ class Job : public AbstractJob {
   Value co_run() override { return body_(); }
   std::string type_name() const override { return "Job"; }
   std::string format_result() const override;
+  const internal::ResultCoder* result_coder() const override { return body_.coder(); }
 
  private:
   internal::InlineCallable body_;

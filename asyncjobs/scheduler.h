@@ -29,6 +29,11 @@
 #include "asyncjobs/watch.h"
 
 namespace asyncjobs {
+namespace internal {
+struct SchedulerJournal;
+struct JournalAccess;
+class JournalStore;
+}  // namespace internal
 
 enum class Progress { kOff, kLines, kLive, kAuto };  // SchedulerOptions::progress
 
@@ -45,6 +50,14 @@ struct SchedulerOptions {  // (the `{}` keep -Wextra quiet about `{.jobs_window 
   // While run() runs, these signals (e.g. SIGINT, SIGTERM) call request_cancel(); the
   // previous handlers are restored when run() returns. Empty: none.
   std::vector<int> cancel_on_signals{};
+  // A journal file (SQLite; created if missing) that makes the run resumable: each job whose
+  // result type has a ResultCodec (journal.h) is recorded once it returns, and a later run
+  // with the same journal restores it instead of running it (restored()), unless a job it
+  // requires runs again. Keys: JobOptions::key or the label, under the nested schedulers'
+  // labels; two jobs with the same key path throw GraphError before anything starts. A file
+  // that is not a journal throws JournalError. Read by the outermost scheduler only; empty
+  // (the default): no journal.
+  std::string journal{};
   // Watching a run (scheduler_events.cc, progress_view.cc).
   // Called on the run's thread for every job at every depth, in the order things happen
   // (see JobEvent). It must not suspend nor throw. A nested scheduler's own on_event is
@@ -178,6 +191,7 @@ class Scheduler : public AbstractJob,
 
  private:
   friend class internal::ShutdownRunner;
+  friend struct internal::JournalAccess;
   static void run_on_new_reactor(AbstractJob* owner, absl::FunctionRef<void()> body);
   static bool may_shut_down(const AbstractJob& job);
   void on_job_finished(AbstractJob& job) override;
@@ -228,6 +242,17 @@ class Scheduler : public AbstractJob,
   void say_unfinished(std::string_view state) const;
   std::string stamp() const;
   bool member(const AbstractJob* job) const { return job->scheduler_ == this; }
+  // The journal's hooks (scheduler_journal.cc), called only when the run has a journal:
+  // opening it for the whole tree before the run, "restore this ready job instead of
+  // starting it?", "record this job that returned", closing it when the run ends.
+  void open_journal();
+  void attach_journal(std::shared_ptr<internal::JournalStore> store, std::string prefix);
+  void detach_journal();
+  void check_journal_keys() const;
+  bool restore(AbstractJob* job);
+  void count_restored();
+  void record(AbstractJob& job);
+  bool every_member_restored() const;
   void check_member(const JobPtr& job, const char* what) const;
   void check_can_add(const JobPtr& job) const;
 
@@ -287,6 +312,7 @@ class Scheduler : public AbstractJob,
   bool aborting_ = false;
   internal::WaitList wakeup_;  // the orchestrator waits here
   absl::Time run_start_ = absl::InfinitePast();
+  std::unique_ptr<internal::SchedulerJournal> journal_;  // only in a run with a journal
 };
 
 std::shared_ptr<Scheduler> make_scheduler(std::initializer_list<Schedulable> jobs = {},

@@ -66,6 +66,18 @@ ProcessJob::ProcessJob(ProcessOptions process, JobOptions options)
 
 Value ProcessJob::co_run() { return run_process(process_); }
 
+std::string ResultCodec<ProcessResult>::encode(const ProcessResult& result) {
+  return ResultCodec<std::vector<std::string>>::encode(
+      {std::to_string(result.exit_code), std::to_string(result.signal), result.out, result.err});
+}
+
+ProcessResult ResultCodec<ProcessResult>::decode(std::string_view text) {
+  std::vector<std::string> fields = ResultCodec<std::vector<std::string>>::decode(text);
+  if (fields.size() != 4) throw std::invalid_argument("not a ProcessResult");
+  return ProcessResult{ResultCodec<int>::decode(fields[0]), ResultCodec<int>::decode(fields[1]),
+                       std::move(fields[2]), std::move(fields[3])};
+}
+
 std::string ProcessJob::details() const { return internal::command_line(process_.argv); }
 
 std::shared_ptr<ProcessJob> make_process_job(std::vector<std::string> argv, JobOptions options) {

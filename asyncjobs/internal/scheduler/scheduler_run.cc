@@ -14,6 +14,7 @@
 #include "asyncjobs/cancelled.h"
 #include "asyncjobs/fiber_calls.h"
 #include "asyncjobs/internal/jobs/batch_runner.h"
+#include "asyncjobs/internal/scheduler/scheduler_journal.h"
 #include "asyncjobs/internal/scheduler/signal_cancel.h"
 #include "asyncjobs/reactor.h"
 
@@ -83,6 +84,9 @@ bool Scheduler::finish_run(bool ok) const {
 
 bool Scheduler::orchestrate() {
   ran_ = true;
+  absl::Cleanup close_journal = [this] {
+    if (scheduler_ == nullptr) detach_journal();
+  };
   reactor_ = Reactor::current();
   internal::BatchRunner runner(*reactor_, AbstractJob::batch_hooks(this));
   runner_ = &runner;
@@ -135,6 +139,9 @@ bool Scheduler::run_jobs() {
   const absl::Time deadline = run_start_ + options_.timeout;  // infinite: InfiniteFuture()
   // Started jobs only run once this fiber waits, after the count is complete.
   size_t cancelled_before_run = 0;  // cancel() was called on them
+  // Restored jobs are counted once every ready job is (they free others, which a scan that
+  // follows would count again).
+  if (journal_ != nullptr) [[unlikely]] journal_->draining = true;
   if (start_plan_.valid) {
     start_from_plan();
   } else {
@@ -142,6 +149,7 @@ bool Scheduler::run_jobs() {
   }
   start_plan_ = {};
   until_idle_ = remaining_ == 0;  // before cancelled jobs are counted out: they were not forever
+  if (journal_ != nullptr) [[unlikely]] count_restored();
   if (cancelled_before_run > 0) abandon_cancelled_before_run();
   wait_for_jobs(deadline);
   if (draining_ && !failed_critical_ && !failed_time_out_) run_cancelled_ = true;
@@ -206,6 +214,7 @@ void Scheduler::wait_for_jobs(absl::Time deadline) {
 }
 
 void Scheduler::schedule(AbstractJob* job) {
+  if (journal_ != nullptr && restore(job)) [[unlikely]] return;
   if (waiting_for_slot_.empty() && has_free_slot()) {
     start_job(job);
     return;
@@ -255,6 +264,7 @@ void Scheduler::on_job_finished(AbstractJob& job) {
     }
   } else {
     say_job("DONE", job);
+    if (journal_ != nullptr) [[unlikely]] record(job);
   }
   if (!job.forever_) --remaining_;
   if (!starts_new_jobs()) {  // the run is ending or draining
