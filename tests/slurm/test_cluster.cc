@@ -18,9 +18,13 @@ namespace asyncjobs::slurm::testing {
 namespace {
 
 constexpr char kClusterScript[] = "tests/slurm/cluster.sh";  // in the test's runfiles
+// CPUs the node claims: enough for hundreds of short jobs at once (the scale tests).
+constexpr char kCpus[] = "256";
 
 ProcessResult run_cluster_script(const std::string& action, const std::string& directory) {
-  return run_process({.argv = {kClusterScript, action, directory}, .check = false});
+  std::vector<std::string> argv = {kClusterScript, action, directory};
+  if (action == "start") argv.push_back(kCpus);
+  return run_process({.argv = std::move(argv), .check = false});
 }
 
 }  // namespace

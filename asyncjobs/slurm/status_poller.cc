@@ -1,0 +1,215 @@
+// StatusPoller: one squeue per poll interval for all of a reactor's batch jobs, one scancel
+// for the jobs cancelled together.
+#include "asyncjobs/slurm/status_poller.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <iostream>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "asyncjobs/cancelled.h"
+#include "asyncjobs/slurm/commands.h"
+
+namespace asyncjobs::slurm::internal {
+namespace {
+
+// How long the first scancel request waits for others (the jobs a scheduler cancels at
+// once all ask within a loop turn or two), and how often to poll until they ended.
+constexpr absl::Duration kScancelGather = absl::Milliseconds(20);
+constexpr absl::Duration kScancelPoll = absl::Milliseconds(250);
+// Ids per squeue call: each one is an argument of a few characters, and one argument may
+// not pass 128 KiB (MAX_ARG_STRLEN).
+constexpr size_t kIdsPerQuery = 10'000;
+// Status queries that may fail in a row (slurmctld restarting, busy) before every waiter
+// ends with the last error.
+constexpr int kMaxFailedQueries = 3;
+
+using PollerKey = std::pair<Reactor*, std::string>;  // the reactor, SLURM_CONF
+
+// Pollers of this thread's reactors. A poller outlives its task's run; an idle one is
+// dropped when another is created (a reactor lives for one Scheduler::run).
+thread_local absl::node_hash_map<PollerKey, std::unique_ptr<StatusPoller>> pollers;
+
+bool all_final(const std::vector<BatchResult>& results) {
+  return std::all_of(results.begin(), results.end(),
+                     [](const BatchResult& result) { return is_final_state(result.state); });
+}
+
+std::vector<JobRecord> squeue_in_chunks(const std::vector<std::string>& ids) {
+  std::vector<JobRecord> records;
+  for (size_t begin = 0; begin < ids.size(); begin += kIdsPerQuery) {
+    const size_t end = std::min(ids.size(), begin + kIdsPerQuery);
+    std::vector<JobRecord> chunk = squeue({ids.begin() + begin, ids.begin() + end});
+    std::move(chunk.begin(), chunk.end(), std::back_inserter(records));
+  }
+  return records;
+}
+
+}  // namespace
+
+StatusPoller& StatusPoller::for_current_reactor() {
+  const char* conf = std::getenv("SLURM_CONF");
+  PollerKey key(Reactor::current(), conf == nullptr ? "" : conf);
+  if (auto found = pollers.find(key); found != pollers.end()) return *found->second;
+  absl::erase_if(pollers, [](const auto& entry) { return entry.second->idle(); });
+  auto poller = std::make_unique<StatusPoller>(key.first);
+  return *pollers.emplace(std::move(key), std::move(poller)).first->second;
+}
+
+StatusPoller::StatusPoller(Reactor* reactor) : reactor_(reactor), task_(&entry, this) {}
+
+void StatusPoller::add(Waiter* waiter) {
+  waiter->slot = waiters_.size();
+  waiters_.push_back(waiter);
+  if (reactor_ == nullptr || running_) return;
+  last_poll_ = absl::Now();  // the job was just submitted: nothing to ask before an interval
+  reactor_->spawn(&task_);
+  running_ = true;
+}
+
+void StatusPoller::remove(Waiter* waiter) {
+  if (waiter->done) return;
+  Waiter* last = waiters_.back();
+  waiters_[waiter->slot] = last;
+  last->slot = waiter->slot;
+  waiters_.pop_back();
+  if (waiters_.empty() && sleeping_) reactor_->wake(&task_);  // nothing left to poll for
+}
+
+void StatusPoller::request_scancel(Waiter* waiter) {
+  if (waiter->done || waiter->scancel_requested) return;
+  waiter->scancel_requested = true;
+  scancel_ids_.push_back(waiter->job_id);
+  if (scancel_ids_.size() > 1) return;
+  first_scancel_request_ = absl::Now();
+  if (sleeping_) reactor_->wake(&task_);  // to gather the others, then scancel
+}
+
+void StatusPoller::run() {
+  try {
+    loop();
+  } catch (const Cancelled&) {  // only if the reactor stalled: no job can be woken then
+    query_failed(BatchError("the Slurm status poller was cancelled", {}));
+  } catch (const std::exception& error) {
+    query_failed(BatchError(error.what(), {}));
+  }
+  running_ = false;
+}
+
+void StatusPoller::loop() {
+  while (!waiters_.empty()) {
+    sleep_until_next_poll();
+    if (!waiters_.empty()) poll_once();
+  }
+}
+
+void StatusPoller::sleep_until_next_poll() {
+  while (!waiters_.empty()) {
+    const absl::Time deadline =
+        std::min(last_poll_ + interval(), first_scancel_request_ + kScancelGather);
+    if (absl::Now() >= deadline) return;
+    sleeping_ = true;
+    const Reactor::WakeReason woken = reactor_->wait(deadline);
+    sleeping_ = false;
+    if (woken == Reactor::WakeReason::kTimedOut) return;
+  }
+}
+
+absl::Duration StatusPoller::interval() const {
+  absl::Duration shortest = absl::InfiniteDuration();
+  for (const Waiter* waiter : waiters_) {
+    shortest = std::min(shortest, waiter->scancel_requested ? kScancelPoll : waiter->poll_interval);
+  }
+  return shortest;
+}
+
+void StatusPoller::poll_once() {
+  send_scancels();
+  last_poll_ = absl::Now();
+  std::vector<std::string> ids;
+  for (const Waiter* waiter : waiters_) ids.push_back(waiter->job_id);
+  std::vector<JobRecord> records;
+  try {
+    records = squeue_in_chunks(ids);
+  } catch (const BatchError& error) {
+    if (++failed_queries_ >= kMaxFailedQueries) query_failed(error);
+    return;
+  }
+  failed_queries_ = 0;
+  absl::flat_hash_map<std::string, std::vector<const JobRecord*>> by_job;
+  for (const JobRecord& record : records) by_job[record.job_id].push_back(&record);
+  // A copy: finished waiters leave waiters_.
+  for (Waiter* waiter : std::vector<Waiter*>(waiters_)) apply(waiter, by_job[waiter->job_id]);
+}
+
+void StatusPoller::send_scancels() {
+  if (scancel_ids_.empty()) return;
+  std::vector<std::string> ids = std::move(scancel_ids_);
+  scancel_ids_.clear();
+  first_scancel_request_ = absl::InfiniteFuture();
+  try {
+    scancel(ids);
+  } catch (const BatchError& error) {  // scancel cannot run: polling shows what is left
+    std::cerr << "asyncjobs: " << error.what() << "\n";
+  }
+}
+
+// Takes the records squeue gave for the waiter's job; looks up what squeue left out.
+void StatusPoller::apply(Waiter* waiter, const std::vector<const JobRecord*>& records) {
+  std::vector<BatchResult>& results = *waiter->results;
+  std::vector<bool> listed(results.size());
+  for (const JobRecord* record : records) {
+    const size_t index = std::max(record->array_index, 0);
+    if (index >= results.size()) continue;
+    results[index] = record->result;
+    listed[index] = true;
+  }
+  if (all_final(results)) return finish(waiter);
+  // An element seen final before may have been purged since (MinJobAge): it needs no look-up.
+  for (size_t index = 0; index < results.size(); ++index) {
+    if (!listed[index] && !is_final_state(results[index].state)) return look_up_once(waiter);
+  }
+}
+
+// squeue does not list the job (or some elements) any more: scontrol may still know it.
+void StatusPoller::look_up_once(Waiter* waiter) {
+  std::vector<JobRecord> records;
+  try {
+    records = scontrol_show_job(waiter->job_id);
+  } catch (const BatchError&) {
+    return;  // the next poll asks again
+  }
+  if (records.empty()) {
+    waiter->error.emplace(
+        absl::StrCat("Slurm job ", waiter->job_id,
+                     " vanished before a final state (Slurm no longer knows it: is "
+                     "poll_interval longer than the cluster's MinJobAge, or was it removed?)"),
+        BatchResult{.job_id = waiter->job_id});
+    return finish(waiter);
+  }
+  std::vector<BatchResult>& results = *waiter->results;
+  for (const JobRecord& record : records) {
+    const size_t index = std::max(record.array_index, 0);
+    if (index < results.size()) results[index] = record.result;
+  }
+  if (all_final(results)) finish(waiter);
+}
+
+void StatusPoller::query_failed(const BatchError& error) {
+  for (Waiter* waiter : std::vector<Waiter*>(waiters_)) {
+    waiter->error.emplace(error.what(), BatchResult{.job_id = waiter->job_id});
+    finish(waiter);
+  }
+}
+
+void StatusPoller::finish(Waiter* waiter) {
+  remove(waiter);
+  waiter->done = true;
+  if (waiter->task != nullptr) reactor_->wake(waiter->task);
+}
+
+}  // namespace asyncjobs::slurm::internal
