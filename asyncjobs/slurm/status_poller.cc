@@ -130,8 +130,12 @@ absl::Duration StatusPoller::interval() const {
 void StatusPoller::poll_once() {
   send_scancels();
   last_poll_ = absl::Now();
+  ++polls_;
   std::vector<std::string> ids;
-  for (const Waiter* waiter : waiters_) ids.push_back(waiter->job_id);
+  for (Waiter* waiter : waiters_) {
+    ids.push_back(waiter->job_id);
+    waiter->asked_in_poll = polls_;
+  }
   std::vector<JobRecord> records;
   try {
     records = squeue_in_chunks(ids);
@@ -142,8 +146,11 @@ void StatusPoller::poll_once() {
   failed_queries_ = 0;
   absl::flat_hash_map<std::string, std::vector<const JobRecord*>> by_job;
   for (const JobRecord& record : records) by_job[record.job_id].push_back(&record);
-  // A copy: finished waiters leave waiters_.
-  for (Waiter* waiter : std::vector<Waiter*>(waiters_)) apply(waiter, by_job[waiter->job_id]);
+  // A copy: finished waiters leave waiters_. Those that came while squeue ran wait for the
+  // next poll (squeue was not asked about them).
+  for (Waiter* waiter : std::vector<Waiter*>(waiters_)) {
+    if (waiter->asked_in_poll == polls_) apply(waiter, by_job[waiter->job_id]);
+  }
 }
 
 void StatusPoller::send_scancels() {

@@ -5,6 +5,7 @@
 // learns how its Slurm job is doing, so that slurmctld sees one status query per poll
 // interval however many jobs wait, and one scancel for the jobs cancelled together.
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,7 +29,8 @@ struct Waiter {
   bool done = false;     // every result final, or `error` set
   std::optional<BatchError> error;  // the job vanished, or the status query kept failing
   bool scancel_requested = false;
-  size_t slot = 0;  // in StatusPoller::waiters_
+  size_t slot = 0;             // in StatusPoller::waiters_
+  uint64_t asked_in_poll = 0;  // the last poll whose query named it
 };
 
 // Polls Slurm for every registered Waiter with one `squeue` per interval (the shortest of
@@ -76,6 +78,7 @@ class StatusPoller {
   absl::Time first_scancel_request_ = absl::InfiniteFuture();
   absl::Time last_poll_ = absl::InfinitePast();
   int failed_queries_ = 0;  // in a row
+  uint64_t polls_ = 0;
 };
 
 }  // namespace asyncjobs::slurm::internal
