@@ -1,4 +1,4 @@
-// N Slurm batch jobs of `true` (100, 1,000, 5,000) through the test cluster
+// N Slurm batch jobs of `true` (100, 1,000, 5,000; and 200 of `sleep 10`) through the test cluster
 // (tests/slurm/cluster.sh, a single node claiming 256 CPUs, started by this binary in a
 // temporary directory and stopped at the end): as N BatchJobs sharing the status poller, as
 // one BatchArrayJob of N elements, and, as the baseline, N jobs that each poll
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <sys/resource.h>
 
-#include <cstdio>
+#include <cstdint>
 #include <filesystem>
 #include <iostream>
 #include <stdexcept>
@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "asyncjobs/asyncjobs.h"
 #include "asyncjobs/slurm.h"
@@ -32,8 +33,13 @@ namespace {
 constexpr char kClusterScript[] = "tests/slurm/cluster.sh";  // in the runfiles
 std::string cluster_directory;
 
-slurm::BatchOptions quick_script() {
-  return {.script = "#!/bin/sh\ntrue\n",
+// The script of every benchmark: `true`, or `sleep SECONDS`.
+std::string script(int64_t seconds) {
+  return seconds == 0 ? "#!/bin/sh\ntrue\n" : absl::StrCat("#!/bin/sh\nsleep ", seconds, "\n");
+}
+
+slurm::BatchOptions batch_options(int64_t seconds) {
+  return {.script = script(seconds),
           .sbatch_args = {"--output=/dev/null"},
           .working_directory = cluster_directory};
 }
@@ -76,14 +82,15 @@ void run_and_report(benchmark::State& state, const std::vector<aj::JobPtr>& jobs
 void BM_BatchJobs(benchmark::State& state) {
   for (auto _ : state) {
     std::vector<aj::JobPtr> jobs;
-    for (int i = 0; i < state.range(0); ++i) jobs.push_back(slurm::make_batch_job(quick_script()));
+    for (int i = 0; i < state.range(0); ++i) jobs.push_back(slurm::make_batch_job(batch_options(state.range(1))));
     run_and_report(state, jobs);
   }
 }
 
 void BM_BatchArray(benchmark::State& state) {
   for (auto _ : state) {
-    run_and_report(state, {slurm::make_batch_array_job(quick_script(), state.range(0))});
+    run_and_report(state,
+                   {slurm::make_batch_array_job(batch_options(state.range(1)), state.range(0))});
   }
 }
 
@@ -92,11 +99,11 @@ void BM_EachJobPollsItself(benchmark::State& state) {
   for (auto _ : state) {
     std::vector<aj::JobPtr> jobs;
     for (int i = 0; i < state.range(0); ++i) {
-      jobs.push_back(aj::make_job([] {
+      jobs.push_back(aj::make_job([seconds = state.range(1)] {
         const aj::ProcessResult submitted = aj::run_process(
             {.argv = {"sbatch", "--parsable", "--output=/dev/null"},
              .working_directory = cluster_directory,
-             .stdin_data = "#!/bin/sh\ntrue\n"});
+             .stdin_data = script(seconds)});
         const std::string id = submitted.out.substr(0, submitted.out.find_first_of(";\n"));
         while (true) {
           aj::sleep_for(absl::Seconds(1));
@@ -110,11 +117,24 @@ void BM_EachJobPollsItself(benchmark::State& state) {
   }
 }
 
-BENCHMARK(BM_BatchJobs)->Arg(100)->Arg(1000)->Arg(5000)->Iterations(1)->UseManualTime()
+// Arguments: the job count, the script's sleep in seconds.
+BENCHMARK(BM_BatchJobs)
+    ->ArgsProduct({{100, 1000, 5000}, {0}})
+    ->Args({200, 10})
+    ->Iterations(1)
+    ->UseManualTime()
     ->Unit(benchmark::kSecond);
-BENCHMARK(BM_BatchArray)->Arg(100)->Arg(1000)->Arg(5000)->Iterations(1)->UseManualTime()
+BENCHMARK(BM_BatchArray)
+    ->ArgsProduct({{100, 1000, 5000}, {0}})
+    ->Args({200, 10})
+    ->Iterations(1)
+    ->UseManualTime()
     ->Unit(benchmark::kSecond);
-BENCHMARK(BM_EachJobPollsItself)->Arg(100)->Arg(1000)->Iterations(1)->UseManualTime()
+BENCHMARK(BM_EachJobPollsItself)
+    ->ArgsProduct({{100, 1000}, {0}})
+    ->Args({200, 10})
+    ->Iterations(1)
+    ->UseManualTime()
     ->Unit(benchmark::kSecond);
 
 int start_cluster() {

@@ -7,7 +7,6 @@
 #include <iostream>
 #include <utility>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/container/node_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -63,8 +62,7 @@ StatusPoller& StatusPoller::for_current_reactor() {
 StatusPoller::StatusPoller(Reactor* reactor) : reactor_(reactor), task_(&entry, this) {}
 
 void StatusPoller::add(Waiter* waiter) {
-  waiter->slot = waiters_.size();
-  waiters_.push_back(waiter);
+  waiters_[waiter->job_id] = waiter;
   if (reactor_ == nullptr || running_) return;
   last_poll_ = absl::Now();  // the job was just submitted: nothing to ask before an interval
   reactor_->spawn(&task_);
@@ -73,10 +71,7 @@ void StatusPoller::add(Waiter* waiter) {
 
 void StatusPoller::remove(Waiter* waiter) {
   if (waiter->done) return;
-  Waiter* last = waiters_.back();
-  waiters_[waiter->slot] = last;
-  last->slot = waiter->slot;
-  waiters_.pop_back();
+  waiters_.erase(waiter->job_id);
   if (waiters_.empty() && sleeping_) reactor_->wake(&task_);  // nothing left to poll for
 }
 
@@ -121,7 +116,7 @@ void StatusPoller::sleep_until_next_poll() {
 
 absl::Duration StatusPoller::interval() const {
   absl::Duration shortest = absl::InfiniteDuration();
-  for (const Waiter* waiter : waiters_) {
+  for (const auto& [id, waiter] : waiters_) {
     shortest = std::min(shortest, waiter->scancel_requested ? kScancelPoll : waiter->poll_interval);
   }
   return shortest;
@@ -132,8 +127,8 @@ void StatusPoller::poll_once() {
   last_poll_ = absl::Now();
   ++polls_;
   std::vector<std::string> ids;
-  for (Waiter* waiter : waiters_) {
-    ids.push_back(waiter->job_id);
+  for (const auto& [id, waiter] : waiters_) {
+    ids.push_back(id);
     waiter->asked_in_poll = polls_;
   }
   std::vector<JobRecord> records;
@@ -146,11 +141,22 @@ void StatusPoller::poll_once() {
   failed_queries_ = 0;
   absl::flat_hash_map<std::string, std::vector<const JobRecord*>> by_job;
   for (const JobRecord& record : records) by_job[record.job_id].push_back(&record);
-  // A copy: finished waiters leave waiters_. Those that came while squeue ran wait for the
-  // next poll (squeue was not asked about them).
-  for (Waiter* waiter : std::vector<Waiter*>(waiters_)) {
-    if (waiter->asked_in_poll == polls_) apply(waiter, by_job[waiter->job_id]);
+  // Those that came while squeue ran wait for the next poll (squeue was not asked).
+  std::vector<std::string> unlisted;
+  for (Waiter* waiter : waiting()) {
+    if (waiter->asked_in_poll == polls_ && !apply(waiter, by_job[waiter->job_id])) {
+      unlisted.push_back(waiter->job_id);
+    }
   }
+  for (const std::string& job_id : unlisted) look_up_once(job_id);
+}
+
+// A copy: finished waiters leave waiters_.
+std::vector<Waiter*> StatusPoller::waiting() const {
+  std::vector<Waiter*> waiters;
+  waiters.reserve(waiters_.size());
+  for (const auto& [id, waiter] : waiters_) waiters.push_back(waiter);
+  return waiters;
 }
 
 void StatusPoller::send_scancels() {
@@ -165,8 +171,9 @@ void StatusPoller::send_scancels() {
   }
 }
 
-// Takes the records squeue gave for the waiter's job; looks up what squeue left out.
-void StatusPoller::apply(Waiter* waiter, const std::vector<const JobRecord*>& records) {
+// Takes the records squeue gave for the waiter's job; false if squeue left out some that
+// are not final yet (they need a look-up).
+bool StatusPoller::apply(Waiter* waiter, const std::vector<const JobRecord*>& records) {
   std::vector<BatchResult>& results = *waiter->results;
   std::vector<bool> listed(results.size());
   for (const JobRecord* record : records) {
@@ -175,21 +182,28 @@ void StatusPoller::apply(Waiter* waiter, const std::vector<const JobRecord*>& re
     results[index] = record->result;
     listed[index] = true;
   }
-  if (all_final(results)) return finish(waiter);
+  if (all_final(results)) {
+    finish(waiter);
+    return true;
+  }
   // An element seen final before may have been purged since (MinJobAge): it needs no look-up.
   for (size_t index = 0; index < results.size(); ++index) {
-    if (!listed[index] && !is_final_state(results[index].state)) return look_up_once(waiter);
+    if (!listed[index] && !is_final_state(results[index].state)) return false;
   }
+  return true;
 }
 
 // squeue does not list the job (or some elements) any more: scontrol may still know it.
-void StatusPoller::look_up_once(Waiter* waiter) {
+void StatusPoller::look_up_once(const std::string& job_id) {
   std::vector<JobRecord> records;
   try {
-    records = scontrol_show_job(waiter->job_id);
+    records = scontrol_show_job(job_id);
   } catch (const BatchError&) {
     return;  // the next poll asks again
   }
+  const auto found = waiters_.find(job_id);
+  if (found == waiters_.end()) return;  // its job stopped waiting meanwhile
+  Waiter* waiter = found->second;
   if (records.empty()) {
     waiter->error.emplace(
         absl::StrCat("Slurm job ", waiter->job_id,
@@ -207,7 +221,7 @@ void StatusPoller::look_up_once(Waiter* waiter) {
 }
 
 void StatusPoller::query_failed(const BatchError& error) {
-  for (Waiter* waiter : std::vector<Waiter*>(waiters_)) {
+  for (Waiter* waiter : waiting()) {
     waiter->error.emplace(error.what(), BatchResult{.job_id = waiter->job_id});
     finish(waiter);
   }

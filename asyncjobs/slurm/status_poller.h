@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/time/time.h"
 #include "asyncjobs/reactor.h"
 #include "asyncjobs/slurm.h"
@@ -29,7 +30,6 @@ struct Waiter {
   bool done = false;     // every result final, or `error` set
   std::optional<BatchError> error;  // the job vanished, or the status query kept failing
   bool scancel_requested = false;
-  size_t slot = 0;             // in StatusPoller::waiters_
   uint64_t asked_in_poll = 0;  // the last poll whose query named it
 };
 
@@ -63,8 +63,9 @@ class StatusPoller {
   void sleep_until_next_poll();
   absl::Duration interval() const;
   void send_scancels();
-  void apply(Waiter* waiter, const std::vector<const JobRecord*>& records);
-  void look_up_once(Waiter* waiter);
+  std::vector<Waiter*> waiting() const;
+  bool apply(Waiter* waiter, const std::vector<const JobRecord*>& records);
+  void look_up_once(const std::string& job_id);
   void query_failed(const BatchError& error);
   void finish(Waiter* waiter);
   bool idle() const { return !running_ && waiters_.empty(); }
@@ -73,7 +74,9 @@ class StatusPoller {
   Task task_;
   bool running_ = false;   // task_ spawned and not finished
   bool sleeping_ = false;  // task_ in its wait between polls: the only wait `wake` may end
-  std::vector<Waiter*> waiters_;
+  // By job id. A waiter may leave whenever the poller suspends (its job gave up waiting):
+  // across a suspension, the poller finds a waiter again by its id.
+  absl::flat_hash_map<std::string, Waiter*> waiters_;
   std::vector<std::string> scancel_ids_;
   absl::Time first_scancel_request_ = absl::InfiniteFuture();
   absl::Time last_poll_ = absl::InfinitePast();
