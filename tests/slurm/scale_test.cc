@@ -1,11 +1,13 @@
 // Slurm at scale against the real single-node cluster (256 CPUs claimed, see
 // test_cluster.h): thousands of batch jobs share one status query per poll interval, job
 // arrays, batched cancellation, and jobs whose id Slurm does not know.
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "absl/algorithm/container.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -69,6 +71,35 @@ TEST_F(ScaleTest, TwoThousandBatchJobsShareOneStatusQueryPerInterval) {
               HasSubstr("REQUEST_SUBMIT_BATCH_JOB 2000"));
   std::cerr << "2,000 batch jobs in " << seconds
             << " s; RPCs: " << slurm::testing::rpc_difference(before, after) << "\n";
+}
+
+// 40 batch jobs starting together: their sbatch calls overlap (they do not wait for one
+// another) but never more than 8 at a time. The wrapper holds each call 0.2 s so that
+// overlaps show; it counts the calls running under flock.
+TEST_F(ScaleTest, SubmissionsOverlapButAreBounded) {
+  const std::string dir = make_work_directory();
+  const std::string count = dir + "/running", peaks = dir + "/peaks", lock = dir + "/lock";
+  slurm::testing::CommandOverride counting_sbatch(
+      dir + "/bin", "sbatch",
+      absl::StrCat("(flock 9; n=$(( $(cat ", count, " 2>/dev/null || echo 0) + 1 )); echo $n > ",
+                   count, "; echo $n >> ", peaks, ") 9>", lock, "\n",
+                   "sleep 0.2; \"$REAL\" \"$@\"; rc=$?\n",
+                   "(flock 9; echo $(( $(cat ", count, ") - 1 )) > ", count, ") 9>", lock, "\n",
+                   "exit $rc"));
+  aj::Scheduler scheduler;
+  for (int i = 0; i < 40; ++i) scheduler.add(slurm::make_batch_job(quick_script(dir)));
+
+  EXPECT_TRUE(scheduler.run());
+
+  int peak = 0;
+  for (absl::string_view line : absl::StrSplit(slurm::testing::read_file(peaks), '\n',
+                                               absl::SkipEmpty())) {
+    int running = 0;
+    ASSERT_TRUE(absl::SimpleAtoi(line, &running)) << line;
+    peak = std::max(peak, running);
+  }
+  EXPECT_LE(peak, 8);
+  EXPECT_GE(peak, 4) << "sbatch calls barely overlap";
 }
 
 // One sbatch for the whole array; the results come in index order.
