@@ -77,7 +77,7 @@ std::vector<JobRecord> squeue(const std::vector<std::string>& job_ids) {
   const ProcessResult result = run_command(
       {"squeue", "--noheader", "--array", "--states=all",
        absl::StrCat("--jobs=", absl::StrJoin(job_ids, ",")),
-       "--Format=ArrayJobID: ,ArrayTaskID: ,State: ,exit_code: "});
+       "--Format=ArrayJobID: ,ArrayTaskID: ,State: ,exit_code: ,Reason: "});
   // With a single id squeue asks for that job alone, and fails if Slurm forgot it.
   if (result.exit_code != 0 && is_unknown_job(result)) return {};
   if (result.exit_code != 0) {
@@ -94,6 +94,10 @@ std::vector<JobRecord> scontrol_show_job(const std::string& job_id) {
                      {.job_id = job_id});
   }
   return parse_job_records(result.out);
+}
+
+void scontrol_release(const std::vector<std::string>& job_ids) {
+  run_command({"scontrol", "release", absl::StrJoin(job_ids, ",")});
 }
 
 void scancel(const std::vector<std::string>& job_ids) {

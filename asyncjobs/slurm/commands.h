@@ -30,6 +30,11 @@ std::vector<JobRecord> squeue(const std::vector<std::string>& job_ids);
 // Slurm no longer knows the id. Throws BatchError when scontrol fails otherwise.
 std::vector<JobRecord> scontrol_show_job(const std::string& job_id);
 
+// Releases held jobs (arrays: every held element) in one call, so that Slurm launches them
+// again. Its refusal is not an error (a job may not be held any more). Throws BatchError
+// only when scontrol cannot run.
+void scontrol_release(const std::vector<std::string>& job_ids);
+
 // Asks Slurm to cancel the jobs (an array id: the whole array), in one scancel call. Its
 // refusal is not an error (a job may have just ended): the jobs' states tell. Throws
 // BatchError only when scancel cannot run.

@@ -40,15 +40,16 @@ bool parse_array_index(absl::string_view text, int& index) {
 }
 
 std::optional<JobRecord> parse_squeue_line(absl::string_view line) {
-  const std::vector<absl::string_view> fields =
-      absl::StrSplit(line, ' ', absl::SkipWhitespace());
+  // The reason comes last: it may hold spaces ("launch failed requeued held").
+  const std::vector<absl::string_view> fields = absl::StrSplit(line, absl::MaxSplits(' ', 4));
   JobRecord record;
   int status = 0;
-  if (fields.size() != 4 || !parse_array_index(fields[1], record.array_index) ||
+  if (fields.size() != 5 || !parse_array_index(fields[1], record.array_index) ||
       !absl::SimpleAtoi(fields[3], &status)) {
     return std::nullopt;
   }
   record.job_id = std::string(fields[0]);
+  record.reason = std::string(absl::StripAsciiWhitespace(fields[4]));
   record.result.state = std::string(fields[2]);
   record.result.exit_code = (status >> 8) & 0xff;  // a wait status, as waitpid gives it
   record.result.signal = status & 0x7f;
@@ -105,6 +106,12 @@ std::vector<JobRecord> parse_squeue(const std::string& out) {
 
 std::vector<JobRecord> parse_job_records(const std::string& out) {
   return parse_lines(out, parse_scontrol_line);
+}
+
+bool is_held_after_failed_launch(const JobRecord& record) {
+  return record.result.state == "PENDING" &&
+         (record.reason == "launch failed requeued held" ||
+          record.reason == "launch_failed_requeued_held");
 }
 
 bool is_final_state(const std::string& state) {

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <utility>
 
+#include "absl/algorithm/container.h"
 #include "absl/container/node_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -26,6 +27,9 @@ constexpr size_t kIdsPerQuery = 10'000;
 // Status queries that may fail in a row (slurmctld restarting, busy) before every waiter
 // ends with the last error.
 constexpr int kMaxFailedQueries = 3;
+// Times a job (an array: any of its elements) held after a failed launch is released
+// before its waiter gives up.
+constexpr int kMaxReleases = 3;
 
 using PollerKey = std::pair<Reactor*, std::string>;  // the reactor, SLURM_CONF
 
@@ -142,13 +146,42 @@ void StatusPoller::poll_once() {
   absl::flat_hash_map<std::string, std::vector<const JobRecord*>> by_job;
   for (const JobRecord& record : records) by_job[record.job_id].push_back(&record);
   // Those that came while squeue ran wait for the next poll (squeue was not asked).
-  std::vector<std::string> unlisted;
+  std::vector<std::string> unlisted, held;
   for (Waiter* waiter : waiting()) {
-    if (waiter->asked_in_poll == polls_ && !apply(waiter, by_job[waiter->job_id])) {
-      unlisted.push_back(waiter->job_id);
-    }
+    if (waiter->asked_in_poll != polls_) continue;
+    const std::vector<const JobRecord*>& listed = by_job[waiter->job_id];
+    if (held_after_failed_launch(waiter, listed)) held.push_back(waiter->job_id);
+    if (!apply(waiter, listed)) unlisted.push_back(waiter->job_id);
   }
+  if (!held.empty()) release(held);
   for (const std::string& job_id : unlisted) look_up_once(job_id);
+}
+
+// True if the job should be released; ends the waiter with a BatchError once it was
+// released kMaxReleases times.
+bool StatusPoller::held_after_failed_launch(Waiter* waiter,
+                                            const std::vector<const JobRecord*>& records) {
+  if (absl::c_none_of(records, [](const JobRecord* record) {
+        return is_held_after_failed_launch(*record);
+      })) {
+    return false;
+  }
+  if (++waiter->releases <= kMaxReleases) return true;
+  waiter->error.emplace(
+      absl::StrCat("Slurm job ", waiter->job_id, " could not be launched: Slurm requeued and ",
+                   "held it after failed launches (launch failed requeued held), and it was ",
+                   "released ", kMaxReleases, " times (an overloaded node? see slurmd's log)"),
+      BatchResult{.job_id = waiter->job_id, .state = "PENDING"});
+  finish(waiter);
+  return false;
+}
+
+void StatusPoller::release(const std::vector<std::string>& job_ids) {
+  try {
+    scontrol_release(job_ids);
+  } catch (const BatchError& error) {  // scontrol cannot run: the next poll tries again
+    std::cerr << "asyncjobs: " << error.what() << "\n";
+  }
 }
 
 // A copy: finished waiters leave waiters_.
@@ -174,6 +207,7 @@ void StatusPoller::send_scancels() {
 // Takes the records squeue gave for the waiter's job; false if squeue left out some that
 // are not final yet (they need a look-up).
 bool StatusPoller::apply(Waiter* waiter, const std::vector<const JobRecord*>& records) {
+  if (waiter->done) return true;
   std::vector<BatchResult>& results = *waiter->results;
   std::vector<bool> listed(results.size());
   for (const JobRecord* record : records) {

@@ -31,10 +31,13 @@ struct Waiter {
   std::optional<BatchError> error;  // the job vanished, or the status query kept failing
   bool scancel_requested = false;
   uint64_t asked_in_poll = 0;  // the last poll whose query named it
+  int releases = 0;            // of elements held after a failed launch
 };
 
 // Polls Slurm for every registered Waiter with one `squeue` per interval (the shortest of
 // the waiters' poll_interval; at most kScancelPoll while a scancel is pending). A job that
+// Slurm held after a failed launch (an overloaded node) is released, up to kMaxReleases
+// times, after which its waiter ends with a BatchError. A job that
 // squeue no longer lists is looked up once with scontrol; if Slurm does not know it, its
 // waiter ends with a BatchError. In a reactor the poller runs on its own task, started by
 // the first waiter and ending once none is left; it wakes each waiter when it is done.
@@ -65,6 +68,8 @@ class StatusPoller {
   void send_scancels();
   std::vector<Waiter*> waiting() const;
   bool apply(Waiter* waiter, const std::vector<const JobRecord*>& records);
+  bool held_after_failed_launch(Waiter* waiter, const std::vector<const JobRecord*>& records);
+  void release(const std::vector<std::string>& job_ids);
   void look_up_once(const std::string& job_id);
   void query_failed(const BatchError& error);
   void finish(Waiter* waiter);

@@ -66,6 +66,9 @@ MaxArraySize=10001
 # start as CPUs free up rather than at the next full pass.
 SchedulerParameters=batch_sched_delay=0,default_queue_depth=1000
 KillWait=2
+# Under load (2 cores, hundreds of launches at once, sanitizer builds beside) slurmd may
+# answer a batch launch after the default 10 s: slurmctld then requeues and holds the job.
+MessageTimeout=60
 StateSaveLocation=$dir/state
 SlurmdSpoolDir=$dir/spool
 SlurmctldPidFile=$dir/slurmctld.pid

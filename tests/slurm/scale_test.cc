@@ -189,6 +189,32 @@ TEST_F(ScaleTest, CancelledArrayIsScancelledWhole) {
   EXPECT_EQ(still_queued({array->slurm_job_id()}), std::vector<std::string>{});
 }
 
+// Slurm holds a job whose launch failed (slurmd overloaded): the poller releases it, and
+// gives up after 3 releases with a BatchError, scancelling the job. Here a squeue wrapper
+// shows a job held back an hour as held after a failed launch, whatever release does.
+TEST_F(ScaleTest, JobHeldAfterFailedLaunchIsReleasedThenGivenUp) {
+  const std::string dir = make_work_directory();
+  slurm::testing::CommandOverride held_squeue(
+      dir + "/bin", "squeue",
+      "\"$REAL\" \"$@\" | sed 's/ PENDING 0 BeginTime $/ PENDING 0 launch failed requeued held /'");
+  slurm::testing::CommandLog scontrol(dir + "/bin", "scontrol");
+  slurm::BatchOptions batch = quick_script(dir, "true", {"--begin=now+1hour"});
+  batch.poll_interval = absl::Milliseconds(100);
+  auto job = slurm::make_batch_job(batch);
+
+  try {
+    job->standalone_run();
+    ADD_FAILURE() << "no BatchError";
+  } catch (const slurm::BatchError& error) {
+    EXPECT_THAT(error.what(), HasSubstr(absl::StrCat("Slurm job ", job->slurm_job_id(),
+                                                     " could not be launched")));
+    EXPECT_THAT(error.what(), HasSubstr("released 3 times"));
+  }
+  EXPECT_EQ(scontrol.calls(),
+            std::vector<std::string>(3, "release " + job->slurm_job_id()));
+  EXPECT_EQ(still_queued({job->slurm_job_id()}), std::vector<std::string>{});
+}
+
 // sbatch answers with ids Slurm never gave: each job ends with a BatchError saying so,
 // whether it is the only job asked about or one of several.
 TEST_F(ScaleTest, JobsWhoseIdVanishedEndWithAClearError) {
