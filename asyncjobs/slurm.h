@@ -9,7 +9,8 @@
 // reaches a final state. The batch jobs of one reactor do not poll one by one: they share
 // one status poller per cluster (per SLURM_CONF value), which asks about every job still
 // waited for with one `squeue` per poll interval, and wakes each job when its state is
-// final. At most 8 sbatch run at once per reactor (first come, first served). When batch
+// final; a job Slurm held after failed launches (an overloaded node) is released, at most
+// 3 times. At most 8 sbatch run at once per reactor (first come, first served). When batch
 // jobs are cancelled (their scheduler timed out, a critical job raised, ...) the poller
 // `scancel`s the jobs cancelled together in one call, and each job waits, at most a minute,
 // until Slurm reports its job ended, then lets `Cancelled` propagate: a cancelled run leaves
@@ -43,7 +44,8 @@ struct BatchResult {
 };
 
 // Every failure of a BatchJob: sbatch missing or refusing the job (its stderr in what()),
-// squeue failing three times in a row, the job id vanishing from Slurm, or a final state
+// squeue failing three times in a row, the job id vanishing from Slurm, a job Slurm could
+// not launch (held again after 3 releases; it is scancelled), or a final state
 // other than COMPLETED with exit code 0 ("Slurm job 12 ended FAILED with exit code 3").
 // For a BatchArrayJob, result() is the first failed element's.
 class BatchError : public std::runtime_error {
