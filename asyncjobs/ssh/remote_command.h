@@ -2,7 +2,9 @@
 #ifndef ASYNCJOBS_SSH_REMOTE_COMMAND_H_
 #define ASYNCJOBS_SSH_REMOTE_COMMAND_H_
 
+#include <functional>
 #include <string>
+#include <string_view>
 
 #include "asyncjobs/ssh.h"
 #include "asyncjobs/ssh/session.h"
@@ -15,8 +17,19 @@ namespace asyncjobs::ssh::internal {
 // calling job. Left by an exception (Cancelled, a callback's), it first kills the command's
 // remote process group over a second channel, under a CancelShield: SIGTERM, SIGKILL after
 // a second after the kill ran. Throws CommandFailedError as `options` say, ConnectionError if the session fails.
+// `streams`, when given, replace `options.stdin_data` and the stdout lines (see Streams).
+struct Streams;
 CommandResult run_command(Session& session, const Node& node, const std::string& command,
-                          const RunOptions& options);
+                          const RunOptions& options, const Streams* streams = nullptr);
+
+// A command's stdin and stdout as byte streams, for transfers: neither is held whole.
+struct Streams {
+  // Replaces `chunk` with the next bytes to send (may suspend); empty: end of input.
+  std::function<void(std::string& chunk)> next_input;
+  // Takes stdout's bytes as they arrive, at most about a channel window at a time (may
+  // suspend: the server waits meanwhile). CommandResult::out stays empty.
+  std::function<void(std::string_view data)> on_output;
+};
 
 }  // namespace asyncjobs::ssh::internal
 

@@ -18,7 +18,9 @@ using Key = std::unique_ptr<ssh_key_struct, KeyDeleter>;
 }  // namespace
 
 Session::Session(const NodeOptions& options, std::string name, std::shared_ptr<Session> gateway)
-    : name_(std::move(name)) {
+    : name_(std::move(name)),
+      connect_timeout_(options.connect_timeout),
+      slots_(options.max_sessions) {
   const absl::Time deadline = absl::Now() + options.connect_timeout;
   session_ = ssh_new();
   if (session_ == nullptr) throw ConnectionError(absl::StrCat(name_, ": ssh_new failed"));
@@ -79,7 +81,7 @@ void Session::handshake(absl::Time deadline, const absl::Duration& timeout) {
   if (rc == SSH_AGAIN) {
     fail(absl::StrCat("timeout after ", absl::FormatDuration(timeout), " (SSH handshake)"));
   }
-  if (rc != SSH_OK) fail(ssh_get_error(session_));
+  if (rc != SSH_OK) throw HandshakeError(absl::StrCat(name_, ": ", ssh_get_error(session_)));
 }
 
 void Session::authenticate(const NodeOptions& options, absl::Time deadline,
