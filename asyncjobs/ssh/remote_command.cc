@@ -97,16 +97,18 @@ void RemoteCommand::exchange() {
 
 bool RemoteCommand::feed_input() {
   if (eof_sent_) return false;
-  if (input_.empty() && streams_ != nullptr && streams_->next_input) {
+  const bool streamed = streams_ != nullptr && streams_->next_input;
+  if (input_.empty() && streamed) {
     streams_->next_input(input_chunk_);
     input_ = input_chunk_;
   }
-  const size_t written = input_.empty() ? 0 : channel_->write_some(input_);
-  input_.remove_prefix(written);
-  if (input_.empty()) {
+  if (input_.empty()) {  // the end: a stream's ends with an empty chunk
     channel_->send_eof();
     eof_sent_ = true;
+    return false;
   }
+  const size_t written = channel_->write_some(input_);
+  input_.remove_prefix(written);
   return written > 0;
 }
 

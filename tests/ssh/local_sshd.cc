@@ -125,7 +125,8 @@ void LocalSshd::start() {
                                   "/sshd.pid\nUsePAM no\nStrictModes no\n"
                                   "PermitRootLogin prohibit-password\n"
                                   "PasswordAuthentication no\nKbdInteractiveAuthentication no\n"
-                                  "AllowTcpForwarding yes\nLogLevel ERROR\n"));
+                                  "AllowTcpForwarding yes\nLogLevel ERROR\n"
+                                  "Subsystem sftp internal-sftp\n"));
   std::ofstream out(config, std::ios::app);
   if (limits_.max_sessions > 0) out << "MaxSessions " << limits_.max_sessions << "\n";
   if (!limits_.max_startups.empty()) out << "MaxStartups " << limits_.max_startups << "\n";
