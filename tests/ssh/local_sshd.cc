@@ -125,7 +125,7 @@ void LocalSshd::start() {
                                   "/sshd.pid\nUsePAM no\nStrictModes no\n"
                                   "PermitRootLogin prohibit-password\n"
                                   "PasswordAuthentication no\nKbdInteractiveAuthentication no\n"
-                                  "AllowTcpForwarding yes\nLogLevel ERROR\n"
+                                  "AllowTcpForwarding yes\nLogLevel VERBOSE\n"
                                   "Subsystem sftp internal-sftp\n"));
   std::ofstream out(config, std::ios::app);
   if (limits_.max_sessions > 0) out << "MaxSessions " << limits_.max_sessions << "\n";

@@ -41,7 +41,7 @@ class LocalSshd {
   // Options reaching this sshd as `user` (empty: the local user), accept-new on a known_hosts
   // file in dir().
   NodeOptions node_options(const std::string& user = "") const;
-  std::string log() const;
+  std::string log() const;  // at VERBOSE level: logins, MaxStartups drops
 
  private:
   void prepare();  // keys, authorized_keys, the other account, a port
