@@ -38,14 +38,20 @@ Entry entry_of(const std::string& path, const std::string& relative, bool follow
 
 }  // namespace
 
+std::string base_name(const std::string& path) {
+  fs::path normal = fs::path(path).lexically_normal();
+  if (!normal.has_filename()) normal = normal.parent_path();  // "dir/"
+  return normal.filename().string();
+}
+
 std::vector<Entry> list_local(const std::string& path, bool recursive) {
-  const std::string base = fs::path(path).lexically_normal().filename().string();
-  std::vector<Entry> entries{entry_of(path, base.empty() ? fs::path(path).parent_path().filename().string() : base, true)};
+  std::vector<Entry> entries{entry_of(path, base_name(path), /*follow=*/true)};
   if (entries[0].type != Entry::Type::kDirectory) return entries;
   if (!recursive) throw_errno(EISDIR, path + " (not recursive)");
+  const fs::path top(entries[0].path);
   for (const fs::directory_entry& item : fs::recursive_directory_iterator(path)) {
-    const std::string relative = (fs::path(entries[0].path) / item.path().lexically_relative(path)).string();
-    entries.push_back(entry_of(item.path().string(), relative, false));
+    const std::string relative = (top / item.path().lexically_relative(path)).string();
+    entries.push_back(entry_of(item.path().string(), relative, /*follow=*/false));
   }
   return entries;
 }

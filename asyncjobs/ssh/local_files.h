@@ -34,6 +34,9 @@ struct Entry {
 // std::system_error (a directory without `recursive`: EISDIR).
 std::vector<Entry> list_local(const std::string& path, bool recursive);
 
+// The last component of `path`, also for "dir/" ("dir").
+std::string base_name(const std::string& path);
+
 // "seconds.nanoseconds", as stat's %.9Y and find's %T@ print it (more digits are dropped).
 timespec parse_time(std::string_view text);
 std::string format_time(const timespec& time);  // "@seconds.nanoseconds", for touch -d

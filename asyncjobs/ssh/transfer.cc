@@ -48,8 +48,11 @@ std::string join(const std::string& dir, const std::string& relative) {
   return (fs::path(dir) / relative).string();
 }
 
+// The directory holding `path` ("." for a bare name), also for "dir/".
 std::string parent_of(const std::string& path) {
-  const std::string parent = fs::path(path).parent_path().string();
+  fs::path normal = fs::path(path).lexically_normal();
+  if (!normal.has_filename()) normal = normal.parent_path();
+  const std::string parent = normal.parent_path().string();
   return parent.empty() ? "." : parent;
 }
 
@@ -57,14 +60,17 @@ std::string parent_of(const std::string& path) {
 // time), renames it; a TERM (the kill of a cancelled transfer) or a failure removes it.
 std::string push_command(const std::string& target, const Entry& file,
                          const TransferOptions& options) {
-  const std::string parent = quote(parent_of(target));
-  const std::string name = fs::path(target).filename().string();
+  const std::string parent = parent_of(target);
+  const std::string temporary = absl::StrCat(parent, "/.", base_name(target), ".ajtmp.XXXXXX");
   std::string command = absl::StrCat(
-      "mkdir -p -- ", parent, " && t=$(mktemp ", quote(absl::StrCat(parent_of(target), "/.", name, ".ajtmp.XXXXXX")),
-      ") || exit 1\n", "trap 'rm -f -- \"$t\"' EXIT; trap 'exit 143' HUP INT TERM PIPE\n",
-      "cat > \"$t\" && [ \"$(wc -c < \"$t\")\" -eq ", file.size, " ] || { echo ", quote(target),
-      ": incomplete >&2; exit 1; }\n", absl::StrFormat("chmod %o \"$t\"", file.mode));
-  if (options.preserve_times) absl::StrAppend(&command, " && touch -m -d ", format_time(file.mtime), " \"$t\"");
+      "mkdir -p -- ", quote(parent), " && t=$(mktemp ", quote(temporary), ") || exit 1\n",
+      "trap 'rm -f -- \"$t\"' EXIT; trap 'exit 143' HUP INT TERM PIPE\n",
+      "cat > \"$t\" && [ \"$(wc -c < \"$t\")\" -eq ", file.size, " ] || ",
+      "{ echo ", quote(target), ": incomplete >&2; exit 1; }\n",
+      absl::StrFormat("chmod %o \"$t\"", file.mode));
+  if (options.preserve_times) {
+    absl::StrAppend(&command, " && touch -m -d ", format_time(file.mtime), " \"$t\"");
+  }
   absl::StrAppend(&command, " && mv -fT -- \"$t\" ", quote(target));
   return command;
 }
@@ -116,7 +122,7 @@ void push_path(Node& node, const std::string& local_path, const std::string& rem
       run_in_thread([&] { return list_local(local_path, options.recursive); });
   const bool tree = entries.size() > 1 || entries[0].type != Entry::Type::kFile;
   if (tree) node.run("sh -s", quiet(remote_tree_script(entries, remote_dir)));
-  const std::string local_base = parent_of(fs::path(local_path).lexically_normal().string());
+  const std::string local_base = parent_of(local_path);
   for (const Entry& entry : entries) {
     if (entry.type != Entry::Type::kFile) continue;
     const std::string source = entries.size() == 1 ? local_path : join(local_base, entry.path);
@@ -132,11 +138,14 @@ class PulledFile {
   explicit PulledFile(const std::string& target)
       : writer_(run_in_thread([&] { return std::make_unique<LocalWriter>(target); })) {}
 
+  // Gathers a chunk before each write: one trip to the thread pool per chunk, not per packet.
   void take(std::string_view data) {
     if (!header_done_) data = take_header(data);
-    if (!data.empty()) run_in_thread([&] { writer_->write(data); });
+    pending_.append(data);
+    if (pending_.size() >= kChunkSize) flush();
   }
   void commit(const std::string& source, const TransferOptions& options) {
+    flush();
     if (!header_done_ || writer_->written() != size_) {
       throw std::runtime_error(absl::StrCat(source, ": incomplete copy (", writer_->written(),
                                             " of ", size_, " bytes)"));
@@ -160,7 +169,14 @@ class PulledFile {
     return data.substr(newline + 1);
   }
 
+  void flush() {
+    if (pending_.empty()) return;
+    run_in_thread([&] { writer_->write(pending_); });
+    pending_.clear();
+  }
+
   std::unique_ptr<LocalWriter> writer_;
+  std::string pending_;
   std::string header_;
   bool header_done_ = false;
   mode_t mode_ = 0;
@@ -215,8 +231,8 @@ void make_local_entry(const Entry& entry, const std::string& path) {
 
 void pull_tree(Node& node, const std::string& remote_path, const std::string& local_dir,
                const TransferOptions& options) {
-  const std::string parent = parent_of(fs::path(remote_path).lexically_normal().string());
-  const std::string name = fs::path(remote_path).lexically_normal().filename().string();
+  const std::string parent = parent_of(remote_path);
+  const std::string name = base_name(remote_path);
   const std::vector<Entry> entries = list_remote(node, parent, name);
   if (entries.empty()) throw std::runtime_error(absl::StrCat(node.name(), ": nothing at ", remote_path));
   run_in_thread([&] {
@@ -249,7 +265,7 @@ void pull_files(Node& node, const std::vector<std::string>& remote_paths,
     if (options.recursive) {
       pull_tree(node, path, local_dir, options);
     } else {
-      pull_file(node, path, join(local_dir, fs::path(path).filename().string()), options);
+      pull_file(node, path, join(local_dir, base_name(path)), options);
     }
   }
 }
