@@ -1,5 +1,6 @@
 // 200 concurrent SSH sessions to a local sshd, each running `true`: libssh sessions on one
 // reactor vs the same fan-out with `ssh` processes (ProcessJob) vs one session at a time.
+// And one 256 MiB file pushed and pulled by a Node vs by scp (BM_Transfer*).
 // Starts its own sshd on 127.0.0.1 (tests/ssh/local_sshd.h); logs in as the non-root test
 // account. Counters: peak RSS of this process and peak open descriptors during the run
 // (sampled every 5 ms), and for the process variant the largest child's RSS.

@@ -646,6 +646,23 @@ TEST_F(SshTest, LowerServerMaxSessionsStillRunsEverything) {
   host->close();
 }
 
+// One command at a time (max_sessions 2 keeps a slot for kills): they run in the order
+// their jobs asked.
+TEST_F(SshTest, QueuedCommandsRunInOrder) {
+  NodeOptions options = sshd_->node_options(LocalSshd::kOtherUser);
+  options.max_sessions = 2;
+  auto host = make_node(options);
+  host->run("true");
+  const std::string log = sshd_->dir() + "/order.log";
+  Scheduler scheduler;
+  for (int i = 0; i < 6; ++i) {
+    scheduler.add(make_ssh_job(host, {ssh::Run{absl::StrCat("echo ", i, " >> ", log)}}));
+  }
+  ASSERT_TRUE(scheduler.run());
+  EXPECT_EQ(read_file(log), "0\n1\n2\n3\n4\n5\n");
+  host->close();
+}
+
 // With max_sessions 2 one command runs at a time (one slot stays for kills); a job that
 // times out while queued leaves the queue and the next one still runs.
 TEST_F(SshTest, CancelledWaiterLeavesTheQueue) {
