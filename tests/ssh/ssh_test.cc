@@ -555,6 +555,13 @@ std::string logged(const std::string& log, const std::string& command) {
   return absl::StrCat("echo + >> ", log, "; ", command, "; echo - >> ", log);
 }
 
+// With max_sessions 1 no slot is kept for the kill: the command's channel closes first.
+TEST_F(SshTest, CancelKillsTheRemoteCommandWithASingleSession) {
+  NodeOptions options = sshd_->node_options(LocalSshd::kOtherUser);
+  options.max_sessions = 1;
+  expect_cancel_kills(make_node(options), absl::StrCat(900000 + ::getpid() % 99999));
+}
+
 // Against OpenSSH's stock MaxSessions (10): the node queues its commands.
 TEST_F(SshTest, HundredJobsShareOneConnection) {
   auto host = node();
