@@ -151,8 +151,8 @@ void BM_TransferPull(benchmark::State& state) {
 std::string scp(const std::string& from, const std::string& to) {
   const ssh::NodeOptions node = sshd->node_options(ssh::testing::LocalSshd::kOtherUser);
   return absl::StrCat("scp -q -i ", node.identities[0], " -P ", node.port,
-                      " -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=",
-                      node.known_hosts, " ", from, " ", to);
+                      " -o BatchMode=yes -o StrictHostKeyChecking=accept-new",
+                      " -o UserKnownHostsFile=", node.known_hosts, " ", from, " ", to);
 }
 
 std::string remote(const std::string& path) {

@@ -88,8 +88,8 @@ void LocalReader::read(std::string& chunk, size_t max) {
 
 LocalWriter::LocalWriter(std::string final_path) : final_path_(std::move(final_path)) {
   const fs::path final(final_path_);
-  std::string pattern =
-      (final.parent_path() / absl::StrCat(".", final.filename().string(), ".ajtmp.XXXXXX")).string();
+  const std::string name = absl::StrCat(".", final.filename().string(), ".ajtmp.XXXXXX");
+  std::string pattern = (final.parent_path() / name).string();
   fd_.reset(::mkostemp(pattern.data(), O_CLOEXEC));
   if (!fd_.is_open()) throw_errno(errno, "cannot write in " + final.parent_path().string());
   temporary_path_ = std::move(pattern);
@@ -113,7 +113,9 @@ void LocalWriter::commit(mode_t mode, const std::optional<timespec>& mtime) {
   if (::fchmod(fd_.get(), mode) != 0) throw_errno(errno, "cannot chmod " + temporary_path_);
   if (mtime) {
     const timespec times[2] = {{.tv_sec = 0, .tv_nsec = UTIME_OMIT}, *mtime};
-    if (::futimens(fd_.get(), times) != 0) throw_errno(errno, "cannot set times of " + temporary_path_);
+    if (::futimens(fd_.get(), times) != 0) {
+      throw_errno(errno, "cannot set times of " + temporary_path_);
+    }
   }
   const int fd = fd_.release();
   if (::close(fd) != 0) throw_errno(errno, "cannot write " + temporary_path_);

@@ -221,11 +221,15 @@ std::vector<Entry> list_remote(Node& node, const std::string& parent, const std:
 
 void make_local_entry(const Entry& entry, const std::string& path) {
   if (entry.type == Entry::Type::kDirectory) {
-    if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) throw_errno(errno, "cannot make " + path);
-    if (::chmod(path.c_str(), entry.mode | 0700) != 0) throw_errno(errno, "cannot chmod " + path);
+    const bool made = ::mkdir(path.c_str(), 0700) == 0 || errno == EEXIST;
+    if (!made || ::chmod(path.c_str(), entry.mode | 0700) != 0) {
+      throw_errno(errno, "cannot make " + path);
+    }
   } else if (entry.type == Entry::Type::kSymlink) {
-    if (::unlink(path.c_str()) != 0 && errno != ENOENT) throw_errno(errno, "cannot replace " + path);
-    if (::symlink(entry.link_target.c_str(), path.c_str()) != 0) throw_errno(errno, "cannot make " + path);
+    const bool cleared = ::unlink(path.c_str()) == 0 || errno == ENOENT;
+    if (!cleared || ::symlink(entry.link_target.c_str(), path.c_str()) != 0) {
+      throw_errno(errno, "cannot make " + path);
+    }
   }
 }
 
@@ -234,7 +238,9 @@ void pull_tree(Node& node, const std::string& remote_path, const std::string& lo
   const std::string parent = parent_of(remote_path);
   const std::string name = base_name(remote_path);
   const std::vector<Entry> entries = list_remote(node, parent, name);
-  if (entries.empty()) throw std::runtime_error(absl::StrCat(node.name(), ": nothing at ", remote_path));
+  if (entries.empty()) {
+    throw std::runtime_error(absl::StrCat(node.name(), ": nothing at ", remote_path));
+  }
   run_in_thread([&] {
     for (const Entry& entry : entries) make_local_entry(entry, join(local_dir, entry.path));
   });

@@ -268,8 +268,8 @@ TEST_F(SshTest, LargeRoundTripStreamsInBoundedMemory) {
   const std::string local = sshd_->dir() + "/big";
   const std::string remote = sshd_->dir() + "/big remote";
   const std::string back = sshd_->dir() + "/big back";
-  testing::shell(absl::StrCat("mkdir -p '", local, "' '", back, "' && head -c 300M /dev/urandom > '",
-                              local, "/big.bin' && chmod 640 '", local, "/big.bin'"));
+  testing::shell(absl::StrCat("mkdir -p '", local, "' '", back, "' && head -c 300M /dev/urandom",
+                              " > '", local, "/big.bin' && chmod 640 '", local, "/big.bin'"));
   auto host = node();
   host->run("true");
   reset_peak_rss();
@@ -350,7 +350,8 @@ TEST_F(SshTest, RecursiveRoundTripKeepsModesTimesEmptyDirsAndSymlinks) {
   const std::string back = sshd_->dir() + "/tree_back";
   testing::shell(absl::StrCat(
       "mkdir -p ", local, "/tree/sub/deeper ", local, "/tree/empty ", back, " && cd ", local,
-      "/tree && echo a > a.txt && head -c 100000 /dev/urandom > sub/b.bin && echo c > 'sub/with space' && ",
+      "/tree && echo a > a.txt && head -c 100000 /dev/urandom > sub/b.bin && ",
+      "echo c > 'sub/with space' && ",
       "ln -s a.txt link && ln -s /nonexistent/target sub/dangling && ",
       "chmod 640 a.txt && chmod 755 sub/b.bin && chmod 700 sub && chmod 750 empty && ",
       "touch -h -d '2001-02-03 04:05:06.123456789' a.txt sub/b.bin 'sub/with space' sub/deeper && ",
@@ -365,7 +366,8 @@ TEST_F(SshTest, RecursiveRoundTripKeepsModesTimesEmptyDirsAndSymlinks) {
   EXPECT_THAT(original, HasSubstr("d 750 ./empty"));
   EXPECT_EQ(tree_of(remote + "/tree"), original);
   EXPECT_EQ(tree_of(back + "/tree"), original);
-  EXPECT_EQ(testing::shell(absl::StrCat("cmp '", local, "/tree/sub/b.bin' '", back, "/tree/sub/b.bin' && echo same")),
+  EXPECT_EQ(testing::shell(absl::StrCat("cmp '", local, "/tree/sub/b.bin' '", back,
+                                        "/tree/sub/b.bin' && echo same")),
             "same\n");
   // Without `recursive` a directory is an error.
   EXPECT_THROW(host->push({local + "/tree"}, remote), std::system_error);
@@ -610,8 +612,8 @@ TEST_F(SshTest, SixtyNodesConnectAtOnce) {
   Scheduler scheduler;
   for (int i = 0; i < 60; ++i) {
     nodes.push_back(node());
-    jobs.push_back(make_ssh_job(nodes.back(), {ssh::Run{absl::StrCat("echo ", i), {.on_stdout = discard()}}},
-                                {.critical = false}));
+    const ssh::Run command{absl::StrCat("echo ", i), {.on_stdout = discard()}};
+    jobs.push_back(make_ssh_job(nodes.back(), {command}, {.critical = false}));
     scheduler.add(jobs.back());
   }
   scheduler.run();
@@ -641,8 +643,8 @@ TEST_F(SshTest, LowerServerMaxSessionsStillRunsEverything) {
   std::vector<std::shared_ptr<SshJob>> jobs;
   Scheduler scheduler;
   for (int i = 0; i < 20; ++i) {
-    jobs.push_back(make_ssh_job(
-        host, {ssh::Run{logged(log, absl::StrCat("sleep 0.1; echo ", i)), {.on_stdout = discard()}}}));
+    const std::string command = logged(log, absl::StrCat("sleep 0.1; echo ", i));
+    jobs.push_back(make_ssh_job(host, {ssh::Run{command, {.on_stdout = discard()}}}));
     scheduler.add(jobs.back());
   }
   ASSERT_TRUE(scheduler.run());
