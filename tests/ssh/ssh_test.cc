@@ -564,6 +564,31 @@ TEST_F(SshTest, CancelKillsTheRemoteCommandWithASingleSession) {
   expect_cancel_kills(make_node(options), absl::StrCat(900000 + ::getpid() % 99999));
 }
 
+// Nine commands fill a stock node's slots but the one kept for kills; all cancelled at
+// once, each is killed through that slot in turn.
+TEST_F(SshTest, CancellingEveryRunningCommandKillsThemAll) {
+  auto host = node();
+  const std::string marker = absl::StrCat(600000 + ::getpid() % 99999);
+  const std::string log = sshd_->dir() + "/nine.log";
+  // The timeout only ends a run whose commands never all start.
+  Scheduler scheduler({.critical = false, .timeout = absl::Seconds(30)});
+  for (int i = 0; i < 9; ++i) {
+    scheduler.add(make_ssh_job(host, {ssh::Run{logged(log, "sleep " + marker)}}));
+  }
+  // Cancelled once all nine have started (polling their log: no event tells it).
+  scheduler.add(make_job([&] {
+    while (most_at_once(log) < 9) sleep_for(absl::Milliseconds(20));
+    throw std::runtime_error("stop");
+  }));
+  const absl::Time start = absl::Now();
+  EXPECT_FALSE(scheduler.run());
+  EXPECT_LT(absl::Now() - start, absl::Seconds(60));
+  EXPECT_EQ(most_at_once(log), 9);
+  EXPECT_FALSE(process_with("sleep " + marker)) << "a remote `sleep " << marker << "` survived";
+  EXPECT_EQ(host->run("echo again", {.on_stdout = discard()}).out, "again\n");
+  host->close();
+}
+
 // Against OpenSSH's stock MaxSessions (10): the node queues its commands.
 TEST_F(SshTest, HundredJobsShareOneConnection) {
   auto host = node();
