@@ -17,8 +17,8 @@ constexpr absl::Duration kMaxRefusedBackoff = absl::Seconds(1);
 
 }  // namespace
 
-Channel::Channel(Session& session, Use use) : session_(session) {
-  absl::Time give_up = absl::Now() + session.connect_timeout();
+Channel::Channel(Session& session, Use use, absl::Duration patience) : session_(session) {
+  absl::Time give_up = absl::Now() + patience;
   absl::Duration backoff = kRefusedBackoff;
   for (slot_ = session.slots().acquire(use); !try_open(); slot_ = session.slots().acquire(use)) {
     if (!session_.connected()) fail("cannot open a channel");
@@ -27,12 +27,12 @@ Channel::Channel(Session& session, Use use) : session_(session) {
     if (use == Use::kCommand) use = Use::kRetry;  // keeps its place ahead of later commands
     if (others > 0) {
       session.slots().learn_limit(others);  // the next acquire waits for one of them to close
-      give_up = absl::Now() + session.connect_timeout();
+      give_up = absl::Now() + patience;
       continue;
     }
     if (absl::Now() >= give_up) {
       fail(absl::StrCat("the server refuses every channel (for ",
-                        absl::FormatDuration(session.connect_timeout()), ")"));
+                        absl::FormatDuration(patience), ")"));
     }
     sleep_for(backoff);
     backoff = std::min(2 * backoff, kMaxRefusedBackoff);

@@ -25,8 +25,8 @@ class Channel {
   // Waits for a slot of the session (see ChannelSlots), then opens the channel. A channel the
   // server refuses (its MaxSessions is lower, or a transient refusal) waits for another
   // channel of the session to close and is tried again; with none open, again after a short
-  // backoff, until the session's connect_timeout passed with none open.
-  explicit Channel(Session& session, Use use = Use::kCommand);
+  // backoff, until `patience` (the node's connect_timeout) passed with none open.
+  Channel(Session& session, Use use, absl::Duration patience);
   ~Channel();
   Channel(const Channel&) = delete;
   Channel& operator=(const Channel&) = delete;

@@ -36,7 +36,8 @@ class RemoteCommand {
   RemoteCommand(Session& session, const Node& node, const RunOptions& options,
                 const Streams* streams)
       : session_(session),
-        channel_(std::in_place, session),
+        patience_(node.options().connect_timeout),
+        channel_(std::in_place, session, Channel::Use::kCommand, patience_),
         options_(options),
         streams_(streams),
         input_(streams != nullptr && streams->next_input ? std::string_view()
@@ -57,6 +58,7 @@ class RemoteCommand {
   void drain_until_closed(absl::Time deadline);
 
   Session& session_;
+  absl::Duration patience_;  // for a channel the server refuses: see Channel
   std::optional<Channel> channel_;  // reset before the kill when it holds the only slot
   const RunOptions& options_;
   const Streams* streams_;
@@ -183,7 +185,7 @@ void RemoteCommand::kill_remote() {
 
 // Over a channel of its own: the remote login shell may take a while to start.
 void RemoteCommand::send_signal(const std::string& signal, bool then_kill) {
-  Channel killer(session_, Channel::Use::kKill);
+  Channel killer(session_, Channel::Use::kKill, patience_);
   killer.exec(then_kill ? kill_group_after_grace(*pid_, signal, kKillGrace)
                         : kill_group(*pid_, signal));
   const absl::Time deadline = absl::Now() + kKillTimeout;

@@ -19,7 +19,6 @@ using Key = std::unique_ptr<ssh_key_struct, KeyDeleter>;
 
 Session::Session(const NodeOptions& options, std::string name, std::shared_ptr<Session> gateway)
     : name_(std::move(name)),
-      connect_timeout_(options.connect_timeout),
       slots_(options.max_sessions) {
   const absl::Time deadline = absl::Now() + options.connect_timeout;
   session_ = ssh_new();

@@ -42,7 +42,6 @@ class Session {
   ssh_session get() const { return session_; }
   const std::string& name() const { return name_; }
   bool connected() const { return ssh_is_connected(session_) != 0; }
-  absl::Duration connect_timeout() const { return connect_timeout_; }
   // The channels open on this session, at most max_sessions.
   ChannelSlots& slots() { return slots_; }
 
@@ -76,7 +75,6 @@ class Session {
   [[noreturn]] void fail(const std::string& cause) const;
 
   std::string name_;
-  absl::Duration connect_timeout_;
   ChannelSlots slots_;
   std::unique_ptr<Transport> transport_;
   asyncjobs::internal::Fd socket_;  // given to libssh with SSH_OPTIONS_FD, which never closes it
