@@ -112,7 +112,8 @@ class Node {
   // (which must exist), under their base names, with their permission bits. Transfers
   // stream: memory stays bounded (a few MiB per transfer) whatever the file size, and a file
   // appears under its final name only once complete (a cancelled or failed transfer leaves
-  // no partial file there). Throw CommandFailedError (remote side), std::system_error (local).
+  // no partial file there). Throw CommandFailedError (remote side), std::system_error (local),
+  // std::runtime_error for a pulled file that came shorter than the size announced.
   void push(const std::vector<std::string>& local_paths, const std::string& remote_dir,
             const TransferOptions& options = {});
   void pull(const std::vector<std::string>& remote_paths, const std::string& local_dir,
