@@ -27,6 +27,7 @@ namespace asyncjobs::ssh {
 class Node;
 namespace internal {
 class Session;
+class NodeAccess;
 }
 
 // How a host's key is checked against `known_hosts`. kStrict: an unknown or changed key is a
@@ -43,6 +44,11 @@ struct NodeOptions {
   HostKeyCheck host_key_check = HostKeyCheck::kAcceptNew;
   std::shared_ptr<Node> gateway;        // reach `host` through this node (port forwarding)
   absl::Duration connect_timeout = absl::Seconds(30);  // connect + authenticate
+  // Channels open at once on the node's connection: OpenSSH's MaxSessions, 10 unless the
+  // server says otherwise. More commands wait their turn (FIFO); a channel the server
+  // refuses anyway waits for another to close and is retried. A command never fails
+  // because others run.
+  int max_sessions = 10;
   // Asked for the passphrase of each encrypted identity file (also a default ~/.ssh/id_*
   // one), once each time the node connects. Runs in the connecting job (it may suspend);
   // what it throws propagates.
@@ -87,6 +93,12 @@ struct RunOptions {
   std::function<void(const Node&, std::string_view line)> on_stdout, on_stderr;
 };
 
+// How Push and Pull copy.
+struct TransferOptions {
+  bool recursive = false;       // directories and their contents (symlinks copied as symlinks)
+  bool preserve_times = false;  // modification times too
+};
+
 // One host. Its connection opens on first use and is shared by every job that uses the node
 // (each command gets its own channel); a node serves one thread at a time. The methods are
 // virtual for make_local_node(), which runs the same vocabulary on this machine.
@@ -108,18 +120,26 @@ class Node {
   // signals) before Cancelled propagates (a round trip and the start of a remote shell,
   // done under a CancelShield: the scheduler waits for it).
   virtual CommandResult run(const std::string& command, const RunOptions& options = {});
-  // Copy files to `remote_dir` (created if missing) / from the remote paths into `local_dir`,
-  // under their base names; file modes are kept on push. Throw CommandFailedError.
-  virtual void push(const std::vector<std::string>& local_paths, const std::string& remote_dir);
-  virtual void pull(const std::vector<std::string>& remote_paths, const std::string& local_dir);
+  // Copy files to `remote_dir` (created if missing) / from the remote paths into `local_dir`
+  // (which must exist), under their base names, with their permission bits. Transfers
+  // stream: memory stays bounded (a few MiB per transfer) whatever the file size, and a file
+  // appears under its final name only once complete (a cancelled or failed transfer leaves
+  // no partial file there). Throw CommandFailedError (remote side), std::system_error (local),
+  // std::runtime_error for a pulled file that came shorter than the size announced.
+  virtual void push(const std::vector<std::string>& local_paths, const std::string& remote_dir,
+            const TransferOptions& options = {});
+  virtual void pull(const std::vector<std::string>& remote_paths, const std::string& local_dir,
+            const TransferOptions& options = {});
   // Disconnects; the next use connects again. No command may be running.
   void close();
 
  private:
+  friend class internal::NodeAccess;
   // The connection, opened (or awaited, if another job is opening it) on first use, and
   // again after it was lost. Held by each command for its duration.
   std::shared_ptr<internal::Session> session();
   void connect();
+  std::shared_ptr<internal::Session> open_session(std::shared_ptr<internal::Session> gateway);
 
   NodeOptions options_;
   std::shared_ptr<internal::Session> session_;  // shared with nodes using this as gateway
@@ -154,10 +174,12 @@ struct RunString {
 struct Push {
   std::vector<std::string> local_paths;
   std::string remote_dir;
+  TransferOptions options;
 };
 struct Pull {
   std::vector<std::string> remote_paths;
   std::string local_dir;
+  TransferOptions options;
 };
 using Command = std::variant<Run, RunScript, RunString, Push, Pull>;
 

@@ -34,15 +34,15 @@ CommandResult command_result(ProcessResult process) {
   return result;
 }
 
-// Copies `from` to `to_dir`/its base name through a temporary name, then sets the mode.
-void copy_file(const fs::path& from, const fs::path& to_dir) {
-  fs::create_directories(to_dir);
-  const fs::path target = to_dir / from.filename();
+// Copies `from` to `target` through a temporary name beside it, with its mode (and time).
+void copy_file(const fs::path& from, const fs::path& target, const TransferOptions& options) {
+  const fs::path to_dir = target.parent_path();
   const fs::path temporary =
       to_dir / absl::StrCat(".", from.filename().string(), ".asyncjobs-part");
   try {
     fs::copy_file(from, temporary, fs::copy_options::overwrite_existing);
     fs::permissions(temporary, fs::status(from).permissions());
+    if (options.preserve_times) fs::last_write_time(temporary, fs::last_write_time(from));
     fs::rename(temporary, target);
   } catch (...) {
     std::error_code ignored;
@@ -51,9 +51,50 @@ void copy_file(const fs::path& from, const fs::path& to_dir) {
   }
 }
 
-void copy_files(const std::vector<std::string>& paths, const std::string& dir) {
+// A directory and what it holds, as the remote side does: modes kept, symlinks copied as
+// symlinks, other special files skipped.
+void copy_tree(const fs::path& from, const fs::path& target, const TransferOptions& options) {
+  fs::create_directories(target);
+  for (const fs::directory_entry& entry : fs::recursive_directory_iterator(from)) {
+    const fs::path to = target / fs::relative(entry.path(), from);
+    if (entry.is_symlink()) {
+      std::error_code ignored;
+      fs::remove(to, ignored);
+      fs::copy_symlink(entry.path(), to);
+    } else if (entry.is_directory()) {
+      fs::create_directories(to);
+    } else if (entry.is_regular_file()) {
+      copy_file(entry.path(), to, options);
+    }
+  }
+  // Modes and times of directories last: copying into them changed their times.
+  for (const fs::directory_entry& entry : fs::recursive_directory_iterator(from)) {
+    if (entry.is_symlink() || !entry.is_directory()) continue;
+    const fs::path to = target / fs::relative(entry.path(), from);
+    fs::permissions(to, entry.status().permissions());
+    if (options.preserve_times) fs::last_write_time(to, fs::last_write_time(entry.path()));
+  }
+  fs::permissions(target, fs::status(from).permissions());
+  if (options.preserve_times) fs::last_write_time(target, fs::last_write_time(from));
+}
+
+void copy_files(const std::vector<std::string>& paths, const std::string& dir,
+                const TransferOptions& options) {
   run_in_thread([&] {
-    for (const std::string& path : paths) copy_file(path, dir);
+    fs::create_directories(dir);
+    for (const std::string& path : paths) {
+      const fs::path from = fs::path(path).lexically_normal();
+      const fs::path name = from.has_filename() ? from.filename() : from.parent_path().filename();
+      if (fs::is_directory(from)) {
+        if (!options.recursive) {
+          throw fs::filesystem_error("not copied: a directory needs TransferOptions::recursive",
+                                     from, std::make_error_code(std::errc::is_a_directory));
+        }
+        copy_tree(from, fs::path(dir) / name, options);
+      } else {
+        copy_file(from, fs::path(dir) / name, options);
+      }
+    }
   });
 }
 
@@ -77,12 +118,14 @@ CommandResult LocalNode::run(const std::string& command, const RunOptions& optio
   return result;
 }
 
-void LocalNode::push(const std::vector<std::string>& local_paths, const std::string& remote_dir) {
-  copy_files(local_paths, remote_dir);
+void LocalNode::push(const std::vector<std::string>& local_paths, const std::string& remote_dir,
+                     const TransferOptions& options) {
+  copy_files(local_paths, remote_dir, options);
 }
 
-void LocalNode::pull(const std::vector<std::string>& remote_paths, const std::string& local_dir) {
-  copy_files(remote_paths, local_dir);
+void LocalNode::pull(const std::vector<std::string>& remote_paths, const std::string& local_dir,
+                     const TransferOptions& options) {
+  copy_files(remote_paths, local_dir, options);
 }
 
 }  // namespace asyncjobs::ssh::internal

@@ -21,9 +21,12 @@ class LocalNode final : public Node {
   CommandResult run(const std::string& command, const RunOptions& options = {}) override;
   // Copies files into `dir` (created if missing) under their base names, with their
   // permission bits, on the reactor's thread pool; each appears under its name only once
-  // complete. Throws std::filesystem::filesystem_error (a std::system_error).
-  void push(const std::vector<std::string>& local_paths, const std::string& remote_dir) override;
-  void pull(const std::vector<std::string>& remote_paths, const std::string& local_dir) override;
+  // complete; with `options.recursive`, directories too (symlinks copied as symlinks). Throws
+  // std::filesystem::filesystem_error (a std::system_error).
+  void push(const std::vector<std::string>& local_paths, const std::string& remote_dir,
+            const TransferOptions& options = {}) override;
+  void pull(const std::vector<std::string>& remote_paths, const std::string& local_dir,
+            const TransferOptions& options = {}) override;
 };
 
 }  // namespace asyncjobs::ssh::internal

@@ -11,7 +11,8 @@
 namespace asyncjobs::ssh::internal {
 
 Session::Session(const NodeOptions& options, std::string name, std::shared_ptr<Session> gateway)
-    : name_(std::move(name)) {
+    : name_(std::move(name)),
+      slots_(options.max_sessions) {
   const absl::Time deadline = absl::Now() + options.connect_timeout;
   session_ = ssh_new();
   if (session_ == nullptr) throw ConnectionError(absl::StrCat(name_, ": ssh_new failed"));
@@ -72,7 +73,7 @@ void Session::handshake(absl::Time deadline, const absl::Duration& timeout) {
   if (rc == SSH_AGAIN) {
     fail(absl::StrCat("timeout after ", absl::FormatDuration(timeout), " (SSH handshake)"));
   }
-  if (rc != SSH_OK) fail(ssh_get_error(session_));
+  if (rc != SSH_OK) throw HandshakeError(absl::StrCat(name_, ": ", ssh_get_error(session_)));
 }
 
 void Session::fail(const std::string& cause) const {

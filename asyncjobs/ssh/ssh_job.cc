@@ -42,8 +42,8 @@ struct CommandRunner {
   void operator()(const RunString& run) {
     results.push_back(run_script(node, run.script, run.args, run.options));
   }
-  void operator()(const Push& push) { node.push(push.local_paths, push.remote_dir); }
-  void operator()(const Pull& pull) { node.pull(pull.remote_paths, pull.local_dir); }
+  void operator()(const Push& push) { node.push(push.local_paths, push.remote_dir, push.options); }
+  void operator()(const Pull& pull) { node.pull(pull.remote_paths, pull.local_dir, pull.options); }
 };
 
 struct CommandText {
