@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "asyncjobs/asyncjobs.h"
 #include "asyncjobs/internal/scheduler/scheduler_journal.h"
 #include "asyncjobs/journal.h"
@@ -109,6 +110,34 @@ TEST_F(JournalTest, ASecondRunRestoresWhatTheFirstRecorded) {
   EXPECT_EQ(scenario(), std::vector<bool>(5, false));
   EXPECT_EQ(scenario(), std::vector<bool>(5, true));
   EXPECT_EQ(runs, (Runs{{"a", 1}, {"b", 1}, {"c", 1}, {"d", 1}}));
+}
+
+TEST_F(JournalTest, RestoredJobsAreOneRestoredEventEach) {
+  Runs runs;
+  auto scenario = [&] {
+    std::vector<std::string> events;
+    auto a = counted(runs, "a", 1);
+    auto b = counted(runs, "b", 2, {.required = {a}});
+    Scheduler scheduler({a, b}, {.journal = journal_, .on_event = [&](const JobEvent& event) {
+                                   events.push_back(absl::StrCat(
+                                       event.job->label(), ":", static_cast<int>(event.kind)));
+                                 }});
+    EXPECT_TRUE(scheduler.run());
+    return events;
+  };
+  const auto started = [](const char* label) {
+    return absl::StrCat(label, ":", static_cast<int>(JobEvent::Kind::kStarted));
+  };
+  const auto done = [](const char* label) {
+    return absl::StrCat(label, ":", static_cast<int>(JobEvent::Kind::kDone));
+  };
+  const auto restored = [](const char* label) {
+    return absl::StrCat(label, ":", static_cast<int>(JobEvent::Kind::kRestored));
+  };
+  EXPECT_EQ(scenario(), (std::vector<std::string>{started("a"), done("a"), started("b"),
+                                                  done("b")}));
+  EXPECT_EQ(scenario(), (std::vector<std::string>{restored("a"), restored("b")}));
+  EXPECT_EQ(runs, (Runs{{"a", 1}, {"b", 1}}));
 }
 
 struct Point {

@@ -156,6 +156,7 @@ bool Scheduler::restore(AbstractJob* job) {
   job->start_ticks_ = job->end_ticks_ = internal::clock_ticks();
   journal.seqs[job->graph_index_] = record->seq;
   say_job("RESTORED", *job);
+  if (events_wanted_) on_job_event({JobEvent::Kind::kRestored, job, absl::Now(), {}});
   journal.restored.push_back(job);
   if (!journal.draining) count_restored();
   return true;
