@@ -1,5 +1,5 @@
-#ifndef TESTS_SLURM_SDIAG_H_
-#define TESTS_SLURM_SDIAG_H_
+#ifndef ASYNCJOBS_TESTS_SLURM_SDIAG_H_
+#define ASYNCJOBS_TESTS_SLURM_SDIAG_H_
 
 // What slurmctld counted, per `sdiag`, for the tests and benchmarks/slurm_benchmark.
 
@@ -19,4 +19,4 @@ std::string rpc_difference(const std::map<std::string, long>& before,
 
 }  // namespace asyncjobs::slurm::testing
 
-#endif  // TESTS_SLURM_SDIAG_H_
+#endif  // ASYNCJOBS_TESTS_SLURM_SDIAG_H_
