@@ -37,6 +37,12 @@ class JournalStore;
 
 enum class Progress { kOff, kLines, kLive, kAuto };  // SchedulerOptions::progress
 
+// How a run ended. When several apply, the first in this order decides: cancelled
+// (request_cancel(), a signal, a drain), timed out, a critical job raised, jobs abandoned
+// (one ended cancelled, so it and what requires it could not complete); else fine.
+// kNotRun until run() has ended.
+enum class RunOutcome { kNotRun, kFine, kCancelled, kTimedOut, kCriticalRaised, kAbandoned };
+
 struct SchedulerOptions {  // (the `{}` keep -Wextra quiet about `{.jobs_window = 4}`)
   std::string label{};
   bool critical = true;  // a failed run throws instead of returning false
@@ -127,6 +133,7 @@ class Scheduler : public AbstractJob,
 
   bool failed_critical() const { return failed_critical_; }
   bool failed_time_out() const { return failed_time_out_; }
+  RunOutcome outcome() const { return outcome_; }  // what why() and the exceptions tell
   // "FINE", "TIMED OUT after 0.25s", "a CRITICAL job has raised an exception", or, when a
   // job ended cancelled on its own (its body let Cancelled out) so that it and what requires
   // it could not complete, "N job(s) could not complete: cancelled" (run() then returns
@@ -218,7 +225,9 @@ class Scheduler : public AbstractJob,
   // were cancelled before the run), or from the link pass's plan (none were).
   size_t start_by_scan();
   void start_from_plan();
-  bool finish_run(bool ok) const;  // throws for a failed critical scheduler
+  bool finish_run(bool ok) const;
+  RunOutcome decide_outcome() const;
+  bool conclude(bool started);  // decides outcome_, says it; true when fine  // throws for a failed critical scheduler
   void schedule(AbstractJob* job);
   void start_successors(AbstractJob& job);
   // The dependent `link` names if this run counted it (scheduler_prepare.cc), else nullptr.
@@ -281,6 +290,7 @@ class Scheduler : public AbstractJob,
   AbstractJob* failed_job_ = nullptr;
   size_t abandoned_ = 0;  // non-forever jobs that ended cancelled on their own, or after one
   bool run_cancelled_ = false;       // by request_cancel()
+  RunOutcome outcome_ = RunOutcome::kNotRun;  // decided once, when the run ends (conclude())
   std::atomic<bool> cancel_request_{false};
   std::atomic<Reactor*> remote_reactor_{nullptr};  // where request_cancel() pokes, if running
   std::atomic<int> remote_pokes_{0};               // request_cancel() calls in progress

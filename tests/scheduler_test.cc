@@ -566,5 +566,41 @@ TEST_F(SchedulerTest, JobsWaitingForNothingAreADeadlockNotAHang) {
   EXPECT_FALSE(reader->is_done());
 }
 
+// One verdict per run, read by why() and the exceptions; the first that applies decides.
+TEST(RunOutcomeTest, OneVerdictReadByWhyAndTheExceptions) {
+  Scheduler fine{make_job([] {})};
+  EXPECT_EQ(fine.outcome(), RunOutcome::kNotRun);
+  EXPECT_TRUE(fine.run());
+  EXPECT_EQ(fine.outcome(), RunOutcome::kFine);
+
+  Scheduler late({make_job([] { sleep_for(absl::Seconds(10)); })},
+                 {.critical = false, .timeout = absl::Milliseconds(10)});
+  EXPECT_FALSE(late.run());
+  EXPECT_EQ(late.outcome(), RunOutcome::kTimedOut);
+  EXPECT_EQ(late.why(), "TIMED OUT after 0.01s");
+
+  // A critical job raises while another is cancelled: the critical failure decides.
+  auto doomed = make_job([] { sleep_for(absl::Seconds(10)); });
+  auto boom = make_job([&] {
+    doomed->cancel();
+    throw std::runtime_error("boom");
+  });
+  Scheduler critical({doomed, boom}, {.critical = false});
+  EXPECT_FALSE(critical.run());
+  EXPECT_EQ(critical.outcome(), RunOutcome::kCriticalRaised);
+  EXPECT_EQ(critical.why(), "a CRITICAL job has raised an exception");
+
+  auto cancelled = make_job([] { sleep_for(absl::Seconds(10)); });
+  Scheduler abandoned({cancelled, make_job([&] { cancelled->cancel(); })});
+  EXPECT_FALSE(abandoned.run());  // critical, yet nothing to throw
+  EXPECT_EQ(abandoned.outcome(), RunOutcome::kAbandoned);
+
+  Scheduler stopped{make_job([] {})};
+  stopped.request_cancel();
+  EXPECT_THROW(stopped.run(), RunCancelled);
+  EXPECT_EQ(stopped.outcome(), RunOutcome::kCancelled);
+  EXPECT_EQ(stopped.why(), "CANCELLED");
+}
+
 }  // namespace
 }  // namespace asyncjobs

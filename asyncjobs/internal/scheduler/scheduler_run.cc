@@ -70,16 +70,20 @@ std::string Scheduler::format_result() const {
 Value Scheduler::co_run() {
   if (!prepared_) prepare_run(/*recursive=*/true);  // a parent's run() prepared it already
   const bool ok = orchestrate();
-  if (draining_ && run_cancelled_) throw Cancelled();  // drained: it ends cancelled
+  if (draining_ && outcome_ == RunOutcome::kCancelled) throw Cancelled();  // drained
   return finish_run(ok);
 }
 
 bool Scheduler::finish_run(bool ok) const {
   if (ok || !options_.critical) return ok;
-  if (run_cancelled_) throw RunCancelled("run cancelled");
-  if (failed_time_out_) throw TimeoutError("critical scheduler took too long");
-  if (failed_job_ != nullptr) std::rethrow_exception(failed_job_->raised_exception());
-  return ok;
+  switch (outcome_) {
+    case RunOutcome::kCancelled: throw RunCancelled("run cancelled");
+    case RunOutcome::kTimedOut: throw TimeoutError("critical scheduler took too long");
+    case RunOutcome::kCriticalRaised:
+      ASYNCJOBS_DCHECK(failed_job_ != nullptr, "a critical failure names its job");
+      std::rethrow_exception(failed_job_->raised_exception());
+    default: return ok;  // abandoned jobs: nothing to throw
+  }
 }
 
 bool Scheduler::orchestrate() {
@@ -128,13 +132,11 @@ bool Scheduler::run_jobs() {
   if (options_.verbose) say(absl::StrCat("entering run() with ", jobs_.size(), " jobs"));
   if (options_.timeout <= absl::ZeroDuration()) {
     failed_time_out_ = true;
-    say("Scheduler.run: TIMEOUT occurred", /*always=*/true);
-    return false;
+    return conclude(/*started=*/false);
   }
   if (cancel_request_.load()) {  // request_cancel() before run()
     run_cancelled_ = true;
-    say("Scheduler.run: CANCELLED", /*always=*/true);
-    return false;
+    return conclude(/*started=*/false);
   }
   const absl::Time deadline = run_start_ + options_.timeout;  // infinite: InfiniteFuture()
   // Started jobs only run once this fiber waits, after the count is complete.
@@ -153,20 +155,43 @@ bool Scheduler::run_jobs() {
   if (cancelled_before_run > 0) abandon_cancelled_before_run();
   wait_for_jobs(deadline);
   if (draining_ && !failed_critical_ && !failed_time_out_) run_cancelled_ = true;
-  if (run_cancelled_) {
-    say("Scheduler.run: CANCELLED", /*always=*/true);
-    say_unfinished("ABORTING");
-  } else if (failed_time_out_) {
-    say("Scheduler.run: TIMEOUT occurred", /*always=*/true);
-    say_unfinished("ABORTING");
-  } else if (failed_critical_) {
-    say_unfinished("ABORTING");
-    say("Emergency exit upon exception in critical job", /*always=*/true);
-  } else {
-    say_unfinished("TIDYING forever");
+  return conclude(/*started=*/true);
+}
+
+RunOutcome Scheduler::decide_outcome() const {
+  if (run_cancelled_) return RunOutcome::kCancelled;
+  if (failed_time_out_) return RunOutcome::kTimedOut;
+  if (failed_critical_) return RunOutcome::kCriticalRaised;
+  if (abandoned_ > 0) return RunOutcome::kAbandoned;
+  return RunOutcome::kFine;
+}
+
+// The one place the run's outcome is decided; why(), finish_run() and the views read it.
+// `started`: jobs were started (else the run ended before, on a zero timeout or a cancel).
+bool Scheduler::conclude(bool started) {
+  outcome_ = decide_outcome();
+  switch (outcome_) {
+    case RunOutcome::kCancelled:
+      say("Scheduler.run: CANCELLED", /*always=*/true);
+      if (started) say_unfinished("ABORTING");
+      break;
+    case RunOutcome::kTimedOut:
+      say("Scheduler.run: TIMEOUT occurred", /*always=*/true);
+      if (started) say_unfinished("ABORTING");
+      break;
+    case RunOutcome::kCriticalRaised:
+      say_unfinished("ABORTING");
+      say("Emergency exit upon exception in critical job", /*always=*/true);
+      break;
+    default:
+      say_unfinished("TIDYING forever");
   }
+  if (!started) return false;
   cancel_everything();
-  return !failed_critical_ && !failed_time_out_ && !run_cancelled_ && abandoned_ == 0;
+  // Ending the run cancels forever jobs (and, on failure, what still runs): none of that
+  // may change the verdict.
+  ASYNCJOBS_DCHECK(decide_outcome() == outcome_, "the run's outcome changed as it ended");
+  return outcome_ == RunOutcome::kFine;
 }
 
 size_t Scheduler::start_by_scan() {
@@ -297,13 +322,17 @@ void Scheduler::start_successors(AbstractJob& job) {
 }
 
 std::string Scheduler::why() const {
-  if (run_cancelled_) return "CANCELLED";
-  if (failed_time_out_) {
-    return absl::StrCat("TIMED OUT after ",
-                        absl::StrFormat("%g", absl::ToDoubleSeconds(options_.timeout)), "s");
+  switch (outcome_) {
+    case RunOutcome::kNotRun:
+    case RunOutcome::kFine: return "FINE";
+    case RunOutcome::kCancelled: return "CANCELLED";
+    case RunOutcome::kTimedOut:
+      return absl::StrCat("TIMED OUT after ",
+                          absl::StrFormat("%g", absl::ToDoubleSeconds(options_.timeout)), "s");
+    case RunOutcome::kCriticalRaised: return "a CRITICAL job has raised an exception";
+    case RunOutcome::kAbandoned:
+      return absl::StrCat(abandoned_, " job(s) could not complete: cancelled");
   }
-  if (failed_critical_) return "a CRITICAL job has raised an exception";
-  if (abandoned_ > 0) return absl::StrCat(abandoned_, " job(s) could not complete: cancelled");
   return "FINE";
 }
 
