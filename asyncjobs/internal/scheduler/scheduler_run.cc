@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <exception>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "absl/cleanup/cleanup.h"
@@ -108,8 +109,9 @@ bool Scheduler::orchestrate() {
     }
     ~RemoteCancel() {
       scheduler.remote_reactor_.store(nullptr);
-      while (scheduler.remote_pokes_.load() > 0) {  // a request_cancel() from another thread
-      }
+      // A request_cancel() from another thread is poking the reactor: a few instructions,
+      // but that thread may be descheduled meanwhile, so give it the CPU.
+      while (scheduler.remote_pokes_.load() > 0) std::this_thread::yield();
       Reactor::remove_interrupt_handler(&scheduler);
       scheduler.reactor_ = nullptr;
     }
