@@ -7,7 +7,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "asyncjobs/internal/jobs/job_output.h"
 #include "asyncjobs/internal/scheduler/scheduler_journal.h"
+#include "asyncjobs/reactor.h"
 #include "asyncjobs/slurm/commands.h"
 #include "asyncjobs/slurm/steps.h"
 
@@ -28,8 +30,9 @@ void keep_job_id(const AbstractJob& job, const std::string& job_id) {
   try {
     asyncjobs::internal::record_pending(job, absl::StrCat(kTokenPrefix, job_id));
   } catch (const std::exception& error) {
-    std::cerr << "asyncjobs: job `" << job.label() << "`: Slurm job " << job_id
-              << " not kept in the journal: " << error.what() << "\n";
+    asyncjobs::internal::print_line(
+        std::cerr, absl::StrCat("asyncjobs: job `", job.label(), "`: Slurm job ", job_id,
+                                " not kept in the journal: ", error.what()));
   }
 }
 
@@ -40,6 +43,9 @@ std::string submit_or_reattach(const AbstractJob& job, const BatchOptions& batch
   std::string job_id = kept_job_id(job);
   if (!job_id.empty()) {
     const std::string name = slurm_job_name(job_id, array_size);
+    // Cancelled once the id is known to Slurm, the job must go on to wait_for, which
+    // scancels it: a cancelled run leaves no Slurm job behind.
+    CancelShield shield;
     if (slurm_knows(job_id)) {
       asyncjobs::internal::report_output(name + " re-attached");
       return job_id;
@@ -56,7 +62,8 @@ void forget_slurm_job(const AbstractJob& job) noexcept {
   try {
     if (!kept_job_id(job).empty()) asyncjobs::internal::record_pending(job, "");
   } catch (const std::exception& error) {
-    std::cerr << "asyncjobs: job `" << job.label() << "`: " << error.what() << "\n";
+    asyncjobs::internal::print_line(
+        std::cerr, absl::StrCat("asyncjobs: job `", job.label(), "`: ", error.what()));
   }
 }
 

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "asyncjobs/cancelled.h"
+#include "asyncjobs/internal/jobs/job_output.h"
 #include "asyncjobs/slurm/commands.h"
 
 namespace asyncjobs::slurm::internal {
@@ -180,7 +181,7 @@ void StatusPoller::release(const std::vector<std::string>& job_ids) {
   try {
     scontrol_release(job_ids);
   } catch (const BatchError& error) {  // scontrol cannot run: the next poll tries again
-    std::cerr << "asyncjobs: " << error.what() << "\n";
+    asyncjobs::internal::print_line(std::cerr, absl::StrCat("asyncjobs: ", error.what()));
   }
 }
 
@@ -200,7 +201,7 @@ void StatusPoller::send_scancels() {
   try {
     scancel(ids);
   } catch (const BatchError& error) {  // scancel cannot run: polling shows what is left
-    std::cerr << "asyncjobs: " << error.what() << "\n";
+    asyncjobs::internal::print_line(std::cerr, absl::StrCat("asyncjobs: ", error.what()));
   }
 }
 

@@ -12,6 +12,7 @@
 #include "absl/time/clock.h"
 #include "asyncjobs/cancelled.h"
 #include "asyncjobs/fiber_calls.h"
+#include "asyncjobs/internal/jobs/job_output.h"
 #include "asyncjobs/job.h"
 #include "asyncjobs/reactor.h"
 #include "asyncjobs/slurm/commands.h"
@@ -55,8 +56,9 @@ void scancel_and_wait(Waiter& waiter, StatusPoller& poller, StateReport& report)
     report.update();
   }
   if (!waiter.done) {
-    std::cerr << "asyncjobs: Slurm job " << waiter.job_id << " not ended " << kScancelWait
-              << " after scancel\n";
+    asyncjobs::internal::print_line(
+        std::cerr, absl::StrCat("asyncjobs: Slurm job ", waiter.job_id, " not ended ",
+                                absl::FormatDuration(kScancelWait), " after scancel"));
   }
 }
 
