@@ -18,10 +18,11 @@ std::string submit(const BatchOptions& batch, int array_size = 0);
 
 // Suspends the job until Slurm job `job_id` (an array of `array_size` elements if > 0)
 // reached a final state, then returns: `results` holds one BatchResult per element (one for
-// a plain job), updated at every poll meanwhile. In a job whose run wants events, each change
-// of `state_line` is reported as an output line of the job. Throws BatchError when the job vanished or
-// the status query kept failing. When cancelled, scancels the job and waits (shielded, at
-// most a minute) until Slurm reports it ended, then lets Cancelled propagate.
+// a plain job), updated at every poll meanwhile. In a job whose run wants events, each
+// change of `state_line` is reported as an output line of the job. Throws BatchError when
+// the job vanished or the status query kept failing. When cancelled, scancels the job and
+// waits (shielded, at most a minute) until Slurm reports it ended, then lets Cancelled
+// propagate.
 void wait_for(const std::string& job_id, int array_size, absl::Duration poll_interval,
               std::vector<BatchResult>& results);
 

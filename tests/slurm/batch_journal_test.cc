@@ -15,9 +15,9 @@
 #include <thread>
 #include <vector>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "asyncjobs/asyncjobs.h"
 #include "asyncjobs/internal/scheduler/scheduler_journal.h"
 #include "asyncjobs/process_job.h"
@@ -31,7 +31,6 @@ extern char** environ;
 namespace aj = asyncjobs;
 namespace slurm = asyncjobs::slurm;
 using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 
 namespace {
 
@@ -129,7 +128,8 @@ TEST_F(BatchJournalTest, CompletedBatchJobsAreRestored) {
 TEST_F(BatchJournalTest, SlurmJobNoLongerKnownIsSubmittedAnew) {
   const std::string dir = make_work_directory();
   const std::string journal = dir + "/journal";
-  aj::Scheduler died({pending_token_job("slurm:99999999")}, {.critical = false, .journal = journal});
+  aj::Scheduler died({pending_token_job("slurm:99999999")},
+                     {.critical = false, .journal = journal});
   EXPECT_FALSE(died.run());
   slurm::testing::CommandLog sbatch(dir + "/bin", "sbatch");
   OutputLines output;
@@ -154,7 +154,8 @@ TEST_F(BatchJournalTest, ReattachedJobThatFailedMeanwhileRaisesThenRunsAgain) {
   auto failing = slurm::make_batch_job(shell_script(dir, "exit 3"));
   EXPECT_THROW(failing->standalone_run(), slurm::BatchError);
   const std::string failed_id = failing->slurm_job_id();
-  aj::Scheduler died({pending_token_job("slurm:" + failed_id)}, {.critical = false, .journal = journal});
+  aj::Scheduler died({pending_token_job("slurm:" + failed_id)},
+                     {.critical = false, .journal = journal});
   EXPECT_FALSE(died.run());
   slurm::testing::CommandLog sbatch(dir + "/bin", "sbatch");
 
@@ -252,8 +253,8 @@ std::vector<std::string> lines_of(const std::string& path) {
 }
 
 struct Kind {
-  std::string arg;         // the child's argument
-  std::string name;        // how its events name the Slurm job
+  std::string arg;   // the child's argument
+  std::string name;  // how its events name the Slurm job
   int elements;
 };
 
@@ -270,8 +271,10 @@ TEST_P(ReattachTest, RerunAfterKillReattachesToTheRunningSlurmJob) {
 
   const pid_t first = start_child(journal, dir, kind.arg, dir + "/first.out");
   std::string id;
-  ASSERT_TRUE(eventually([&] { return !(id = submitted_id(dir + "/first.out", kind.name)).empty(); }))
-      << slurm::testing::read_file(dir + "/first.out.err");
+  ASSERT_TRUE(eventually([&] {
+    id = submitted_id(dir + "/first.out", kind.name);
+    return !id.empty();
+  })) << slurm::testing::read_file(dir + "/first.out.err");
   ASSERT_TRUE(eventually([&] {
     const std::vector<std::string> states = queue_states(id);
     return states.size() == size_t(kind.elements) &&
@@ -297,7 +300,8 @@ TEST_P(ReattachTest, RerunAfterKillReattachesToTheRunningSlurmJob) {
 
   const pid_t third = start_child(journal, dir, kind.arg, dir + "/third.out");
   EXPECT_EQ(wait_for_exit(third), 0) << slurm::testing::read_file(dir + "/third.out.err");
-  EXPECT_THAT(lines_of(dir + "/third.out"), ElementsAre(absl::StrCat("result 1 ", ids, " ", states)));
+  EXPECT_THAT(lines_of(dir + "/third.out"),
+              ElementsAre(absl::StrCat("result 1 ", ids, " ", states)));
   EXPECT_EQ(sbatch.calls().size(), 1u);
 }
 
