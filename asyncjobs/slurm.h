@@ -17,14 +17,28 @@
 // no Slurm job behind. The commands are found in PATH and honour SLURM_CONF, like Slurm's
 // commands do in a shell. Finished jobs are read from slurmctld's memory (no slurmdbd
 // needed): `poll_interval` must stay well below the cluster's MinJobAge.
+//
+// In a run with a journal (SchedulerOptions::journal) a batch job that completed is recorded
+// and restored like any job (ResultCodec below). It also keeps its Slurm job id in the
+// journal from the moment sbatch answers: if the run dies, the next one re-attaches to that
+// Slurm job while Slurm still knows it (pending, running, or ended within MinJobAge) instead
+// of submitting it again, and submits anew once Slurm forgot it. A batch job that saw its
+// Slurm job fail or was cancelled forgets the id: the next run submits anew.
+//
+// With SchedulerOptions::on_event, a batch job reports as output lines (kOutput) its
+// submission ("Slurm job 12 submitted", or "re-attached") and each change of state ("Slurm
+// job 12 RUNNING"; an array: "Slurm array job 12: 3 PENDING, 1 RUNNING"), as polled. Slurm's
+// commands' own output is not reported.
 
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/time/time.h"
 #include "asyncjobs/job.h"
+#include "asyncjobs/journal.h"
 
 namespace asyncjobs::slurm {
 
@@ -42,6 +56,28 @@ struct BatchResult {
   int exit_code = 0;    // the batch script's exit code (Slurm's ExitCode=code:signal)
   int signal = 0;       // the signal that ended it; 0 if none
 };
+
+}  // namespace asyncjobs::slurm
+
+namespace asyncjobs {
+
+// A BatchResult in a journal: its four fields through the std::vector<std::string> codec.
+template <>
+struct ResultCodec<slurm::BatchResult> {
+  static std::string encode(const slurm::BatchResult& result);
+  static slurm::BatchResult decode(std::string_view text);  // throws std::invalid_argument
+};
+
+// A job array's results: each element's encoding through the std::vector<std::string> codec.
+template <>
+struct ResultCodec<std::vector<slurm::BatchResult>> {
+  static std::string encode(const std::vector<slurm::BatchResult>& results);
+  static std::vector<slurm::BatchResult> decode(std::string_view text);  // throws
+};
+
+}  // namespace asyncjobs
+
+namespace asyncjobs::slurm {
 
 // Every failure of a BatchJob: sbatch missing or refusing the job (its stderr in what()),
 // squeue failing three times in a row, the job id vanishing from Slurm, a job Slurm could
@@ -69,9 +105,13 @@ class BatchJob : public AbstractJob {
   std::string type_name() const override { return "BatchJob"; }
   std::string details() const override;        // the sbatch command and the Slurm job id
   std::string format_result() const override;  // "COMPLETED (Slurm job 12)"
+  const internal::ResultCoder* result_coder() const override {
+    return internal::result_coder_for<BatchResult>();
+  }
 
   const BatchOptions& batch() const { return batch_; }
-  const std::string& slurm_job_id() const { return slurm_job_id_; }  // empty until submitted
+  // Empty until submitted or re-attached (a restored job: see its result()).
+  const std::string& slurm_job_id() const { return slurm_job_id_; }
 
  private:
   void submit();
@@ -97,10 +137,14 @@ class BatchArrayJob : public AbstractJob {
   // last poll): "sbatch --parsable --array=0-999 (Slurm array job 12: 990 COMPLETED, ...)".
   std::string details() const override;
   std::string format_result() const override;  // "1000 COMPLETED (Slurm array job 12)"
+  const internal::ResultCoder* result_coder() const override {
+    return internal::result_coder_for<std::vector<BatchResult>>();
+  }
 
   const BatchOptions& batch() const { return batch_; }
   int count() const { return count_; }
-  const std::string& slurm_job_id() const { return slurm_job_id_; }  // empty until submitted
+  // Empty until submitted or re-attached (a restored job: see its result()).
+  const std::string& slurm_job_id() const { return slurm_job_id_; }
 
  private:
   void submit();

@@ -1,13 +1,14 @@
 // BatchArrayJob: one sbatch --array, one wait for every element, an error naming the
 // failed ones.
-#include <map>
 #include <stdexcept>
 #include <utility>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "asyncjobs/slurm.h"
 #include "asyncjobs/slurm/commands.h"
+#include "asyncjobs/slurm/reattach.h"
 #include "asyncjobs/slurm/steps.h"
 
 namespace asyncjobs::slurm {
@@ -15,18 +16,6 @@ namespace {
 
 // Failed elements named in full in a BatchError; the others are counted.
 constexpr size_t kNamedFailures = 10;
-
-// "990 COMPLETED, 10 FAILED": elements per state, states in alphabetical order; elements
-// not polled yet are left out.
-std::string state_counts(const std::vector<BatchResult>& elements) {
-  std::map<std::string, int> counts;
-  for (const BatchResult& element : elements) {
-    if (!element.state.empty()) ++counts[element.state];
-  }
-  return absl::StrJoin(counts, ", ", [](std::string* out, const auto& count) {
-    absl::StrAppend(out, count.second, " ", count.first);
-  });
-}
 
 // "Slurm array job 12: 2 of 1000 elements failed: 12_3 FAILED with exit code 1, ..."
 BatchError failed_elements_error(const std::string& array_id,
@@ -49,6 +38,13 @@ BatchError failed_elements_error(const std::string& array_id,
   return BatchError(text, *failed.front());
 }
 
+// "12" from the elements' ids ("12_0", ...): also known for a job restored from a journal.
+std::string array_id(const std::vector<BatchResult>& elements) {
+  if (elements.empty()) return "";
+  const std::string& first = elements.front().job_id;
+  return first.substr(0, first.rfind('_'));
+}
+
 }  // namespace
 
 BatchArrayJob::BatchArrayJob(BatchOptions batch, int count, JobOptions options)
@@ -58,17 +54,19 @@ BatchArrayJob::BatchArrayJob(BatchOptions batch, int count, JobOptions options)
 
 Value BatchArrayJob::co_run() {
   submit();
+  absl::Cleanup forget = [this] { internal::forget_slurm_job(*this); };
   wait_for(slurm_job_id_);
   for (const BatchResult& element : elements_) {
     if (!internal::succeeded(element)) throw failed_elements_error(slurm_job_id_, elements_);
   }
+  std::move(forget).Cancel();  // the journal records the result, which clears the id
   return elements_;
 }
 
 void BatchArrayJob::submit() {
   slurm_job_id_.clear();
   elements_.clear();
-  slurm_job_id_ = internal::submit(batch_, count_);
+  slurm_job_id_ = internal::submit_or_reattach(*this, batch_, count_);
 }
 
 void BatchArrayJob::wait_for(const std::string& job_id) {
@@ -79,7 +77,7 @@ std::string BatchArrayJob::details() const {
   std::string text = absl::StrJoin(internal::sbatch_command(batch_, count_), " ");
   if (slurm_job_id_.empty()) return text;
   absl::StrAppend(&text, " (Slurm array job ", slurm_job_id_);
-  const std::string counts = state_counts(elements_);
+  const std::string counts = internal::state_counts(elements_);
   if (!counts.empty()) absl::StrAppend(&text, ": ", counts);
   return text + ")";
 }
@@ -87,7 +85,8 @@ std::string BatchArrayJob::details() const {
 std::string BatchArrayJob::format_result() const {
   const auto* elements = std::any_cast<std::vector<BatchResult>>(&stored_result());
   if (elements == nullptr) return AbstractJob::format_result();
-  return absl::StrCat(state_counts(*elements), " (Slurm array job ", slurm_job_id_, ")");
+  return absl::StrCat(internal::state_counts(*elements), " (Slurm array job ",
+                      array_id(*elements), ")");
 }
 
 std::shared_ptr<BatchArrayJob> make_batch_array_job(BatchOptions batch, int count,

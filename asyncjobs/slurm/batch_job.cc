@@ -1,10 +1,13 @@
-// BatchJob: submit, wait for a final state (scancel when cancelled); and BatchError.
+// BatchJob: submit (or re-attach), wait for a final state (scancel when cancelled); and
+// BatchError.
 #include <utility>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "asyncjobs/slurm.h"
 #include "asyncjobs/slurm/commands.h"
+#include "asyncjobs/slurm/reattach.h"
 #include "asyncjobs/slurm/steps.h"
 
 namespace asyncjobs::slurm {
@@ -20,14 +23,16 @@ BatchJob::BatchJob(BatchOptions batch, JobOptions options)
 
 Value BatchJob::co_run() {
   submit();
+  absl::Cleanup forget = [this] { internal::forget_slurm_job(*this); };
   BatchResult result = wait_for(slurm_job_id_);
   if (!internal::succeeded(result)) throw BatchError(std::move(result));
+  std::move(forget).Cancel();  // the journal records the result, which clears the id
   return result;
 }
 
 void BatchJob::submit() {
   slurm_job_id_.clear();
-  slurm_job_id_ = internal::submit(batch_);
+  slurm_job_id_ = internal::submit_or_reattach(*this, batch_);
 }
 
 BatchResult BatchJob::wait_for(const std::string& job_id) {

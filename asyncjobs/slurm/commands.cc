@@ -2,6 +2,7 @@
 #include "asyncjobs/slurm/commands.h"
 
 #include <filesystem>
+#include <optional>
 #include <system_error>
 #include <utility>
 
@@ -11,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "asyncjobs/process_job.h"
+#include "asyncjobs/reactor.h"
 #include "asyncjobs/slurm/parse.h"
 
 namespace asyncjobs::slurm::internal {
@@ -25,6 +27,25 @@ std::string start_failure_hint(const std::string& working_directory) {
   return "are Slurm's commands in PATH?";
 }
 
+// While alive, the running task belongs to no job as far as current_job() tells: what
+// Slurm's commands print is for this library to read, not the batch job's output, and must
+// not be reported as its output lines (kOutput events, the progress view's last line).
+class HiddenJob {
+ public:
+  HiddenJob() : task_(Task::current()), owner_(task_ != nullptr ? task_->owner() : nullptr) {
+    if (task_ != nullptr) task_->set_owner(nullptr);
+  }
+  ~HiddenJob() {
+    if (task_ != nullptr) task_->set_owner(owner_);
+  }
+  HiddenJob(const HiddenJob&) = delete;
+  HiddenJob& operator=(const HiddenJob&) = delete;
+
+ private:
+  Task* task_;
+  void* owner_;
+};
+
 // Runs a Slurm command without `check`: the callers judge its exit code.
 ProcessResult run_command(std::vector<std::string> argv, std::string stdin_data = "",
                           std::string working_directory = "") {
@@ -32,6 +53,7 @@ ProcessResult run_command(std::vector<std::string> argv, std::string stdin_data 
                          .working_directory = std::move(working_directory),
                          .stdin_data = std::move(stdin_data),
                          .check = false};
+  HiddenJob hidden;
   try {
     return run_process(process);
   } catch (const std::system_error& error) {
@@ -86,15 +108,27 @@ std::vector<JobRecord> squeue(const std::vector<std::string>& job_ids) {
   return parse_squeue(result.out);
 }
 
-std::vector<JobRecord> scontrol_show_job(const std::string& job_id) {
-  const ProcessResult result = run_command({"scontrol", "show", "job", "-o", job_id});
-  if (result.exit_code != 0 && is_unknown_job(result)) return {};
+namespace {
+
+// What `scontrol show job -o <id>` prints; nullopt once Slurm no longer knows the id.
+std::optional<std::string> scontrol_show(const std::string& job_id) {
+  ProcessResult result = run_command({"scontrol", "show", "job", "-o", job_id});
+  if (result.exit_code != 0 && is_unknown_job(result)) return std::nullopt;
   if (result.exit_code != 0) {
     throw BatchError(absl::StrCat("`scontrol show job ", job_id, "` failed: ", stderr_text(result)),
                      {.job_id = job_id});
   }
-  return parse_job_records(result.out);
+  return std::move(result.out);
 }
+
+}  // namespace
+
+std::vector<JobRecord> scontrol_show_job(const std::string& job_id) {
+  const std::optional<std::string> shown = scontrol_show(job_id);
+  return shown ? parse_job_records(*shown) : std::vector<JobRecord>{};
+}
+
+bool slurm_knows(const std::string& job_id) { return scontrol_show(job_id).has_value(); }
 
 void scontrol_release(const std::vector<std::string>& job_ids) {
   run_command({"scontrol", "release", absl::StrJoin(job_ids, ",")});

@@ -4,6 +4,7 @@
 // Slurm's client commands (sbatch, squeue, scontrol, scancel) run with `run_process`: in a
 // job they suspend only that job. They are looked up in PATH and read SLURM_CONF from the
 // inherited environment. Every failure is a BatchError whose what() carries the stderr.
+// Their output is not reported as the calling job's output lines.
 
 #include <string>
 #include <vector>
@@ -29,6 +30,10 @@ std::vector<JobRecord> squeue(const std::vector<std::string>& job_ids);
 // The job's records per `scontrol show job -o <id>` (one per array element); empty once
 // Slurm no longer knows the id. Throws BatchError when scontrol fails otherwise.
 std::vector<JobRecord> scontrol_show_job(const std::string& job_id);
+
+// True while Slurm knows the job or array (pending, running, or ended within MinJobAge):
+// one `scontrol show job`. Throws BatchError when scontrol fails otherwise.
+bool slurm_knows(const std::string& job_id);
 
 // Releases held jobs (arrays: every held element) in one call, so that Slurm launches them
 // again. Its refusal is not an error (a job may not be held any more). Throws BatchError

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "asyncjobs/cancelled.h"
+#include "asyncjobs/internal/jobs/job_output.h"
 #include "asyncjobs/slurm/commands.h"
 
 namespace asyncjobs::slurm::internal {
@@ -180,7 +181,7 @@ void StatusPoller::release(const std::vector<std::string>& job_ids) {
   try {
     scontrol_release(job_ids);
   } catch (const BatchError& error) {  // scontrol cannot run: the next poll tries again
-    std::cerr << "asyncjobs: " << error.what() << "\n";
+    asyncjobs::internal::print_line(std::cerr, absl::StrCat("asyncjobs: ", error.what()));
   }
 }
 
@@ -200,7 +201,7 @@ void StatusPoller::send_scancels() {
   try {
     scancel(ids);
   } catch (const BatchError& error) {  // scancel cannot run: polling shows what is left
-    std::cerr << "asyncjobs: " << error.what() << "\n";
+    asyncjobs::internal::print_line(std::cerr, absl::StrCat("asyncjobs: ", error.what()));
   }
 }
 
@@ -213,13 +214,14 @@ bool StatusPoller::apply(Waiter* waiter, const std::vector<const JobRecord*>& re
   for (const JobRecord* record : records) {
     const size_t index = std::max(record->array_index, 0);
     if (index >= results.size()) continue;
-    results[index] = record->result;
+    update(waiter, record->result, index);
     listed[index] = true;
   }
   if (all_final(results)) {
     finish(waiter);
     return true;
   }
+  notify_changes(waiter);
   // An element seen final before may have been purged since (MinJobAge): it needs no look-up.
   for (size_t index = 0; index < results.size(); ++index) {
     if (!listed[index] && !is_final_state(results[index].state)) return false;
@@ -246,12 +248,25 @@ void StatusPoller::look_up_once(const std::string& job_id) {
         BatchResult{.job_id = waiter->job_id});
     return finish(waiter);
   }
-  std::vector<BatchResult>& results = *waiter->results;
   for (const JobRecord& record : records) {
     const size_t index = std::max(record.array_index, 0);
-    if (index < results.size()) results[index] = record.result;
+    if (index < waiter->results->size()) update(waiter, record.result, index);
   }
-  if (all_final(results)) finish(waiter);
+  if (all_final(*waiter->results)) return finish(waiter);
+  notify_changes(waiter);
+}
+
+void StatusPoller::update(Waiter* waiter, const BatchResult& result, size_t index) {
+  BatchResult& kept = (*waiter->results)[index];
+  if (kept.state != result.state) waiter->states_changed = true;
+  kept = result;
+}
+
+// Wakes a job that reports its states when they changed (finish() wakes it at the end).
+void StatusPoller::notify_changes(Waiter* waiter) {
+  if (waiter->report_states && waiter->states_changed && waiter->task != nullptr) {
+    reactor_->wake(waiter->task);
+  }
 }
 
 void StatusPoller::query_failed(const BatchError& error) {

@@ -32,6 +32,10 @@ struct Waiter {
   bool scancel_requested = false;
   uint64_t asked_in_poll = 0;  // the last poll whose query named it
   int releases = 0;            // of elements held after a failed launch
+  // The job reports its states as output lines: its task is also woken, with
+  // `states_changed` set, when a poll changed the state of an element.
+  bool report_states = false;
+  bool states_changed = false;
 };
 
 // Polls Slurm for every registered Waiter with one `squeue` per interval (the shortest of
@@ -40,7 +44,8 @@ struct Waiter {
 // times, after which its waiter ends with a BatchError. A job that
 // squeue no longer lists is looked up once with scontrol; if Slurm does not know it, its
 // waiter ends with a BatchError. In a reactor the poller runs on its own task, started by
-// the first waiter and ending once none is left; it wakes each waiter when it is done.
+// the first waiter and ending once none is left; it wakes each waiter when it is done (and
+// at each change of state, if it reports them).
 class StatusPoller {
  public:
   // The poller of the running reactor for the current SLURM_CONF (created on first use).
@@ -71,6 +76,8 @@ class StatusPoller {
   bool held_after_failed_launch(Waiter* waiter, const std::vector<const JobRecord*>& records);
   void release(const std::vector<std::string>& job_ids);
   void look_up_once(const std::string& job_id);
+  void update(Waiter* waiter, const BatchResult& result, size_t index);
+  void notify_changes(Waiter* waiter);
   void query_failed(const BatchError& error);
   void finish(Waiter* waiter);
   bool idle() const { return !running_ && waiters_.empty(); }

@@ -18,11 +18,23 @@ std::string submit(const BatchOptions& batch, int array_size = 0);
 
 // Suspends the job until Slurm job `job_id` (an array of `array_size` elements if > 0)
 // reached a final state, then returns: `results` holds one BatchResult per element (one for
-// a plain job), updated at every poll meanwhile. Throws BatchError when the job vanished or
-// the status query kept failing. When cancelled, scancels the job and waits (shielded, at
-// most a minute) until Slurm reports it ended, then lets Cancelled propagate.
+// a plain job), updated at every poll meanwhile. In a job whose run wants events, each
+// change of `state_line` is reported as an output line of the job. Throws BatchError when
+// the job vanished or the status query kept failing. When cancelled, scancels the job and
+// waits (shielded, at most a minute) until Slurm reports it ended, then lets Cancelled
+// propagate.
 void wait_for(const std::string& job_id, int array_size, absl::Duration poll_interval,
               std::vector<BatchResult>& results);
+
+// "Slurm job 12" or "Slurm array job 12" (array_size > 0).
+std::string slurm_job_name(const std::string& job_id, int array_size);
+// "990 COMPLETED, 10 FAILED": elements per state, states in alphabetical order; elements
+// not polled yet are left out.
+std::string state_counts(const std::vector<BatchResult>& elements);
+// The job's states as one line: "Slurm job 12 RUNNING", "Slurm array job 12: 3 PENDING,
+// 1 RUNNING"; empty before Slurm reported any state.
+std::string state_line(const std::string& job_id, int array_size,
+                       const std::vector<BatchResult>& results);
 
 // "Slurm job 12 ended FAILED with exit code 3[ and signal 9]".
 std::string final_state_text(const BatchResult& result);

@@ -2,12 +2,15 @@
 // cancellation, submission errors and requirements between batch jobs.
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "asyncjobs/asyncjobs.h"
 #include "asyncjobs/slurm.h"
@@ -162,6 +165,72 @@ TEST_F(BatchJobTest, BatchJobRequiringAnotherStartsAfterIt) {
     EXPECT_EQ(job->result<slurm::BatchResult>().state, "COMPLETED") << job->label();
   }
   EXPECT_NE(first->slurm_job_id(), second->slurm_job_id());
+}
+
+// The kOutput lines the run reported for `job`.
+struct OutputLines {
+  const aj::AbstractJob* job = nullptr;
+  std::vector<std::string> lines;
+  std::function<void(const aj::JobEvent&)> callback() {
+    return [this](const aj::JobEvent& event) {
+      if (event.kind == aj::JobEvent::Kind::kOutput && event.job == job) {
+        lines.emplace_back(event.text);
+      }
+    };
+  }
+};
+
+// True if `lines` are some of `order`, in that order, each at most once.
+bool in_order(const std::vector<std::string>& lines, const std::vector<std::string>& order) {
+  auto next = order.begin();
+  for (const std::string& line : lines) {
+    next = std::find(next, order.end(), line);
+    if (next == order.end()) return false;
+    ++next;
+  }
+  return true;
+}
+
+// With on_event, a batch job reports its submission and each state it was seen in, as
+// output lines, in order; nothing of what sbatch or squeue print.
+TEST_F(BatchJobTest, StateChangesAreReportedAsOutputLines) {
+  auto job = shell_batch_job(make_work_directory(), "sleep 3");
+  OutputLines output{.job = job.get()};
+  aj::Scheduler scheduler({job}, {.on_event = output.callback()});
+
+  EXPECT_TRUE(scheduler.run());
+
+  const std::string name = "Slurm job " + job->slurm_job_id();
+  ASSERT_GE(output.lines.size(), 3u) << absl::StrJoin(output.lines, "\n");
+  EXPECT_EQ(output.lines.front(), name + " submitted");
+  EXPECT_EQ(output.lines.back(), name + " COMPLETED");
+  EXPECT_THAT(output.lines, ::testing::Contains(name + " RUNNING"));
+  EXPECT_TRUE(in_order(output.lines, {name + " submitted", name + " PENDING", name + " RUNNING",
+                                      name + " COMPLETING", name + " COMPLETED"}))
+      << absl::StrJoin(output.lines, "\n");
+}
+
+// An array reports how many elements are in each state whenever that changes.
+TEST_F(BatchJobTest, ArrayStateCountsAreReportedAsOutputLines) {
+  auto array = slurm::make_batch_array_job(
+      {.script = "#!/bin/sh\nsleep 3\n",
+       .working_directory = make_work_directory(),
+       .poll_interval = kPoll},
+      3);
+  OutputLines output{.job = array.get()};
+  aj::Scheduler scheduler({array}, {.on_event = output.callback()});
+
+  EXPECT_TRUE(scheduler.run());
+
+  const std::string name = "Slurm array job " + array->slurm_job_id();
+  ASSERT_GE(output.lines.size(), 3u) << absl::StrJoin(output.lines, "\n");
+  EXPECT_EQ(output.lines.front(), name + " submitted");
+  EXPECT_EQ(output.lines.back(), name + ": 3 COMPLETED");
+  EXPECT_THAT(output.lines, ::testing::Contains(::testing::HasSubstr("RUNNING")));
+  for (size_t i = 1; i < output.lines.size(); ++i) {
+    EXPECT_THAT(output.lines[i], ::testing::StartsWith(name + ": "));
+    EXPECT_NE(output.lines[i], output.lines[i - 1]);
+  }
 }
 
 }  // namespace
