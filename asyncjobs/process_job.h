@@ -37,6 +37,10 @@ struct ProcessOptions {
   absl::Duration kill_grace = absl::Seconds(1);  // on cancel: SIGTERM to the process group,
                                                  // SIGKILL after this
   bool check = true;  // a non-zero exit (or a signal) makes run_process throw ProcessError
+  // Each line is also the running job's output (a JobEvent kOutput, the progress view's last
+  // line) when its run watches events; false for commands whose output is for the program
+  // to read, not to show (the Slurm jobs' sbatch and squeue).
+  bool report_output = true;
 };
 
 struct ProcessResult {

@@ -12,7 +12,6 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "asyncjobs/process_job.h"
-#include "asyncjobs/reactor.h"
 #include "asyncjobs/slurm/parse.h"
 
 namespace asyncjobs::slurm::internal {
@@ -27,33 +26,14 @@ std::string start_failure_hint(const std::string& working_directory) {
   return "are Slurm's commands in PATH?";
 }
 
-// While alive, the running task belongs to no job as far as current_job() tells: what
-// Slurm's commands print is for this library to read, not the batch job's output, and must
-// not be reported as its output lines (kOutput events, the progress view's last line).
-class HiddenJob {
- public:
-  HiddenJob() : task_(Task::current()), owner_(task_ != nullptr ? task_->owner() : nullptr) {
-    if (task_ != nullptr) task_->set_owner(nullptr);
-  }
-  ~HiddenJob() {
-    if (task_ != nullptr) task_->set_owner(owner_);
-  }
-  HiddenJob(const HiddenJob&) = delete;
-  HiddenJob& operator=(const HiddenJob&) = delete;
-
- private:
-  Task* task_;
-  void* owner_;
-};
-
 // Runs a Slurm command without `check`: the callers judge its exit code.
 ProcessResult run_command(std::vector<std::string> argv, std::string stdin_data = "",
                           std::string working_directory = "") {
   ProcessOptions process{.argv = std::move(argv),
                          .working_directory = std::move(working_directory),
                          .stdin_data = std::move(stdin_data),
-                         .check = false};
-  HiddenJob hidden;
+                         .check = false,
+                         .report_output = false};  // for this library to read
   try {
     return run_process(process);
   } catch (const std::system_error& error) {

@@ -25,8 +25,9 @@ LineSplitter::OnLine in_place(const std::function<void(std::string_view)>& on_li
 
 // The same, each line first reported as the job's output (a kOutput event) when the run
 // watches events (only then are lines split for nothing but the report).
-LineSplitter::OnLine reported(const std::function<void(std::string_view)>& on_line) {
-  if (!output_wanted()) return in_place(on_line);
+LineSplitter::OnLine reported(const std::function<void(std::string_view)>& on_line,
+                              bool report) {
+  if (!report || !output_wanted()) return in_place(on_line);
   return [&on_line](std::string_view line) {
     report_output(line);
     if (on_line) on_line(line);
@@ -40,8 +41,10 @@ Exchange::Exchange(const ProcessOptions& options, ChildPipes& pipes, Child& chil
     : child_(child),
       input_(options.stdin_data),
       stdin_(std::move(pipes.in.write)),
-      outputs_{{std::move(pipes.out.read), LineSplitter(result.out, reported(options.on_stdout))},
-               {std::move(pipes.err.read), LineSplitter(result.err, reported(options.on_stderr))}},
+      outputs_{{std::move(pipes.out.read),
+                 LineSplitter(result.out, reported(options.on_stdout, options.report_output))},
+               {std::move(pipes.err.read),
+                 LineSplitter(result.err, reported(options.on_stderr, options.report_output))}},
       epoll_(Fd::open([] { return ::epoll_create1(EPOLL_CLOEXEC); }, "epoll_create1", &lease)),
       buffer_(kReadSize) {
   if (!epoll_.is_open()) throw_errno(errno, "epoll_create1");
