@@ -12,6 +12,7 @@
 #
 #   benchmarks/ssh_fanout_vs_pssh.sh [ROUNDS]          (default 3)
 #   HOSTS=200 WINDOW=50 PUSH_HOSTS=20 PUSH_MIB=50 AJSSH=path/to/ajssh benchmarks/ssh_fanout_vs_pssh.sh 5
+#   WORKLOADS=push CLIENTS="ajssh pssh" benchmarks/ssh_fanout_vs_pssh.sh 1
 #
 # Needs root (sshd, the `ajtest` account) and /usr/bin/{parallel-ssh,parallel-scp,time}.
 # sshd's MaxStartups and MaxSessions are raised to 1000: with OpenSSH's defaults (10:30:100)
@@ -22,6 +23,8 @@ set -euo pipefail
 
 rounds=${1:-3}
 hosts=${HOSTS:-200} window=${WINDOW:-50} push_hosts=${PUSH_HOSTS:-20} push_mib=${PUSH_MIB:-50}
+workloads=${WORKLOADS:-fanout push} clients=${CLIENTS:-ajssh pssh ssh}
+run_timeout=${RUN_TIMEOUT:-600}  # seconds; a run killed then counts as failed (status 124)
 user=ajtest
 
 if [[ -z ${AJSSH:-} ]]; then
@@ -111,14 +114,15 @@ command_for() {
   esac
 }
 
-# Runs command $1 under /usr/bin/time (its figures into $work/time) pinned to CPU 0, and
+# Runs command $1 under /usr/bin/time (its figures into $work/time) pinned to CPU 0, killed
+# after $run_timeout seconds (timeout(1) signals its process group), and
 # prints the peak summed RSS (KiB) of its process tree (by parent pid: pssh starts each ssh
 # in a session of its own), sampled every 20 ms until it exits; exits with its status.
 run_sampled() {
-  taskset -c 1 python3 - "$1" "$work/time" <<'EOF'
+  taskset -c 1 python3 - "$1" "$work/time" "$run_timeout" <<'EOF'
 import os, subprocess, sys, time
 command, time_file = sys.argv[1], sys.argv[2]
-child = subprocess.Popen(["taskset", "-c", "0", "/usr/bin/time", "-o", time_file,
+child = subprocess.Popen(["taskset", "-c", "0", "timeout", sys.argv[3], "/usr/bin/time", "-o", time_file,
                           "-f", "%e %U %S %M", "bash", "-c", command],
                          stdout=subprocess.DEVNULL, stderr=open(time_file + ".err", "w"))
 peak = 0
@@ -150,7 +154,7 @@ EOF
 # Runs one client on one workload; prints "workload client status wall cpu max_rss tree_rss".
 measure() {
   local client=$1 workload=$2 status=0 tree_rss
-  rm -f "$work/dest/payload"
+  rm -f "$work/dest/payload" "$work/time"
   tree_rss=$(run_sampled "$(command_for "$client" "$workload")") || status=$?
   if [[ $workload == push ]] && ! cmp -s "$work/payload" "$work/dest/payload"; then status=99; fi
   if ((status != 0)); then
@@ -158,6 +162,7 @@ measure() {
     tail -5 "$work/time.err" >&2
   fi
   local wall user_s sys_s max_rss
+  [[ -s $work/time ]] || echo "nan nan nan nan" >"$work/time"  # killed by timeout(1)
   read -r wall user_s sys_s max_rss < <(tail -1 "$work/time")  # after "Command exited..."
   echo "$workload $client $status $wall $(awk "BEGIN { print $user_s + $sys_s }") $max_rss $tree_rss"
 }
@@ -170,15 +175,15 @@ echo "# $(date -u +%FT%TZ) $(nproc) CPUs; $hosts hosts x true (window $window), 
   "$push_hosts hosts; $rounds rounds; ajssh=$AJSSH"
 echo "# workload client status wall_s client_cpu_s max_process_rss_kib tree_rss_kib"
 for round in $(seq "$rounds"); do
-  for workload in fanout push; do
-    for client in ajssh pssh ssh; do
+  for workload in $workloads; do
+    for client in $clients; do
       measure "$client" "$workload" | tee -a "$work/results"
     done
   done
 done
 echo "# medians over $rounds rounds: workload client wall_s client_cpu_s max_process_rss_MiB tree_rss_MiB failed_runs"
-for workload in fanout push; do
-  for client in ajssh pssh ssh; do
+for workload in $workloads; do
+  for client in $clients; do
     rows=$(awk -v w="$workload" -v c="$client" '$1 == w && $2 == c' "$work/results")
     printf "%s %s %s %s %.1f %.1f %s\n" "$workload" "$client" \
       "$(awk '{ print $4 }' <<<"$rows" | median)" "$(awk '{ print $5 }' <<<"$rows" | median)" \
