@@ -181,13 +181,14 @@ for round in $(seq "$rounds"); do
     done
   done
 done
-echo "# medians over $rounds rounds: workload client wall_s client_cpu_s max_process_rss_MiB tree_rss_MiB failed_runs"
+echo "# medians over the successful runs: workload client wall_s client_cpu_s max_process_rss_MiB tree_rss_MiB failed_runs"
 for workload in $workloads; do
   for client in $clients; do
-    rows=$(awk -v w="$workload" -v c="$client" '$1 == w && $2 == c' "$work/results")
+    rows=$(awk -v w="$workload" -v c="$client" '$1 == w && $2 == c && $3 == 0' "$work/results")
+    failed=$(awk -v w="$workload" -v c="$client" '$1 == w && $2 == c && $3 != 0' "$work/results" | wc -l)
     printf "%s %s %s %s %.1f %.1f %s\n" "$workload" "$client" \
       "$(awk '{ print $4 }' <<<"$rows" | median)" "$(awk '{ print $5 }' <<<"$rows" | median)" \
       "$(awk '{ print $6 / 1024 }' <<<"$rows" | median)" "$(awk '{ print $7 / 1024 }' <<<"$rows" | median)" \
-      "$(awk '$3 != 0' <<<"$rows" | wc -l)"
+      "$failed"
   done
 done
