@@ -137,10 +137,12 @@ ssh::Command command(const Settings& s, const ssh::OutputSinks& sinks) {
 }
 
 // Why a host failed, or nothing when it succeeded.
-std::optional<std::string> failure(const aj::AbstractJob& job, const Settings& s) {
+std::optional<std::string> failure(const aj::AbstractJob& job, const aj::Scheduler& scheduler,
+                                   const Settings& s) {
   if (!job.is_done() || job.is_cancelled()) {
-    return s.timeout > 0 ? absl::StrCat("did not finish within --timeout ", s.timeout, "s")
-                         : std::string("cancelled");
+    return scheduler.failed_time_out()
+               ? absl::StrCat("did not finish within --timeout ", s.timeout, "s")
+               : absl::StrCat("cancelled (", scheduler.why(), ")");
   }
   if (job.raised_exception() == nullptr) return std::nullopt;
   try {
@@ -162,7 +164,7 @@ std::optional<std::string> failure(const aj::AbstractJob& job, const Settings& s
 int report(const aj::Scheduler& scheduler, const Settings& s) {
   int failed = 0;
   for (const aj::JobPtr& job : scheduler.jobs()) {
-    if (const std::optional<std::string> why = failure(*job, s)) {
+    if (const std::optional<std::string> why = failure(*job, scheduler, s)) {
       std::cerr << "ajssh: " << job->label() << ": " << *why << "\n";
       ++failed;
     }
