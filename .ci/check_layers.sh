@@ -12,6 +12,7 @@ layers=(
   "reactor"
   "sync"
   "jobs"
+  "journal"
   "scheduler process"
   "asyncjobs"
   "ssh slurm"

@@ -8,6 +8,7 @@
 #include "asyncjobs/event.h"
 #include "asyncjobs/fiber_calls.h"
 #include "asyncjobs/job.h"
+#include "asyncjobs/journal.h"
 #include "asyncjobs/listing.h"
 #include "asyncjobs/print_job.h"
 #include "asyncjobs/process_job.h"

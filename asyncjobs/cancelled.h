@@ -1,7 +1,7 @@
 #ifndef ASYNCJOBS_CANCELLED_H_
 #define ASYNCJOBS_CANCELLED_H_
 
-// Cancelled, thrown where a cancelled job suspends, and CancelShield, which holds it off.
+// Cancelled, thrown where a cancelled job suspends (a CancelShield, in reactor.h, holds it off).
 
 namespace asyncjobs {
 

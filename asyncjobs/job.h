@@ -2,7 +2,7 @@
 #define ASYNCJOBS_JOB_H_
 
 // Jobs: the unit a Scheduler runs, each on a fiber: jobs that return without blocking share
-// one (see internal/batch_runner.h), a job that blocks keeps its own until it returns.
+// one (see internal/jobs/batch_runner.h), a job that blocks keeps its own until it returns.
 //
 // A job is shared (`JobPtr`): schedulers, sequences and user code all hold it. It belongs to
 // at most one scheduler. It runs at most once; afterwards its result, exception or
@@ -15,6 +15,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -22,11 +23,14 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/functional/function_ref.h"
 #include "absl/time/time.h"
+#include "asyncjobs/errors.h"  // TimeoutError
 #include "asyncjobs/internal/jobs/inline_callable.h"
 #include "asyncjobs/internal/jobs/outcome.h"
 #include "asyncjobs/internal/jobs/required_links.h"
 #include "asyncjobs/internal/jobs/work_item.h"
 #include "asyncjobs/internal/memory/job_pool.h"
+#include "asyncjobs/job_event.h"
+#include "asyncjobs/journal.h"
 
 namespace asyncjobs {
 
@@ -49,6 +53,7 @@ struct JobOptions {  // (the `{}` keep -Wextra quiet about `{.critical = false}`
   // `retry_delay` after the failure; result() and raised_exception() are the last attempt's.
   int retries = 0;
   absl::Duration retry_delay = absl::ZeroDuration();
+  std::string key{};  // its identity in a journal (SchedulerOptions::journal); empty: label
 };
 
 namespace internal {
@@ -57,13 +62,6 @@ struct BorrowedOptions {
   JobOptions& options;
 };
 }  // namespace internal
-
-// Thrown by a job whose attempt outlived JobOptions::timeout, and by a critical scheduler
-// whose run timed out ("critical scheduler took too long").
-class TimeoutError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 namespace internal {
 class BatchRunner;
@@ -75,10 +73,22 @@ struct JobExtras;
 class JobObserver {
  public:
   virtual void on_job_finished(AbstractJob& job) = 0;
+  // Told the events of the jobs it runs (see JobEvent: started, retrying, output lines,
+  // their end just before on_job_finished), only while events_wanted(): a run that wants
+  // none pays one test of that flag per job.
+  virtual void on_job_event(const JobEvent& event) {}
+  bool events_wanted() const { return events_wanted_; }
 
  protected:
   ~JobObserver() = default;
+  bool events_wanted_ = false;
 };
+
+// Reports `line` as a kOutput event of the running job, to the run it belongs to, if that
+// run wants events; otherwise (and outside jobs) does nothing. output_wanted() says whether
+// it would report anything, so that output need not be split into lines for nothing.
+void report_output(std::string_view line);
+bool output_wanted();
 }  // namespace internal
 
 class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
@@ -107,6 +117,10 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   virtual std::string text_label() const { return label(); }
   virtual std::string graph_label() const { return label(); }
   virtual std::string dot_style() const { return ""; }
+  // The type of result() and its ResultCodec (journal.h), for journaling: a subclass
+  // returning a T overrides it with `return internal::result_coder_for<T>();`. Null (the
+  // default): unknown, the job is never journaled.
+  virtual const internal::ResultCoder* result_coder() const { return nullptr; }
 
   // This job starts only once every required job is done. Accepts JobPtr (any subclass),
   // Sequence (its last job at call time), std::vector<JobPtr>, any number of them.
@@ -128,6 +142,8 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   // asked for.
   const std::string& label() const;
   void set_label(std::string label);
+  // Its identity in a journal: JobOptions::key, or label() when none was given.
+  const std::string& key() const;
   bool critical() const { return critical_; }
   void set_critical(bool critical) { critical_ = critical; }
   bool forever() const { return forever_; }
@@ -140,6 +156,9 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   bool is_scheduled() const { return state_ == State::kScheduled; }
   bool is_running() const { return state_ == State::kRunning; }
   bool is_done() const { return state_ == State::kDone; }
+  // This run took the job's outcome from the journal (SchedulerOptions::journal): it did not
+  // run. A nested scheduler: every job in it was restored.
+  bool restored() const { return restored_; }
   // Also true for a job cancel() was called on that has not ended yet: it ends cancelled.
   bool is_cancelled() const { return cancelled_ || cancel_requested_; }
 
@@ -198,6 +217,14 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   // Told by cancel() on a member job that was not started; a Scheduler overrides both.
   virtual void on_member_cancelled(AbstractJob& job) {}
   virtual void cancel_members() {}
+  // Where the events of a member's body go (retries, output lines), or nullptr when this
+  // job's run wants none; a Scheduler overrides it.
+  virtual internal::JobObserver* member_events() { return nullptr; }
+  internal::JobObserver* events_observer() const {
+    return scheduler_ != nullptr ? scheduler_->member_events() : nullptr;
+  }
+  friend void internal::report_output(std::string_view line);
+  friend bool internal::output_wanted();
 
   template <class J>
   void add_requirements(const std::shared_ptr<J>& job) {
@@ -245,6 +272,9 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   // Job, from its shared_ptr control block: what linking, running and destroying touch),
   // stage 1 the successors it will count down when it ends. A BatchHooks::prefetch.
   static void prefetch_job(void* job, int stage);
+  int64_t run_watched(internal::JobObserver& observer, int64_t start_ticks);
+  void report_start(internal::JobObserver& observer, int64_t start_ticks) const;
+  void report_end(internal::JobObserver& observer) const;
   int64_t run_body(int64_t start_ticks);  // returns the end ticks
   void run_attempt();
   bool retry_after_failure();  // false: no attempt left, or cancelled while waiting
@@ -290,6 +320,7 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   bool abandoned_ : 1 = false;  // it refused to stop once cancelled: its fiber never resumes
   bool dependents_unordered_ : 1 = false;  // not in insertion order (scheduler_prepare.cc)
   bool raised_ : 1 = false;                // result_ holds what the job raised
+  bool restored_ : 1 = false;              // done from the journal (scheduler_journal.cc)
   uint16_t attempts_ = 0;
   // Owned by the scheduler that holds this job (scheduler_prepare.cc, scheduler_run.cc).
   uint32_t pending_requirements_ = 0;
@@ -356,6 +387,7 @@ class Job : public AbstractJob {
   Value co_run() override { return body_(); }
   std::string type_name() const override { return "Job"; }
   std::string format_result() const override;
+  const internal::ResultCoder* result_coder() const override { return body_.coder(); }
 
  private:
   internal::InlineCallable body_;
@@ -376,7 +408,7 @@ class JobWithShutdown : public Job {
 };
 }  // namespace internal
 
-// Like std::make_shared<Job>, with the job's memory from a pool (see internal/job_pool.h).
+// Like std::make_shared<Job>, with the job's memory from a pool (see internal/memory/job_pool.h).
 template <class F>
 std::shared_ptr<Job> make_job(F&& body, JobOptions options = {}) {
   return std::allocate_shared<Job>(internal::PoolAllocator<Job>(),

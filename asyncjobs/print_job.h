@@ -14,15 +14,16 @@
 namespace asyncjobs {
 
 struct PrintOptions {
-  absl::Duration sleep = absl::ZeroDuration();  // waited before printing
-  std::string banner{};        // non-empty: the line is framed by two lines of '='
+  absl::Duration sleep = absl::ZeroDuration();  // slept after printing
+  std::string banner{};         // non-empty: printed first on the line, then a space
   std::ostream* out = nullptr;  // nullptr: std::cout
 };
 
-// Sleeps `print.sleep` (if any), then prints `messages` joined by spaces and a newline on
-// `print.out`, prefixed by the elapsed time of its scheduler's watch when it has one
-// (SchedulerOptions::watch). With a banner, the line is framed by two lines of '=', the
-// first of which holds the banner (a banner made only of '=' is the frame itself).
+// In the original's order: prints the banner and a space (if any), then `messages` joined
+// by spaces, prefixed by the elapsed time of its scheduler's watch when it has one
+// (SchedulerOptions::watch), and a newline on `print.out`; then, when `print.sleep` is set,
+// prints "Sleeping for <seconds>s" and sleeps that long. details(): "[+ sleep <seconds>s] "
+// when it sleeps, then "msg= " and the first message, "..." when there are more.
 std::shared_ptr<AbstractJob> make_print_job(std::vector<std::string> messages,
                                             PrintOptions print = {}, JobOptions options = {});
 

@@ -22,6 +22,7 @@
 
 #include "absl/time/time.h"
 #include "asyncjobs/job.h"
+#include "asyncjobs/journal.h"
 
 namespace asyncjobs {
 
@@ -44,9 +45,16 @@ struct ProcessResult {
   std::string out, err;
 };
 
+// A ProcessResult in a journal: its four fields through the std::vector<std::string> codec.
+template <>
+struct ResultCodec<ProcessResult> {
+  static std::string encode(const ProcessResult& result);
+  static ProcessResult decode(std::string_view text);  // throws std::invalid_argument
+};
+
 // Thrown by `run_process` with `check` when the command failed; what() names the command and
 // its exit status: "`false` exited with code 1", "`sleep 9` was killed by signal 9 (SIGKILL)".
-class ProcessError : public std::runtime_error {
+class ProcessError : public ErrorOf<std::runtime_error> {
  public:
   ProcessError(const std::string& command, ProcessResult result);
   const ProcessResult& result() const { return *result_; }
@@ -67,6 +75,9 @@ class ProcessJob : public AbstractJob {
   explicit ProcessJob(ProcessOptions process, JobOptions options = {});
   Value co_run() override;
   std::string details() const override;  // the command line
+  const internal::ResultCoder* result_coder() const override {
+    return internal::result_coder_for<ProcessResult>();
+  }
   const ProcessOptions& process() const { return process_; }
 
  private:

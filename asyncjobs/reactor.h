@@ -10,6 +10,7 @@
 
 #include "absl/functional/function_ref.h"
 #include "absl/time/time.h"
+#include "asyncjobs/internal/base/check.h"
 #include "asyncjobs/internal/base/intrusive_list.h"
 #include "asyncjobs/internal/fiber/fiber.h"
 #include "asyncjobs/internal/memory/huge_page_allocator.h"
@@ -44,7 +45,7 @@ class Task : public internal::ListNode<Task> {
   // Makes a finished task spawnable again (its object is reused for a new run).
   void rearm() {
     fiber_.rearm();
-    state_ = State::kIdle;
+    move_to(State::kIdle);
     cancel_requested_ = false;
     alarm_fired_ = false;
     cancel_throws_ = 0;
@@ -86,6 +87,23 @@ class Task : public internal::ListNode<Task> {
   friend class Reactor;
   friend class CancelShield;
   enum class State : uint8_t { kIdle, kReady, kRunning, kWaiting, kFinished };
+  // Every change of state goes through here: debug builds check it is one of the task's
+  // life (docs/design.md, "A fiber's life").
+  void move_to(State next) {
+    ASYNCJOBS_DCHECK(legal_move(state_, next), "a task moved to a state it cannot reach");
+    state_ = next;
+  }
+  static constexpr bool legal_move(State from, State to) {
+    switch (from) {
+      case State::kIdle: return to == State::kReady;
+      case State::kReady: return to == State::kRunning || to == State::kFinished;  // no stack
+      case State::kRunning:
+        return to == State::kWaiting || to == State::kReady || to == State::kFinished;
+      case State::kWaiting: return to == State::kReady;
+      case State::kFinished: return to == State::kIdle;  // rearmed for a new run
+    }
+    return false;
+  }
 
   internal::Fiber fiber_;
   Reactor* reactor_ = nullptr;
@@ -221,7 +239,7 @@ class Reactor {
     // Woken before its deadline: its timer must not fire.
     if (task->timer_slot_ != internal::TimerHeap::kNoSlot) timers_.cancel(task->timer_slot_);
     task->wake_reason_ = static_cast<uint8_t>(reason);
-    task->state_ = Task::State::kReady;
+    task->move_to(Task::State::kReady);
     ready_.push_back(task);  // never grows: spawn() made room for every live task
   }
   Task* current_task_checked() const {

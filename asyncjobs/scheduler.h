@@ -10,9 +10,9 @@
 
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <initializer_list>
 #include <iosfwd>
-#include <iostream>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -20,13 +20,22 @@
 
 #include "absl/time/time.h"
 #include "asyncjobs/errors.h"
+#include "asyncjobs/internal/base/console.h"
 #include "asyncjobs/internal/memory/huge_page_allocator.h"
 #include "asyncjobs/internal/sync/wait_list.h"
 #include "asyncjobs/job.h"
+#include "asyncjobs/job_event.h"
 #include "asyncjobs/sequence.h"
 #include "asyncjobs/watch.h"
 
 namespace asyncjobs {
+namespace internal {
+struct SchedulerJournal;
+struct JournalAccess;
+class JournalStore;
+}  // namespace internal
+
+enum class Progress { kOff, kLines, kLive, kAuto };  // SchedulerOptions::progress
 
 struct SchedulerOptions {  // (the `{}` keep -Wextra quiet about `{.jobs_window = 4}`)
   std::string label{};
@@ -41,6 +50,35 @@ struct SchedulerOptions {  // (the `{}` keep -Wextra quiet about `{.jobs_window 
   // While run() runs, these signals (e.g. SIGINT, SIGTERM) call request_cancel(); the
   // previous handlers are restored when run() returns. Empty: none.
   std::vector<int> cancel_on_signals{};
+  // A journal file (SQLite; created if missing) that makes the run resumable: each job whose
+  // result type has a ResultCodec (journal.h) is recorded once it returns, and a later run
+  // with the same journal restores it instead of running it (restored()), unless a job it
+  // requires runs again. Keys: JobOptions::key or the label, under the nested schedulers'
+  // labels; two jobs with the same key path throw GraphError before anything starts. A file
+  // that is not a journal throws JournalError. Read by the outermost scheduler only; empty
+  // (the default): no journal.
+  std::string journal{};
+  // Watching a run (scheduler_events.cc, progress_view.cc).
+  // Called on the run's thread for every job at every depth, in the order things happen
+  // (see JobEvent). It must not suspend nor throw. A nested scheduler's own on_event is
+  // called too, for the jobs inside it, before its parent's. Unset: costs nothing.
+  std::function<void(const JobEvent&)> on_event{};
+  // kLive: a block redrawn in place (at most 10 times a second) under the run's output:
+  // counts (done, running, failed, waiting), elapsed time, an estimate of the time left, and
+  // one line per running job (label, time running, its last output line), cut to the
+  // terminal's width and height; when the run ends the final counts stay. kLines: one
+  // time-stamped line per start and end. kAuto: kLive when stdout is a terminal (and TERM is
+  // not "dumb"), else kLines. kOff (the default): nothing. Only the outermost scheduler of
+  // a run shows it (a nested one's is ignored). While kLive draws, output the library prints
+  // (verbose messages, PrintJob, remote commands) goes above the block; what jobs write to
+  // stdout themselves may be overdrawn.
+  Progress progress = Progress::kOff;
+  // While run() runs, the first of these signals drains the run: nothing new starts (in
+  // nested schedulers either), running jobs finish (forever jobs are cancelled), then the run
+  // ends as cancelled (why() "CANCELLED", RunCancelled for a critical scheduler; a drained
+  // nested scheduler ends cancelled); a second one cancels what still runs, as
+  // request_cancel() does. A signal may not be in both lists (std::invalid_argument).
+  std::vector<int> drain_on_signals{};
 };
 
 class Scheduler : public AbstractJob,
@@ -131,9 +169,9 @@ class Scheduler : public AbstractJob,
                          bool keep_starts = true, bool keep_ends = true);
 
   // --- Text (listing.cc)
-  void list(bool details = false, std::ostream& out = std::cout) const;
-  void list_safe(std::ostream& out = std::cout) const;  // works on any graph, cycles too
-  void debrief(bool details = false, std::ostream& out = std::cout) const;
+  void list(bool details = false, std::ostream& out = internal::console()) const;
+  void list_safe(std::ostream& out = internal::console()) const;  // works on any graph, cycles too
+  void debrief(bool details = false, std::ostream& out = internal::console()) const;
   std::string stats() const;  // "2D + 1R + 0I = 3"
   std::string repr() const;   // "Scheduler with 0 done + 0 ongoing + 3 idle = 3 job(s)"
 
@@ -153,6 +191,7 @@ class Scheduler : public AbstractJob,
 
  private:
   friend class internal::ShutdownRunner;
+  friend struct internal::JournalAccess;
   static void run_on_new_reactor(AbstractJob* owner, absl::FunctionRef<void()> body);
   static bool may_shut_down(const AbstractJob& job);
   void on_job_finished(AbstractJob& job) override;
@@ -203,6 +242,17 @@ class Scheduler : public AbstractJob,
   void say_unfinished(std::string_view state) const;
   std::string stamp() const;
   bool member(const AbstractJob* job) const { return job->scheduler_ == this; }
+  // The journal's hooks (scheduler_journal.cc), called only when the run has a journal:
+  // opening it for the whole tree before the run, "restore this ready job instead of
+  // starting it?", "record this job that returned", closing it when the run ends.
+  void open_journal();
+  void attach_journal(std::shared_ptr<internal::JournalStore> store, std::string prefix);
+  void detach_journal();
+  void check_journal_keys() const;
+  bool restore(AbstractJob* job);
+  void count_restored();
+  void record(AbstractJob& job);
+  bool every_member_restored() const;
   void check_member(const JobPtr& job, const char* what) const;
   void check_can_add(const JobPtr& job) const;
 
@@ -235,16 +285,34 @@ class Scheduler : public AbstractJob,
   std::atomic<Reactor*> remote_reactor_{nullptr};  // where request_cancel() pokes, if running
   std::atomic<int> remote_pokes_{0};               // request_cancel() calls in progress
 
+  // Watching the run in progress (scheduler_events.cc): events, the progress view, drains.
+  class Watching;
+  friend class Watching;
+  void on_job_event(const JobEvent& event) override;
+  internal::JobObserver* member_events() override { return events_wanted_ ? this : nullptr; }
+  void start_watching();  // for the run in progress; stop_watching() when it ends
+  void stop_watching();
+  void on_watched_interrupt();
+  static void on_drain_signal(void* self);  // async-signal-safe
+  void drain();                              // on the loop, after the first signal
+  bool starts_new_jobs() const { return !failed_critical_ && !run_cancelled_ && !draining_; }
+  Watching* watching_ = nullptr;
+  Scheduler* parent_events_ = nullptr;  // the enclosing run, when it wants events too
+  std::atomic<int> drain_signals_{0};
+  bool draining_ = false;
+
   // State of the run in progress.
   Reactor* reactor_ = nullptr;
   internal::BatchRunner* runner_ = nullptr;  // the jobs' fibers
   std::deque<AbstractJob*> waiting_for_slot_;
   size_t running_ = 0;
   size_t remaining_ = 0;  // non-forever jobs not yet done
-  bool only_forever_ = false;
+  // The run ends once nothing runs or waits for a slot: it has only forever jobs, or drains.
+  bool until_idle_ = false;
   bool aborting_ = false;
   internal::WaitList wakeup_;  // the orchestrator waits here
   absl::Time run_start_ = absl::InfinitePast();
+  std::unique_ptr<internal::SchedulerJournal> journal_;  // only in a run with a journal
 };
 
 std::shared_ptr<Scheduler> make_scheduler(std::initializer_list<Schedulable> jobs = {},

@@ -1,16 +1,22 @@
 #ifndef ASYNCJOBS_SLURM_H_
 #define ASYNCJOBS_SLURM_H_
 
-// Jobs on a Slurm cluster: a job that is a Slurm batch job, driven through Slurm's own
-// commands run as process jobs (`run_process`), so that waiting suspends only this job.
+// Jobs on a Slurm cluster: a job that is a Slurm batch job (or a Slurm job array), driven
+// through Slurm's own commands run as process jobs (`run_process`), so that waiting suspends
+// only this job.
 //
-// A `BatchJob` submits its script with `sbatch --parsable`, polls `scontrol show job -o <id>`
-// every `poll_interval` until the Slurm job reaches a final state, and returns it. When it is
-// cancelled (its scheduler timed out, a critical job raised, ...) it `scancel`s its Slurm job
-// and waits, at most a minute, until Slurm reports it ended, then lets `Cancelled` propagate:
-// a cancelled run leaves no Slurm job behind. The commands are found in PATH and honour SLURM_CONF,
-// like Slurm's commands do in a shell. Finished jobs are looked up with scontrol, not sacct (no
-// slurmdbd needed): `poll_interval` must stay well below the cluster's MinJobAge.
+// A `BatchJob` submits its script with `sbatch --parsable` and waits until the Slurm job
+// reaches a final state. The batch jobs of one reactor do not poll one by one: they share
+// one status poller per cluster (per SLURM_CONF value), which asks about every job still
+// waited for with one `squeue` per poll interval, and wakes each job when its state is
+// final; a job Slurm held after failed launches (an overloaded node) is released, at most
+// 3 times. At most 8 sbatch run at once per reactor (first come, first served). When batch
+// jobs are cancelled (their scheduler timed out, a critical job raised, ...) the poller
+// `scancel`s the jobs cancelled together in one call, and each job waits, at most a minute,
+// until Slurm reports its job ended, then lets `Cancelled` propagate: a cancelled run leaves
+// no Slurm job behind. The commands are found in PATH and honour SLURM_CONF, like Slurm's
+// commands do in a shell. Finished jobs are read from slurmctld's memory (no slurmdbd
+// needed): `poll_interval` must stay well below the cluster's MinJobAge.
 
 #include <memory>
 #include <stdexcept>
@@ -38,9 +44,11 @@ struct BatchResult {
 };
 
 // Every failure of a BatchJob: sbatch missing or refusing the job (its stderr in what()),
-// scontrol failing, the job id vanishing from Slurm, or a final state other than COMPLETED
-// with exit code 0 ("Slurm job 12 ended FAILED with exit code 3").
-class BatchError : public std::runtime_error {
+// squeue failing three times in a row, the job id vanishing from Slurm, a job Slurm could
+// not launch (held again after 3 releases; it is scancelled), or a final state
+// other than COMPLETED with exit code 0 ("Slurm job 12 ended FAILED with exit code 3").
+// For a BatchArrayJob, result() is the first failed element's.
+class BatchError : public ErrorOf<std::runtime_error> {
  public:
   explicit BatchError(BatchResult result);  // what() made from the final state
   BatchError(const std::string& what, BatchResult result);
@@ -66,13 +74,46 @@ class BatchJob : public AbstractJob {
   const std::string& slurm_job_id() const { return slurm_job_id_; }  // empty until submitted
 
  private:
-  BatchResult wait_or_scancel();
+  void submit();
+  BatchResult wait_for(const std::string& job_id);
 
   BatchOptions batch_;
   std::string slurm_job_id_;
 };
 
 std::shared_ptr<BatchJob> make_batch_job(BatchOptions batch, JobOptions options = {});
+
+// `count` copies of one script as one Slurm job array (`sbatch --array=0-(count-1)`; each
+// copy reads SLURM_ARRAY_TASK_ID): one job in the graph, one submission, one entry in the
+// status poller. Returns a std::vector<BatchResult>, one per element in index order (job
+// ids "12_0", "12_1", ...); raises BatchError naming the failed elements when any element
+// did not end COMPLETED with exit code 0. Cancelled: scancels the whole array first.
+class BatchArrayJob : public AbstractJob {
+ public:
+  BatchArrayJob(BatchOptions batch, int count, JobOptions options = {});  // count >= 1
+  Value co_run() override;
+  std::string type_name() const override { return "BatchArrayJob"; }
+  // The sbatch command, the array id and how many elements are in each state (as of the
+  // last poll): "sbatch --parsable --array=0-999 (Slurm array job 12: 990 COMPLETED, ...)".
+  std::string details() const override;
+  std::string format_result() const override;  // "1000 COMPLETED (Slurm array job 12)"
+
+  const BatchOptions& batch() const { return batch_; }
+  int count() const { return count_; }
+  const std::string& slurm_job_id() const { return slurm_job_id_; }  // empty until submitted
+
+ private:
+  void submit();
+  void wait_for(const std::string& job_id);
+
+  BatchOptions batch_;
+  int count_;
+  std::string slurm_job_id_;
+  std::vector<BatchResult> elements_;  // as of the last poll
+};
+
+std::shared_ptr<BatchArrayJob> make_batch_array_job(BatchOptions batch, int count,
+                                                    JobOptions options = {});
 
 }  // namespace asyncjobs::slurm
 

@@ -27,6 +27,7 @@ namespace asyncjobs::ssh {
 class Node;
 namespace internal {
 class Session;
+class NodeAccess;
 }
 
 // How a host's key is checked against `known_hosts`. kStrict: an unknown or changed key is a
@@ -43,6 +44,20 @@ struct NodeOptions {
   HostKeyCheck host_key_check = HostKeyCheck::kAcceptNew;
   std::shared_ptr<Node> gateway;        // reach `host` through this node (port forwarding)
   absl::Duration connect_timeout = absl::Seconds(30);  // connect + authenticate
+  // Channels open at once on the node's connection: OpenSSH's MaxSessions, 10 unless the
+  // server says otherwise. More commands wait their turn (FIFO); a channel the server
+  // refuses anyway waits for another to close and is retried. A command never fails
+  // because others run.
+  int max_sessions = 10;
+  // Asked for the passphrase of each encrypted identity file (also a default ~/.ssh/id_*
+  // one), once each time the node connects. Runs in the connecting job (it may suspend);
+  // what it throws propagates.
+  std::function<std::string(const std::string& key_path)> passphrase;
+  // An OpenSSH client config read when the node is made ("~/.ssh/config" or a path); empty
+  // (the default): none, so a run depends only on its options. Honoured: Host patterns,
+  // HostName, User, Port, IdentityFile, ProxyJump (becomes `gateway`), ConnectTimeout. Fields
+  // left at their defaults here take the file's values (it acts as OpenSSH's command line).
+  std::string ssh_config;
 };
 
 struct CommandResult {
@@ -53,7 +68,7 @@ struct CommandResult {
 
 // Thrown by a checked command whose exit code is not allowed; what() names the node, the
 // command and the exit code or signal.
-class CommandFailedError : public std::runtime_error {
+class CommandFailedError : public ErrorOf<std::runtime_error> {
  public:
   CommandFailedError(const std::string& node, const std::string& command, CommandResult result);
   const CommandResult& result() const { return *result_; }
@@ -64,9 +79,9 @@ class CommandFailedError : public std::runtime_error {
 
 // Cannot connect, authenticate or trust a host; what() names host:port and the cause
 // ("connection refused", "timeout", "authentication failed", "host key ...").
-class ConnectionError : public std::runtime_error {
+class ConnectionError : public ErrorOf<std::runtime_error> {
  public:
-  using std::runtime_error::runtime_error;
+  using ErrorOf::ErrorOf;
 };
 
 struct RunOptions {
@@ -78,16 +93,25 @@ struct RunOptions {
   std::function<void(const Node&, std::string_view line)> on_stdout, on_stderr;
 };
 
+// How Push and Pull copy.
+struct TransferOptions {
+  bool recursive = false;       // directories and their contents (symlinks copied as symlinks)
+  bool preserve_times = false;  // modification times too
+};
+
 // One host. Its connection opens on first use and is shared by every job that uses the node
-// (each command gets its own channel); a node serves one thread at a time.
+// (each command gets its own channel); a node serves one thread at a time. The methods are
+// virtual for make_local_node(), which runs the same vocabulary on this machine.
 class Node {
  public:
+  // Reads `options.ssh_config` if set: throws std::invalid_argument for an unreadable or
+  // malformed file.
   explicit Node(NodeOptions options);
-  ~Node();
+  virtual ~Node();
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
 
-  std::string name() const;  // "user@host:port"
+  virtual std::string name() const;  // "user@host:port", after the config file
   const NodeOptions& options() const { return options_; }
 
   // Run `command` through the remote user's shell. In a job: suspends only that job;
@@ -95,19 +119,27 @@ class Node {
   // remote command's process group is killed (also for root, whose sshd ignores channel
   // signals) before Cancelled propagates (a round trip and the start of a remote shell,
   // done under a CancelShield: the scheduler waits for it).
-  CommandResult run(const std::string& command, const RunOptions& options = {});
-  // Copy files to `remote_dir` (created if missing) / from the remote paths into `local_dir`,
-  // under their base names; file modes are kept on push. Throw CommandFailedError.
-  void push(const std::vector<std::string>& local_paths, const std::string& remote_dir);
-  void pull(const std::vector<std::string>& remote_paths, const std::string& local_dir);
+  virtual CommandResult run(const std::string& command, const RunOptions& options = {});
+  // Copy files to `remote_dir` (created if missing) / from the remote paths into `local_dir`
+  // (which must exist), under their base names, with their permission bits. Transfers
+  // stream: memory stays bounded (a few MiB per transfer) whatever the file size, and a file
+  // appears under its final name only once complete (a cancelled or failed transfer leaves
+  // no partial file there). Throw CommandFailedError (remote side), std::system_error (local),
+  // std::runtime_error for a pulled file that came shorter than the size announced.
+  virtual void push(const std::vector<std::string>& local_paths, const std::string& remote_dir,
+            const TransferOptions& options = {});
+  virtual void pull(const std::vector<std::string>& remote_paths, const std::string& local_dir,
+            const TransferOptions& options = {});
   // Disconnects; the next use connects again. No command may be running.
   void close();
 
  private:
+  friend class internal::NodeAccess;
   // The connection, opened (or awaited, if another job is opening it) on first use, and
   // again after it was lost. Held by each command for its duration.
   std::shared_ptr<internal::Session> session();
   void connect();
+  std::shared_ptr<internal::Session> open_session(std::shared_ptr<internal::Session> gateway);
 
   NodeOptions options_;
   std::shared_ptr<internal::Session> session_;  // shared with nodes using this as gateway
@@ -117,11 +149,16 @@ class Node {
 };
 
 std::shared_ptr<Node> make_node(NodeOptions options);
+// This machine, with the same vocabulary (apssh's LocalNode): run() runs the command with
+// `sh -c` as a process of its own group (killed with it on cancellation), push/pull copy
+// files keeping their modes, the default output prefix and name() are "localhost".
+std::shared_ptr<Node> make_local_node();
 
 // Commands of an SshJob, run one after the other on the job's node.
 struct Run {
   std::string command;
   RunOptions options;
+  std::string label;  // shown in listings (SshJob::details()) instead of the command when set
 };
 // Copied to a fresh remote temporary file, made executable, run, removed.
 struct RunScript {
@@ -137,10 +174,12 @@ struct RunString {
 struct Push {
   std::vector<std::string> local_paths;
   std::string remote_dir;
+  TransferOptions options;
 };
 struct Pull {
   std::vector<std::string> remote_paths;
   std::string local_dir;
+  TransferOptions options;
 };
 using Command = std::variant<Run, RunScript, RunString, Push, Pull>;
 

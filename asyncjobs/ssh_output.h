@@ -10,10 +10,11 @@
 //
 // Each line is written with one call on its stream (one write(2) for a file), so lines of
 // different hosts never interleave mid-line. Thread: one reactor (the sinks of a set may be
-// used by every job of that reactor; they hold no lock). The streams must outlive the sinks.
+// used by every job of that reactor; they hold no lock). The streams must outlive the sinks;
+// without streams, stdout lines go to std::cout and stderr lines to std::cerr.
 
 #include <functional>
-#include <iostream>
+#include <iosfwd>
 #include <string>
 #include <string_view>
 
@@ -34,14 +35,17 @@ struct OutputSinks {
 std::string host_label(const Node& node);
 
 // "host:line", stdout lines on `out` and stderr lines on `err` (apssh's ColonFormatter).
-OutputSinks host_prefix(std::ostream& out = std::cout, std::ostream& err = std::cerr);
+OutputSinks host_prefix();
+OutputSinks host_prefix(std::ostream& out, std::ostream& err);
 
 // "HH:MM:SS-host:line", the local time at which the line arrived (apssh's TimeColonFormatter,
 // with colons in the time).
-OutputSinks time_and_host_prefix(std::ostream& out = std::cout, std::ostream& err = std::cerr);
+OutputSinks time_and_host_prefix();
+OutputSinks time_and_host_prefix(std::ostream& out, std::ostream& err);
 
 // The line alone (apssh's RawFormatter).
-OutputSinks raw_lines(std::ostream& out = std::cout, std::ostream& err = std::cerr);
+OutputSinks raw_lines();
+OutputSinks raw_lines(std::ostream& out, std::ostream& err);
 
 // One file per host under `dir` (created with its parents if missing): stdout lines in
 // `dir/<host_label>`, stderr lines in `dir/<host_label>.err` (apssh's SubdirFormatter). A file

@@ -3,12 +3,12 @@
 
 // Watch: a stopwatch printing elapsed and wall-clock time stamps.
 
-#include <iostream>
-#include <ostream>
+#include <iosfwd>
 #include <string>
 #include <string_view>
 
 #include "absl/time/time.h"
+#include "asyncjobs/internal/base/console.h"
 
 namespace asyncjobs {
 
@@ -23,9 +23,9 @@ class Watch {
   double seconds() const;       // elapsed since construction or reset()
   std::string elapsed() const;  // "%07.3f" of seconds(): "000.500", "012.345"
   // Writes elapsed() + " " + suffix, no newline.
-  void print_elapsed(std::string_view suffix = "", std::ostream& out = std::cout) const;
+  void print_elapsed(std::string_view suffix = "", std::ostream& out = internal::console()) const;
   // Writes the wall clock as "HH:MM:SS.mmm" (local time) + " " + suffix, no newline.
-  void print_wall_clock(std::string_view suffix = "", std::ostream& out = std::cout) const;
+  void print_wall_clock(std::string_view suffix = "", std::ostream& out = internal::console()) const;
   static std::string wall_clock();  // "HH:MM:SS.mmm", local time
   absl::Time start() const { return start_; }
 

@@ -34,7 +34,7 @@ int main() {
     doomed->cancel();
   }, {.label = "canceller"});
   // Press Ctrl-C while it waits: the whole run is cancelled, shutdown runs, run() returns.
-  auto patient = aj::make_print_job({"5 seconds later"}, {.sleep = absl::Seconds(5)},
+  auto patient = aj::make_print_job({"then 5 seconds"}, {.sleep = absl::Seconds(5)},
                                     {.label = "patient", .required = {flaky}});
 
   aj::Scheduler scheduler({flaky, slow, after_slow, doomed, unreached, canceller, patient},

@@ -186,8 +186,7 @@ void example_nesting() {
 void example_print_job() {
   title("PrintJob");
   auto hello = aj::make_print_job({"hello", "world"}, {.sleep = absl::Milliseconds(100)});
-  auto done = aj::make_print_job({"all done"}, {.banner = std::string(20, '=')},
-                                 {.required = {hello}});
+  auto done = aj::make_print_job({"all done"}, {.banner = "=====>"}, {.required = {hello}});
   aj::Scheduler scheduler({hello, done}, {.watch = &watch});
   scheduler.run();
 }

@@ -1,6 +1,7 @@
 // Jobs on a Slurm cluster: a local job writes the input, three Slurm batch jobs crunch it
-// (`variance` requires `sum` and `squares`), a local job prints the summary; the listing at
-// the end shows each batch job's sbatch command, Slurm job id and final state.
+// (`variance` requires `sum` and `squares`) while a 4-element job array sums each quarter,
+// a local job prints the summary; the listing at the end shows each batch job's sbatch
+// command, Slurm job id and final state (for the array: its id and per-state counts).
 //
 //   d=$(mktemp -d /tmp/slurm.XXXXXX) && eval "$(tests/slurm/cluster.sh start "$d")"
 //   ./bazelw run //examples:slurm            # or: -- DIR, a directory the nodes can see
@@ -29,6 +30,11 @@ constexpr char kSum[] = "awk '{ s += $1 } END { print s }' input.txt > sum.txt";
 constexpr char kSquares[] = "awk '{ s += $1 * $1 } END { print s }' input.txt > squares.txt";
 constexpr char kVariance[] =
     "paste sum.txt squares.txt | awk '{ print $2 / 1000 - ($1 / 1000) ^ 2 }' > variance.txt";
+// Each element of the array sums its quarter of the input into quarterK.txt.
+constexpr char kQuarter[] =
+    "k=$SLURM_ARRAY_TASK_ID\n"
+    "awk -v k=$k 'NR > k * 250 && NR <= (k + 1) * 250 { s += $1 } END { print s }' "
+    "input.txt > quarter$k.txt";
 
 // The batch jobs' working directory: the one given (made if needed; relative to where
 // `bazel run` was typed), else a fresh one under /tmp (fine for a single-node cluster only).
@@ -82,15 +88,26 @@ int main(int argc, char** argv) {
   sum->require(prepare);
   squares->require(prepare);
   variance->require(sum, squares);
+  auto quarters = slurm::make_batch_array_job(
+      {.script = std::string("#!/bin/sh\n") + kQuarter + "\n",
+       .sbatch_args = {"--job-name=quarters", "--output=quarters_%a.log"},
+       .working_directory = dir,
+       .poll_interval = absl::Milliseconds(500)},
+      4, {.label = "quarters", .required = {prepare}});
   auto summary = aj::make_job(
       [&] {
         watch.print_elapsed("sum " + first_line(dir + "/sum.txt") + ", squares " +
                             first_line(dir + "/squares.txt") + ", variance " +
-                            first_line(dir + "/variance.txt") + "\n");
+                            first_line(dir + "/variance.txt") + ", quarters " +
+                            first_line(dir + "/quarter0.txt") + " " +
+                            first_line(dir + "/quarter1.txt") + " " +
+                            first_line(dir + "/quarter2.txt") + " " +
+                            first_line(dir + "/quarter3.txt") + "\n");
       },
-      {.label = "summary", .required = {variance}});
+      {.label = "summary", .required = {variance, quarters}});
 
-  aj::Scheduler scheduler({prepare, sum, squares, variance, summary}, {.critical = false});
+  aj::Scheduler scheduler({prepare, sum, squares, variance, quarters, summary},
+                          {.critical = false});
   const bool ok = scheduler.run();
   std::cout << "run() -> " << std::boolalpha << ok << " (" << scheduler.why() << ")\n";
   scheduler.list(true);

@@ -1,4 +1,4 @@
-// Faults injected into the library's system calls (internal/fault_injection.h): each gives
+// Faults injected into the library's system calls (internal/base/fault_injection.h): each gives
 // the affected job a clear exception, the rest of the run goes on by the critical rules, and
 // nothing leaks (ASan's leak checker in CI; fd counts here).
 

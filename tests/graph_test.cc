@@ -1,4 +1,4 @@
-// internal/graph.h alone: pure functions on node indices, no jobs, no fibers.
+// internal/scheduler/graph.h alone: pure functions on node indices, no jobs, no fibers.
 
 #include "asyncjobs/internal/scheduler/graph.h"
 

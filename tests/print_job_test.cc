@@ -25,29 +25,44 @@ TEST_F(PrintJobTest, PrintsItsMessagesJoinedBySpaces) {
   EXPECT_EQ(job->type_name(), "PrintJob");
 }
 
-TEST_F(PrintJobTest, SleepsFirstAndStampsWithTheSchedulersWatch) {
+TEST_F(PrintJobTest, PrintsStampedThenSaysItSleepsThenSleeps) {
   std::ostringstream out;
   Watch watch;
-  auto job = make_print_job({"late"}, {.sleep = absl::Milliseconds(50), .out = &out});
-  Scheduler scheduler({job}, {.watch = &watch});
+  auto job = make_print_job({"early"}, {.sleep = absl::Milliseconds(50), .out = &out});
+  auto after = make_print_job({"after"}, {.out = &out}, {.required = {job}});
+  Scheduler scheduler({job, after}, {.watch = &watch});
   EXPECT_TRUE(scheduler.run());
-  const std::string line = out.str();
-  ASSERT_TRUE(std::regex_match(line, std::regex(R"(\d{3}\.\d{3} late\n)"))) << line;
-  EXPECT_GE(std::stod(line.substr(0, 7)), 0.05);
+  std::smatch match;
+  const std::string text = out.str();
+  ASSERT_TRUE(std::regex_match(
+      text, match, std::regex(R"((\d{3}\.\d{3}) early\nSleeping for 0\.05s\n(\d{3}\.\d{3}) after\n)")))
+      << text;
+  EXPECT_LT(std::stod(match[1]), 0.05);  // printed before the sleep
+  EXPECT_GE(std::stod(match[2]), 0.05);  // the sleep came after
 }
 
-TEST_F(PrintJobTest, ABannerFramesTheLineWithEquals) {
+TEST_F(PrintJobTest, TheBannerAndASpaceComeFirstOnTheLine) {
   std::ostringstream out;
-  Scheduler scheduler{make_print_job({"a", "b"}, {.banner = std::string(40, '='), .out = &out})};
+  Scheduler scheduler{make_print_job({"a", "b"}, {.banner = "-->", .out = &out})};
   EXPECT_TRUE(scheduler.run());
-  const std::string frame(40, '=');
-  EXPECT_EQ(out.str(), frame + "\na b\n" + frame + "\n");
+  EXPECT_EQ(out.str(), "--> a b\n");
 
-  std::ostringstream titled;
-  Scheduler second{make_print_job({"x"}, {.banner = "step 1", .out = &titled})};
+  std::ostringstream stamped;
+  Watch watch;
+  Scheduler second({make_print_job({"x"}, {.banner = "step 1", .out = &stamped})},
+                   {.watch = &watch});
   EXPECT_TRUE(second.run());
-  const std::string top = "==================== step 1 ====================";
-  EXPECT_EQ(titled.str(), top + "\nx\n" + std::string(top.size(), '=') + "\n");
+  EXPECT_TRUE(std::regex_match(stamped.str(), std::regex(R"(step 1 \d{3}\.\d{3} x\n)")))
+      << stamped.str();
+}
+
+TEST_F(PrintJobTest, DetailsAreTheOriginals) {
+  EXPECT_EQ(make_print_job({"one"})->details(), "msg= one");
+  EXPECT_EQ(make_print_job({"one", "two"})->details(), "msg= one...");
+  EXPECT_EQ(make_print_job({"one"}, {.sleep = absl::Milliseconds(500)})->details(),
+            "[+ sleep 0.5s] msg= one");
+  EXPECT_EQ(make_print_job({"one", "two"}, {.sleep = absl::Seconds(2)})->details(),
+            "[+ sleep 2s] msg= one...");
 }
 
 TEST_F(PrintJobTest, MakeJobWithAShutdownCallsItOnceAtTheEnd) {

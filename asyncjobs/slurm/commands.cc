@@ -1,4 +1,4 @@
-// sbatch, scontrol and scancel as child processes, their failures as BatchError.
+// sbatch, squeue, scontrol and scancel as child processes, their failures as BatchError.
 #include "asyncjobs/slurm/commands.h"
 
 #include <filesystem>
@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "asyncjobs/process_job.h"
 #include "asyncjobs/slurm/parse.h"
@@ -44,17 +45,22 @@ std::string stderr_text(const ProcessResult& result) {
   return text.empty() ? "(nothing on stderr)" : std::string(text);
 }
 
+bool is_unknown_job(const ProcessResult& result) {
+  return absl::StrContains(result.err, "Invalid job id");
+}
+
 }  // namespace
 
-std::vector<std::string> sbatch_command(const BatchOptions& batch) {
+std::vector<std::string> sbatch_command(const BatchOptions& batch, int array_size) {
   std::vector<std::string> argv = {"sbatch", "--parsable"};
   argv.insert(argv.end(), batch.sbatch_args.begin(), batch.sbatch_args.end());
+  if (array_size > 0) argv.push_back(absl::StrCat("--array=0-", array_size - 1));
   return argv;
 }
 
-std::string sbatch(const BatchOptions& batch) {
+std::string sbatch(const BatchOptions& batch, int array_size) {
   const ProcessResult result =
-      run_command(sbatch_command(batch), batch.script, batch.working_directory);
+      run_command(sbatch_command(batch, array_size), batch.script, batch.working_directory);
   if (result.exit_code != 0) {
     throw BatchError(absl::StrCat("sbatch refused the job (exit code ", result.exit_code,
                                   "): ", stderr_text(result)),
@@ -67,26 +73,37 @@ std::string sbatch(const BatchOptions& batch) {
   return job_id;
 }
 
-std::optional<BatchResult> scontrol_show_job(const std::string& job_id) {
-  const ProcessResult result = run_command({"scontrol", "show", "job", "-o", job_id});
-  if (result.exit_code != 0 && absl::StrContains(result.err, "Invalid job id")) {
-    return std::nullopt;
-  }
-  const BatchResult unknown{.job_id = job_id};
+std::vector<JobRecord> squeue(const std::vector<std::string>& job_ids) {
+  const ProcessResult result = run_command(
+      {"squeue", "--noheader", "--array", "--states=all",
+       absl::StrCat("--jobs=", absl::StrJoin(job_ids, ",")),
+       "--Format=ArrayJobID: ,ArrayTaskID: ,State: ,exit_code: ,Reason: "});
+  // With a single id squeue asks for that job alone, and fails if Slurm forgot it.
+  if (result.exit_code != 0 && is_unknown_job(result)) return {};
   if (result.exit_code != 0) {
-    throw BatchError(absl::StrCat("`scontrol show job ", job_id, "` failed: ", stderr_text(result)),
-                     unknown);
+    throw BatchError(absl::StrCat("squeue failed: ", stderr_text(result)), {});
   }
-  std::optional<BatchResult> record = parse_job_record(result.out);
-  if (!record) {
-    throw BatchError(
-        absl::StrCat("scontrol printed no state for Slurm job ", job_id, ": \"", result.out, "\""),
-        unknown);
-  }
-  record->job_id = job_id;
-  return record;
+  return parse_squeue(result.out);
 }
 
-void scancel(const std::string& job_id) { run_command({"scancel", job_id}); }
+std::vector<JobRecord> scontrol_show_job(const std::string& job_id) {
+  const ProcessResult result = run_command({"scontrol", "show", "job", "-o", job_id});
+  if (result.exit_code != 0 && is_unknown_job(result)) return {};
+  if (result.exit_code != 0) {
+    throw BatchError(absl::StrCat("`scontrol show job ", job_id, "` failed: ", stderr_text(result)),
+                     {.job_id = job_id});
+  }
+  return parse_job_records(result.out);
+}
+
+void scontrol_release(const std::vector<std::string>& job_ids) {
+  run_command({"scontrol", "release", absl::StrJoin(job_ids, ",")});
+}
+
+void scancel(const std::vector<std::string>& job_ids) {
+  std::vector<std::string> argv = {"scancel"};
+  argv.insert(argv.end(), job_ids.begin(), job_ids.end());
+  run_command(std::move(argv));
+}
 
 }  // namespace asyncjobs::slurm::internal

@@ -1,17 +1,48 @@
 // An exec channel over a non-blocking libssh session.
 #include "asyncjobs/ssh/channel.h"
 
+#include <algorithm>
+#include <utility>
+
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "asyncjobs/fiber_calls.h"
 
 namespace asyncjobs::ssh::internal {
 namespace {
 
 constexpr uint32_t kReadSize = 64 * 1024;
+constexpr absl::Duration kRefusedBackoff = absl::Milliseconds(20);
+constexpr absl::Duration kMaxRefusedBackoff = absl::Seconds(1);
 
 }  // namespace
 
-Channel::Channel(Session& session) : session_(session), channel_(ssh_channel_new(session.get())) {
+Channel::Channel(Session& session, Use use, absl::Duration patience) : session_(session) {
+  absl::Time give_up = absl::Now() + patience;
+  absl::Duration backoff = kRefusedBackoff;
+  for (slot_ = session.slots().acquire(use); !try_open(); slot_ = session.slots().acquire(use)) {
+    if (!session_.connected()) fail("cannot open a channel");
+    const int others = session.slots().open() - 1;
+    slot_.release();
+    if (use == Use::kCommand) use = Use::kRetry;  // keeps its place ahead of later commands
+    if (others > 0) {
+      session.slots().learn_limit(others);  // the next acquire waits for one of them to close
+      give_up = absl::Now() + patience;
+      continue;
+    }
+    if (absl::Now() >= give_up) {
+      fail(absl::StrCat("the server refuses every channel (for ",
+                        absl::FormatDuration(patience), ")"));
+    }
+    sleep_for(backoff);
+    backoff = std::min(2 * backoff, kMaxRefusedBackoff);
+  }
+}
+
+bool Channel::try_open() {
+  channel_ = ssh_channel_new(session_.get());
   if (channel_ == nullptr) fail("cannot make a channel");
+  callbacks_ = {};
   callbacks_.userdata = this;
   callbacks_.channel_data_function = &Channel::on_data;
   callbacks_.channel_eof_function = &Channel::on_event;
@@ -22,11 +53,10 @@ Channel::Channel(Session& session) : session_(session), channel_(ssh_channel_new
   ssh_callbacks_init(&callbacks_);
   ssh_set_channel_callbacks(channel_, &callbacks_);
   const int rc = session_.until_done([&] { return ssh_channel_open_session(channel_); });
-  if (rc != SSH_OK) {
-    ssh_remove_channel_callbacks(channel_, &callbacks_);
-    ssh_channel_free(channel_);
-    fail("cannot open a channel");
-  }
+  if (rc == SSH_OK) return true;
+  ssh_remove_channel_callbacks(channel_, &callbacks_);
+  ssh_channel_free(std::exchange(channel_, nullptr));
+  return false;
 }
 
 Channel::~Channel() {

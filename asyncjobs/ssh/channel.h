@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "absl/time/time.h"
+#include "asyncjobs/ssh/channel_slots.h"
 #include "asyncjobs/ssh/session.h"
 
 namespace asyncjobs::ssh::internal {
@@ -20,7 +21,12 @@ namespace asyncjobs::ssh::internal {
 // session fails.
 class Channel {
  public:
-  explicit Channel(Session& session);
+  using Use = ChannelSlots::Use;
+  // Waits for a slot of the session (see ChannelSlots), then opens the channel. A channel the
+  // server refuses (its MaxSessions is lower, or a transient refusal) waits for another
+  // channel of the session to close and is tried again; with none open, again after a short
+  // backoff, until `patience` (the node's connect_timeout) passed with none open.
+  Channel(Session& session, Use use, absl::Duration patience);
   ~Channel();
   Channel(const Channel&) = delete;
   Channel& operator=(const Channel&) = delete;
@@ -47,10 +53,12 @@ class Channel {
   static void on_exit_status(ssh_session, ssh_channel, int status, void* self);
   static void on_exit_signal(ssh_session, ssh_channel, const char* signal, int core,
                              const char* message, const char* language, void* self);
+  bool try_open();  // false when refused: channel_ is freed then
   [[noreturn]] void fail(const std::string& what) const;
 
   Session& session_;
-  ssh_channel channel_;
+  ChannelSlots::Slot slot_;  // released after channel_ is freed (declared before it)
+  ssh_channel channel_ = nullptr;
   ssh_channel_callbacks_struct callbacks_{};  // libssh keeps a pointer to it
   Event activity_;  // set by every callback: see Pump
   std::optional<int> exit_status_;

@@ -2,10 +2,17 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <random>
+
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "asyncjobs/fiber_calls.h"
 #include "asyncjobs/ssh.h"
+#include "asyncjobs/ssh/local_node.h"
 #include "asyncjobs/ssh/remote_command.h"
 #include "asyncjobs/ssh/session.h"
+#include "asyncjobs/ssh/ssh_config.h"
 #include "asyncjobs/ssh/transfer.h"
 
 namespace asyncjobs::ssh {
@@ -14,6 +21,15 @@ namespace {
 std::string local_user() {
   const passwd* entry = ::getpwuid(::geteuid());
   return entry == nullptr ? "" : entry->pw_name;
+}
+
+constexpr absl::Duration kHandshakeBackoff = absl::Milliseconds(50);
+constexpr absl::Duration kMaxHandshakeBackoff = absl::Seconds(2);
+
+// Between half and one and a half times `pause`.
+absl::Duration jittered(absl::Duration pause) {
+  static std::minstd_rand random(std::random_device{}());
+  return pause * std::uniform_real_distribution<double>(0.5, 1.5)(random);
 }
 
 std::string describe_failure(const std::string& node, const std::string& command,
@@ -28,10 +44,10 @@ std::string describe_failure(const std::string& node, const std::string& command
 
 CommandFailedError::CommandFailedError(const std::string& node, const std::string& command,
                                        CommandResult result)
-    : std::runtime_error(describe_failure(node, command, result)),
+    : ErrorOf(describe_failure(node, command, result)),
       result_(std::make_shared<const CommandResult>(std::move(result))) {}
 
-Node::Node(NodeOptions options) : options_(std::move(options)) {}
+Node::Node(NodeOptions options) : options_(internal::resolve_options(std::move(options))) {}
 
 Node::~Node() = default;
 
@@ -45,12 +61,14 @@ CommandResult Node::run(const std::string& command, const RunOptions& options) {
   return internal::run_command(*connection, *this, command, options);
 }
 
-void Node::push(const std::vector<std::string>& local_paths, const std::string& remote_dir) {
-  internal::push_files(*this, local_paths, remote_dir);
+void Node::push(const std::vector<std::string>& local_paths, const std::string& remote_dir,
+                const TransferOptions& options) {
+  internal::push_files(*this, local_paths, remote_dir, options);
 }
 
-void Node::pull(const std::vector<std::string>& remote_paths, const std::string& local_dir) {
-  internal::pull_files(*this, remote_paths, local_dir);
+void Node::pull(const std::vector<std::string>& remote_paths, const std::string& local_dir,
+                const TransferOptions& options) {
+  internal::pull_files(*this, remote_paths, local_dir, options);
 }
 
 void Node::close() { session_.reset(); }
@@ -83,15 +101,36 @@ void Node::connect() {
   try {
     std::shared_ptr<internal::Session> gateway =
         options_.gateway == nullptr ? nullptr : options_.gateway->session();
-    session_ = std::make_shared<internal::Session>(options_, name(), std::move(gateway));
+    session_ = open_session(std::move(gateway));
   } catch (const std::exception&) {  // not Cancelled: the waiting jobs try again then
     connect_error_ = std::current_exception();
     throw;
   }
 }
 
+// sshd drops connections at random while many are unauthenticated (MaxStartups 10:30:100):
+// a dropped handshake is tried again after a growing, jittered pause (so that nodes started
+// together do not come back together), until connect_timeout.
+std::shared_ptr<internal::Session> Node::open_session(std::shared_ptr<internal::Session> gateway) {
+  const absl::Time deadline = absl::Now() + options_.connect_timeout;
+  for (absl::Duration backoff = kHandshakeBackoff;;
+       backoff = std::min(2 * backoff, kMaxHandshakeBackoff)) {
+    NodeOptions attempt = options_;
+    attempt.connect_timeout = std::max(deadline - absl::Now(), absl::ZeroDuration());
+    const absl::Duration pause = jittered(backoff);
+    try {
+      return std::make_shared<internal::Session>(attempt, name(), gateway);
+    } catch (const internal::HandshakeError&) {
+      if (absl::Now() + pause >= deadline) throw;
+    }
+    sleep_for(pause);
+  }
+}
+
 std::shared_ptr<Node> make_node(NodeOptions options) {
   return std::make_shared<Node>(std::move(options));
 }
+
+std::shared_ptr<Node> make_local_node() { return std::make_shared<internal::LocalNode>(); }
 
 }  // namespace asyncjobs::ssh

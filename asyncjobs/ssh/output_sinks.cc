@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -118,6 +119,10 @@ OutputSinks time_and_host_prefix(std::ostream& out, std::ostream& err) {
 OutputSinks raw_lines(std::ostream& out, std::ostream& err) {
   return stream_sinks(out, err, [](const Node&, std::string_view line) { return std::string(line); });
 }
+
+OutputSinks host_prefix() { return host_prefix(std::cout, std::cerr); }
+OutputSinks time_and_host_prefix() { return time_and_host_prefix(std::cout, std::cerr); }
+OutputSinks raw_lines() { return raw_lines(std::cout, std::cerr); }
 
 OutputSinks files_per_host(const std::string& dir) {
   std::error_code error;

@@ -33,11 +33,15 @@ LineSplitter::OnLine line_callback(const Node& node, const decltype(RunOptions::
 
 class RemoteCommand {
  public:
-  RemoteCommand(Session& session, const Node& node, const RunOptions& options)
+  RemoteCommand(Session& session, const Node& node, const RunOptions& options,
+                const Streams* streams)
       : session_(session),
-        channel_(session),
+        patience_(node.options().connect_timeout),
+        channel_(std::in_place, session, Channel::Use::kCommand, patience_),
         options_(options),
-        input_(options.stdin_data),
+        streams_(streams),
+        input_(streams != nullptr && streams->next_input ? std::string_view()
+                                                        : std::string_view(options.stdin_data)),
         out_(result_.out, line_callback(node, options.on_stdout, std::cout)),
         err_(result_.err, line_callback(node, options.on_stderr, std::cerr)) {}
 
@@ -50,12 +54,15 @@ class RemoteCommand {
   void take_output(std::string_view data);
   void set_exit();
   void kill_remote();
-  void send_signal(const std::string& signal);
+  void send_signal(const std::string& signal, bool then_kill = false);
   void drain_until_closed(absl::Time deadline);
 
   Session& session_;
-  Channel channel_;
+  absl::Duration patience_;  // for a channel the server refuses: see Channel
+  std::optional<Channel> channel_;  // reset before the kill when it holds the only slot
   const RunOptions& options_;
+  const Streams* streams_;
+  std::string input_chunk_;  // from streams_->next_input
   std::string_view input_;
   bool eof_sent_ = false;
   bool silent_ = false;  // once abandoned: output is drained, not delivered
@@ -68,7 +75,7 @@ class RemoteCommand {
 
 CommandResult RemoteCommand::run(const std::string& command) {
   try {
-    channel_.exec(with_pid_first(command));
+    channel_->exec(with_pid_first(command));
     exchange();
   } catch (...) {
     kill_remote();
@@ -84,32 +91,38 @@ void RemoteCommand::exchange() {
   for (;;) {
     const bool fed = feed_input();
     const bool read = pump_output();
-    if (channel_.closed()) break;
-    if (!fed && !read) channel_.wait();
+    if (channel_->closed()) break;
+    if (!fed && !read) channel_->wait();
   }
   pump_output();  // what arrived with the close
 }
 
 bool RemoteCommand::feed_input() {
   if (eof_sent_) return false;
-  const size_t written = input_.empty() ? 0 : channel_.write_some(input_);
-  input_.remove_prefix(written);
-  if (input_.empty()) {
-    channel_.send_eof();
-    eof_sent_ = true;
+  const bool streamed = streams_ != nullptr && streams_->next_input;
+  if (input_.empty() && streamed) {
+    streams_->next_input(input_chunk_);
+    input_ = input_chunk_;
   }
+  if (input_.empty()) {  // the end: a stream's ends with an empty chunk
+    channel_->send_eof();
+    eof_sent_ = true;
+    return false;
+  }
+  const size_t written = channel_->write_some(input_);
+  input_.remove_prefix(written);
   return written > 0;
 }
 
 bool RemoteCommand::pump_output() {
   bool any = false;
   chunk_.clear();
-  if (channel_.read_some(false, chunk_)) {
+  if (channel_->read_some(false, chunk_)) {
     take_output(chunk_);
     any = true;
   }
   chunk_.clear();
-  if (channel_.read_some(true, chunk_)) {
+  if (channel_->read_some(true, chunk_)) {
     if (!silent_) err_.append(chunk_);
     any = true;
   }
@@ -127,15 +140,20 @@ void RemoteCommand::take_output(std::string_view data) {
     pid_ = pid;
     data.remove_prefix(newline + 1);
   }
-  if (!silent_ && !data.empty()) out_.append(data);
+  if (silent_ || data.empty()) return;
+  if (streams_ != nullptr && streams_->on_output) {
+    streams_->on_output(data);
+  } else {
+    out_.append(data);
+  }
 }
 
 void RemoteCommand::set_exit() {
-  result_.signal = channel_.exit_signal();
+  result_.signal = channel_->exit_signal();
   if (!result_.signal.empty()) {
     result_.exit_code = -1;
-  } else if (channel_.exit_status()) {
-    result_.exit_code = *channel_.exit_status();
+  } else if (channel_->exit_status()) {
+    result_.exit_code = *channel_->exit_status();
   } else {
     if (!session_.connected()) throw ConnectionError(session_.name() + ": connection lost");
     result_.exit_code = -1;
@@ -148,11 +166,16 @@ void RemoteCommand::kill_remote() {
   silent_ = true;
   try {
     const absl::Time pid_deadline = absl::Now() + kPidTimeout;
-    while (!pid_ && !channel_.closed() && channel_.wait(pid_deadline)) pump_output();
-    if (!pid_ || *pid_ <= 0 || channel_.closed()) return;
+    while (!pid_ && !channel_->closed() && channel_->wait(pid_deadline)) pump_output();
+    if (!pid_ || *pid_ <= 0 || channel_->closed()) return;
+    if (session_.slots().limit() == 1) {  // this channel holds the only slot
+      channel_.reset();
+      send_signal("TERM", /*then_kill=*/true);
+      return;
+    }
     send_signal("TERM");
     drain_until_closed(absl::Now() + kKillGrace);
-    if (channel_.closed()) return;
+    if (channel_->closed()) return;
     send_signal("KILL");
     drain_until_closed(absl::Now() + kKillTimeout);
   } catch (const std::exception&) {
@@ -161,26 +184,27 @@ void RemoteCommand::kill_remote() {
 }
 
 // Over a channel of its own: the remote login shell may take a while to start.
-void RemoteCommand::send_signal(const std::string& signal) {
-  Channel killer(session_);
-  killer.exec(kill_group(*pid_, signal));
+void RemoteCommand::send_signal(const std::string& signal, bool then_kill) {
+  Channel killer(session_, Channel::Use::kKill, patience_);
+  killer.exec(then_kill ? kill_group_after_grace(*pid_, signal, kKillGrace)
+                        : kill_group(*pid_, signal));
   const absl::Time deadline = absl::Now() + kKillTimeout;
   while (!killer.closed() && killer.wait(deadline)) {
   }
 }
 
 void RemoteCommand::drain_until_closed(absl::Time deadline) {
-  while (!channel_.closed()) {
+  while (!channel_->closed()) {
     pump_output();
-    if (!channel_.closed() && !channel_.wait(deadline)) return;
+    if (!channel_->closed() && !channel_->wait(deadline)) return;
   }
 }
 
 }  // namespace
 
 CommandResult run_command(Session& session, const Node& node, const std::string& command,
-                          const RunOptions& options) {
-  CommandResult result = RemoteCommand(session, node, options).run(command);
+                          const RunOptions& options, const Streams* streams) {
+  CommandResult result = RemoteCommand(session, node, options, streams).run(command);
   const auto& allowed = options.allowed_exits;
   const bool allowed_exit =
       result.signal.empty() &&

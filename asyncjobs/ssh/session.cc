@@ -3,22 +3,16 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "asyncjobs/ssh/auth.h"
 #include "asyncjobs/ssh/host_key.h"
 #include "asyncjobs/ssh/tcp.h"
 #include "asyncjobs/ssh/tunnel.h"
 
 namespace asyncjobs::ssh::internal {
-namespace {
-
-struct KeyDeleter {
-  void operator()(ssh_key key) const { ssh_key_free(key); }
-};
-using Key = std::unique_ptr<ssh_key_struct, KeyDeleter>;
-
-}  // namespace
 
 Session::Session(const NodeOptions& options, std::string name, std::shared_ptr<Session> gateway)
-    : name_(std::move(name)) {
+    : name_(std::move(name)),
+      slots_(options.max_sessions) {
   const absl::Time deadline = absl::Now() + options.connect_timeout;
   session_ = ssh_new();
   if (session_ == nullptr) throw ConnectionError(absl::StrCat(name_, ": ssh_new failed"));
@@ -26,7 +20,7 @@ Session::Session(const NodeOptions& options, std::string name, std::shared_ptr<S
     open_transport(options, std::move(gateway), deadline);
     handshake(deadline, options.connect_timeout);
     check_host_key(session_, options.host_key_check, name_);
-    authenticate(options, deadline, options.connect_timeout);
+    authenticate(*this, options, deadline);
   } catch (...) {
     pump_.reset();
     ssh_free(session_);
@@ -79,36 +73,7 @@ void Session::handshake(absl::Time deadline, const absl::Duration& timeout) {
   if (rc == SSH_AGAIN) {
     fail(absl::StrCat("timeout after ", absl::FormatDuration(timeout), " (SSH handshake)"));
   }
-  if (rc != SSH_OK) fail(ssh_get_error(session_));
-}
-
-void Session::authenticate(const NodeOptions& options, absl::Time deadline,
-                           absl::Duration timeout) {
-  int rc = SSH_AUTH_DENIED;
-  if (options.identities.empty()) {
-    rc = until_done([&] { return ssh_userauth_publickey_auto(session_, nullptr, nullptr); },
-                    SSH_AUTH_AGAIN, deadline);
-  } else {
-    for (const std::string& path : options.identities) {
-      if (try_identity(path, deadline)) return;
-    }
-  }
-  if (rc == SSH_AUTH_SUCCESS) return;
-  if (absl::Now() >= deadline) {
-    fail(absl::StrCat("timeout after ", absl::FormatDuration(timeout), " (authentication)"));
-  }
-  fail(absl::StrCat("authentication failed (publickey): ", ssh_get_error(session_)));
-}
-
-bool Session::try_identity(const std::string& path, absl::Time deadline) {
-  ssh_key raw = nullptr;
-  if (ssh_pki_import_privkey_file(path.c_str(), nullptr, nullptr, nullptr, &raw) != SSH_OK) {
-    fail(absl::StrCat("cannot read the private key ", path));
-  }
-  const Key key(raw);
-  const int rc = until_done([&] { return ssh_userauth_publickey(session_, nullptr, key.get()); },
-                            SSH_AUTH_AGAIN, deadline);
-  return rc == SSH_AUTH_SUCCESS;
+  if (rc != SSH_OK) throw HandshakeError(absl::StrCat(name_, ": ", ssh_get_error(session_)));
 }
 
 void Session::fail(const std::string& cause) const {

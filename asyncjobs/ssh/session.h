@@ -14,16 +14,26 @@
 #include "asyncjobs/event.h"
 #include "asyncjobs/internal/process/fd.h"
 #include "asyncjobs/ssh.h"
+#include "asyncjobs/ssh/channel_slots.h"
 #include "asyncjobs/ssh/pump.h"
 
 namespace asyncjobs::ssh::internal {
+
+// The SSH handshake failed after the TCP connection was made: the server dropped it (sshd's
+// MaxStartups drops connections at random when many arrive at once) or reset it. Worth
+// trying again, unlike the other ConnectionErrors.
+class HandshakeError : public ConnectionError {
+ public:
+  using ConnectionError::ConnectionError;
+};
 
 // Owned by its Node (and by the tunnels of nodes using it as their gateway). Waits suspend
 // the calling job only; the destructor never suspends.
 class Session {
  public:
   // Connects (directly, or through `gateway` when not null), checks the host key and
-  // authenticates, all before `options.connect_timeout`. Throws ConnectionError naming `name`.
+  // authenticates, all before `options.connect_timeout`. Throws ConnectionError naming `name`
+  // (HandshakeError when the server dropped the connection before the key exchange ended).
   Session(const NodeOptions& options, std::string name, std::shared_ptr<Session> gateway);
   ~Session();
   Session(const Session&) = delete;
@@ -32,6 +42,8 @@ class Session {
   ssh_session get() const { return session_; }
   const std::string& name() const { return name_; }
   bool connected() const { return ssh_is_connected(session_) != 0; }
+  // The channels open on this session, at most max_sessions.
+  ChannelSlots& slots() { return slots_; }
 
   // Suspends until the session may have progressed; false at `deadline` (see Pump::wait).
   bool wait(absl::Time deadline = absl::InfiniteFuture(), Event* activity = nullptr) {
@@ -58,11 +70,10 @@ class Session {
                       absl::Time deadline);
   void set_options(const NodeOptions& options);
   void handshake(absl::Time deadline, const absl::Duration& timeout);
-  void authenticate(const NodeOptions& options, absl::Time deadline, absl::Duration timeout);
-  bool try_identity(const std::string& path, absl::Time deadline);
   [[noreturn]] void fail(const std::string& cause) const;
 
   std::string name_;
+  ChannelSlots slots_;
   std::unique_ptr<Transport> transport_;
   asyncjobs::internal::Fd socket_;  // given to libssh with SSH_OPTIONS_FD, which never closes it
   ssh_session session_ = nullptr;

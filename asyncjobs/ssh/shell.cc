@@ -24,4 +24,9 @@ std::string kill_group(int pid, const std::string& signal) {
   return absl::StrCat("kill -s ", signal, " -- -", pid, " 2>/dev/null; true");
 }
 
+std::string kill_group_after_grace(int pid, const std::string& signal, absl::Duration grace) {
+  return absl::StrCat(kill_group(pid, signal), "; sleep ", absl::ToDoubleSeconds(grace),
+                      "; kill -s KILL -- -", pid, " 2>/dev/null; true");
+}
+
 }  // namespace asyncjobs::ssh::internal

@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/time/time.h"
+
 namespace asyncjobs::ssh::internal {
 
 // `word` as one shell word: single-quoted, with its own quotes escaped.
@@ -18,6 +20,8 @@ std::string command_line(const std::string& program, const std::vector<std::stri
 // exit status and signal are the channel's.
 std::string with_pid_first(const std::string& command);
 std::string kill_group(int pid, const std::string& signal);
+// Sends `signal` to the group, then SIGKILL after `grace` if any of it is left.
+std::string kill_group_after_grace(int pid, const std::string& signal, absl::Duration grace);
 
 }  // namespace asyncjobs::ssh::internal
 

@@ -42,12 +42,14 @@ struct CommandRunner {
   void operator()(const RunString& run) {
     results.push_back(run_script(node, run.script, run.args, run.options));
   }
-  void operator()(const Push& push) { node.push(push.local_paths, push.remote_dir); }
-  void operator()(const Pull& pull) { node.pull(pull.remote_paths, pull.local_dir); }
+  void operator()(const Push& push) { node.push(push.local_paths, push.remote_dir, push.options); }
+  void operator()(const Pull& pull) { node.pull(pull.remote_paths, pull.local_dir, pull.options); }
 };
 
 struct CommandText {
-  std::string operator()(const Run& run) const { return run.command; }
+  std::string operator()(const Run& run) const {
+    return run.label.empty() ? run.command : run.label;
+  }
   std::string operator()(const RunScript& run) const {
     return internal::command_line(run.local_path, run.args);
   }

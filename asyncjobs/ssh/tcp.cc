@@ -39,8 +39,13 @@ absl::Duration time_left(absl::Time deadline) {
 
 // One attempt: the connected socket, or an errno (ETIMEDOUT once `deadline` passed).
 int try_connect(const addrinfo& address, absl::Time deadline, Fd& socket_fd) {
-  socket_fd.reset(::socket(address.ai_family, address.ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                           address.ai_protocol));
+  // Out of descriptors, waits for another job to release some (internal/process/fd.h).
+  socket_fd = Fd::open(
+      [&] {
+        return ::socket(address.ai_family, address.ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                        address.ai_protocol);
+      },
+      "socket");
   if (!socket_fd.is_open()) return errno;
   if (::connect(socket_fd.get(), address.ai_addr, address.ai_addrlen) == 0) return 0;
   if (errno != EINPROGRESS) return errno;

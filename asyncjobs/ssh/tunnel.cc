@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "asyncjobs/ssh.h"
@@ -38,14 +39,29 @@ Tunnel::Tunnel(std::shared_ptr<Session> gateway, const std::string& name, const 
     throw ConnectionError(
         absl::StrCat(name, ": gateway ", gateway_->name(), " cannot reach it: ", cause));
   }
-  int fds[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) != 0) {
+  const auto close_channel = [&] {
     ssh_remove_channel_callbacks(channel_, &callbacks_);
     ssh_channel_free(channel_);
-    throw ConnectionError(absl::StrCat(name, ": socketpair: ", std::strerror(errno)));
+  };
+  // Out of descriptors, waits for another job to release some (internal/process/fd.h).
+  std::pair<asyncjobs::internal::Fd, asyncjobs::internal::Fd> fds;
+  try {
+    fds = asyncjobs::internal::Fd::open_pair(
+        [](int pair[2]) {
+          return ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair);
+        },
+        "socketpair");
+  } catch (...) {
+    close_channel();
+    throw;
   }
-  outer_.reset(fds[0]);
-  inner_.reset(fds[1]);
+  if (!fds.first.is_open()) {
+    const int error = errno;
+    close_channel();
+    throw ConnectionError(absl::StrCat(name, ": socketpair: ", std::strerror(error)));
+  }
+  outer_ = std::move(fds.first);
+  inner_ = std::move(fds.second);
 }
 
 Tunnel::~Tunnel() {

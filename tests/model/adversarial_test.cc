@@ -1,4 +1,4 @@
-// Adversarial cases of issue 13 that no other test covers: non-std exceptions and wrong
+// Adversarial cases that no other test covers: non-std exceptions and wrong
 // result types through a scheduler run, a 200,000-job chain through every graph view,
 // 200 nested schedulers, two threads each with its own scheduler, and the discrepancies
 // the model-based test found (these fail until the library is fixed).
@@ -136,7 +136,7 @@ TEST(AdversarialTest, TwoThreadsEachRunTheirOwnSchedulerOf10000Jobs) {
   EXPECT_EQ(ran.load(), 2 * kJobs);
 }
 
-// --- Discrepancies found by the model-based test (issue 13). These expect the contract
+// --- Discrepancies found by the model-based test (scheduler_model_test). These expect the contract
 // and fail until the library is fixed.
 
 // Runs `scheduler` and returns how long it took to end with the deadlock error; a watchdog
@@ -160,7 +160,7 @@ double seconds_to_deadlock_error(Scheduler& scheduler) {
   return absl::ToDoubleSeconds(absl::Now() - start);
 }
 
-// Contract (API.md section 9, scheduler.h): jobs that all wait on Events or Queues "with no
+// Contract (scheduler.h, "no run hangs"): jobs that all wait on Events or Queues "with no
 // timer, fd or thread pending have deadlocked: that run ends at once". The alarm of an
 // attempt that has ended is no longer pending, yet the reactor waits for it to expire.
 // Model test: seeds 8, 29, 36, 50 (with MODEL_STRICT=1).
@@ -207,7 +207,7 @@ TEST(AdversarialTest, CriticalFailureRightAfterWakingAJobDoesNotCrash) {
   EXPECT_EXIT(scenario(), ::testing::ExitedWithCode(0), "");
 }
 
-// Contract (API.md section 5): run() "runs until every non-forever job is done (forever
+// Contract (scheduler.h, Scheduler::run): run() "runs until every non-forever job is done (forever
 // jobs are then cancelled)"; only "a scheduler whose jobs are all forever runs until they
 // return". A scheduler whose only non-forever job was cancelled before the run is treated as
 // all-forever: it waits for its forever ticker, here until its timeout. Model test: seed

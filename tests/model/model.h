@@ -2,7 +2,7 @@
 #define ASYNCJOBS_TESTS_MODEL_MODEL_H_
 
 // The reference model: plain C++, no fibers. It plays a scenario as the contract
-// (../shared/API.md, sections 1, 3 and 5) describes a run on one cooperative reactor: every
+// (fiber_calls.h, job.h and scheduler.h) describes a run on one cooperative reactor: every
 // job body is a list of steps between suspension points; a step runs alone; which ready
 // step runs next is left open, and each simulation picks one order (see `simulate`).
 // Virtual time advances only when nothing is ready.

@@ -2,10 +2,12 @@
 # A throwaway single-node Slurm cluster (munged, slurmctld, slurmd) in one directory, for the
 # Slurm tests and for trying examples/slurm.cc; no systemd, no files outside that directory.
 #
-#   tests/slurm/cluster.sh start DIR   # writes DIR/slurm.conf, starts the daemons, waits until
-#                                      # the node is idle, prints `export SLURM_CONF=...`
+#   tests/slurm/cluster.sh start DIR [CPUS]  # writes DIR/slurm.conf, starts the daemons, waits
+#                                            # until the node is idle, prints `export SLURM_CONF=...`
 #   tests/slurm/cluster.sh stop DIR    # stops the daemons started in DIR, by pid
 #
+# CPUS (default: this machine's) is how many CPUs the node claims (SlurmdParameters=
+# config_overrides): 256 lets hundreds of short jobs run at once on a small machine.
 # DIR must exist and be short (munge's socket path lives in it). Runs as root, like the
 # daemons' SlurmUser. On failure it says why, shows the daemons' logs and stops what it started.
 set -euo pipefail
@@ -54,17 +56,26 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 SlurmdParameters=config_overrides
 ReturnToService=2
-MinJobAge=300
-# Schedule on each submission and completion, not every 3 s: tests wait for jobs.
-SchedulerParameters=batch_sched_delay=0
+# Finished jobs stay readable for 60 s (the default 300 s, with thousands of short jobs
+# per run, would keep too many records); runs of 10,000 jobs and arrays fit in memory.
+MinJobAge=60
+MaxJobCount=100000
+MaxArraySize=10001
+# Schedule on each submission and completion, not every 3 s: tests wait for jobs. Look at
+# up to 1,000 pending jobs per pass (default 100), so that thousands submitted together
+# start as CPUs free up rather than at the next full pass.
+SchedulerParameters=batch_sched_delay=0,default_queue_depth=1000
 KillWait=2
+# Under load (2 cores, hundreds of launches at once, sanitizer builds beside) slurmd may
+# answer a batch launch after the default 10 s: slurmctld then requeues and holds the job.
+MessageTimeout=60
 StateSaveLocation=$dir/state
 SlurmdSpoolDir=$dir/spool
 SlurmctldPidFile=$dir/slurmctld.pid
 SlurmdPidFile=$dir/slurmd.pid
 SlurmctldLogFile=$dir/slurmctld.log
 SlurmdLogFile=$dir/slurmd.log
-NodeName=$kNode NodeHostname=localhost NodeAddr=127.0.0.1 CPUs=$(nproc) State=UNKNOWN
+NodeName=$kNode NodeHostname=localhost NodeAddr=127.0.0.1 CPUs=$cpus State=UNKNOWN
 PartitionName=debug Nodes=$kNode Default=YES MaxTime=INFINITE State=UP
 CONF
 }
@@ -109,8 +120,11 @@ stop_daemons() {
   done
 }
 
-[[ $# == 2 && -d $2 ]] || { echo "usage: $0 start|stop EXISTING_DIR" >&2; exit 2; }
+usage() { echo "usage: $0 start|stop EXISTING_DIR [CPUS]" >&2; exit 2; }
+[[ ($# == 2 || $# == 3) && -d $2 ]] || usage
 dir=$(cd "$2" && pwd)
+cpus=${3:-$(nproc)}
+[[ $cpus =~ ^[1-9][0-9]*$ ]] || usage
 case $1 in
   start)
     ((${#dir} < 80)) || { echo "cluster.sh: '$dir' is too long for munge's socket" >&2; exit 2; }
@@ -124,5 +138,5 @@ case $1 in
     echo "export SLURM_CONF=$dir/slurm.conf"
     ;;
   stop) stop_daemons ;;
-  *) echo "usage: $0 start|stop EXISTING_DIR" >&2; exit 2 ;;
+  *) usage ;;
 esac

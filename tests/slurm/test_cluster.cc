@@ -2,6 +2,7 @@
 #include "tests/slurm/test_cluster.h"
 
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -9,6 +10,11 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/algorithm/container.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
@@ -18,9 +24,13 @@ namespace asyncjobs::slurm::testing {
 namespace {
 
 constexpr char kClusterScript[] = "tests/slurm/cluster.sh";  // in the test's runfiles
+// CPUs the node claims: enough for hundreds of short jobs at once (the scale tests).
+constexpr char kCpus[] = "256";
 
 ProcessResult run_cluster_script(const std::string& action, const std::string& directory) {
-  return run_process({.argv = {kClusterScript, action, directory}, .check = false});
+  std::vector<std::string> argv = {kClusterScript, action, directory};
+  if (action == "start") argv.push_back(kCpus);
+  return run_process({.argv = std::move(argv), .check = false});
 }
 
 }  // namespace
@@ -94,6 +104,39 @@ std::string read_file(const std::string& path) {
   std::ostringstream content;
   content << in.rdbuf();
   return content.str();
+}
+
+namespace {
+
+// The first `command` in PATH, as the shell would run it.
+std::string find_in_path(const std::string& command) {
+  for (absl::string_view dir : absl::StrSplit(std::getenv("PATH"), ':', absl::SkipEmpty())) {
+    const std::string path = absl::StrCat(dir, "/", command);
+    if (::access(path.c_str(), X_OK) == 0) return path;
+  }
+  return "/nonexistent/" + command;
+}
+
+}  // namespace
+
+CommandOverride::CommandOverride(const std::string& directory, const std::string& command,
+                                 const std::string& body)
+    : old_path_(std::getenv("PATH")) {
+  std::filesystem::create_directories(directory);
+  const std::string script = directory + "/" + command;
+  std::ofstream(script) << "#!/bin/sh\nREAL=" << find_in_path(command) << "\n" << body << "\n";
+  std::filesystem::permissions(script, std::filesystem::perms::owner_all);
+  ::setenv("PATH", (directory + ":" + old_path_).c_str(), 1);
+}
+
+CommandOverride::~CommandOverride() { ::setenv("PATH", old_path_.c_str(), 1); }
+
+CommandLog::CommandLog(const std::string& directory, const std::string& command)
+    : log_(directory + "/" + command + ".log"),
+      override_(directory, command, "echo \"$*\" >> " + log_ + "\nexec \"$REAL\" \"$@\"") {}
+
+std::vector<std::string> CommandLog::calls() const {
+  return absl::StrSplit(read_file(log_), '\n', absl::SkipEmpty());
 }
 
 }  // namespace asyncjobs::slurm::testing

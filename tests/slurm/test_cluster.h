@@ -1,14 +1,17 @@
-#ifndef TESTS_SLURM_TEST_CLUSTER_H_
-#define TESTS_SLURM_TEST_CLUSTER_H_
+#ifndef ASYNCJOBS_TESTS_SLURM_TEST_CLUSTER_H_
+#define ASYNCJOBS_TESTS_SLURM_TEST_CLUSTER_H_
 
 // A real single-node Slurm for the tests: a gtest Environment that starts munged, slurmctld
 // and slurmd with cluster.sh in a fresh directory, exports SLURM_CONF, and stops them by pid
 // at the end. When the cluster cannot start, `start_error()` says why (cluster.sh's reason and
 // the daemons' logs) and every test of `ClusterTest` fails with it: nothing is skipped.
 
+#include <map>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
+#include "tests/slurm/sdiag.h"
 
 namespace asyncjobs::slurm::testing {
 
@@ -46,6 +49,32 @@ bool in_queue(const std::string& job_id);
 // The whole content of a file ("" if it cannot be read).
 std::string read_file(const std::string& path);
 
+// While alive, `command` found in PATH is a script of `body` (run by /bin/sh with the
+// caller's arguments; $REAL is the real command's path), in a directory put first in PATH.
+class CommandOverride {
+ public:
+  CommandOverride(const std::string& directory, const std::string& command,
+                  const std::string& body);
+  ~CommandOverride();
+  CommandOverride(const CommandOverride&) = delete;
+  CommandOverride& operator=(const CommandOverride&) = delete;
+
+ private:
+  std::string old_path_;
+};
+
+// While alive, every call of `command` appends its arguments as one line to a log, then
+// runs the real command.
+class CommandLog {
+ public:
+  CommandLog(const std::string& directory, const std::string& command);
+  std::vector<std::string> calls() const;  // one line per call, its arguments
+
+ private:
+  std::string log_;
+  CommandOverride override_;
+};
+
 }  // namespace asyncjobs::slurm::testing
 
-#endif  // TESTS_SLURM_TEST_CLUSTER_H_
+#endif  // ASYNCJOBS_TESTS_SLURM_TEST_CLUSTER_H_

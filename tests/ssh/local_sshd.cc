@@ -91,7 +91,7 @@ std::string shell(const std::string& command) {
   return out;
 }
 
-LocalSshd::LocalSshd() {
+LocalSshd::LocalSshd(SshdLimits limits) : limits_(std::move(limits)) {
   char pattern[] = "/tmp/aj-sshd-XXXXXX";
   if (::mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp failed");
   dir_ = pattern;
@@ -125,8 +125,13 @@ void LocalSshd::start() {
                                   "/sshd.pid\nUsePAM no\nStrictModes no\n"
                                   "PermitRootLogin prohibit-password\n"
                                   "PasswordAuthentication no\nKbdInteractiveAuthentication no\n"
-                                  "AllowTcpForwarding yes\nMaxSessions 1000\n"
-                                  "MaxStartups 1000\nLogLevel ERROR\n"));
+                                  "AllowTcpForwarding yes\nLogLevel VERBOSE\n"
+                                  "Subsystem sftp internal-sftp\n"));
+  std::ofstream out(config, std::ios::app);
+  if (limits_.max_sessions > 0) out << "MaxSessions " << limits_.max_sessions << "\n";
+  if (!limits_.max_startups.empty()) out << "MaxStartups " << limits_.max_startups << "\n";
+  out.close();
+  if (!out) throw std::runtime_error("cannot write " + config);
   const std::string log_file = dir_ + "/sshd.log";
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");

@@ -11,13 +11,22 @@
 
 namespace asyncjobs::ssh::testing {
 
+// What differs from OpenSSH's stock configuration (MaxSessions 10, MaxStartups 10:30:100).
+struct SshdLimits {
+  int max_sessions = 0;      // 0: stock
+  std::string max_startups;  // empty: stock
+  // For tests and benchmarks that need hundreds of sessions or connections at once.
+  static SshdLimits raised() { return {1000, "1000"}; }
+};
+
 class LocalSshd {
  public:
   // Makes a fresh directory under /tmp (writable by the non-root account), keys, an
   // authorized_keys file for root and `kOtherUser` (created with useradd when missing and
-  // this runs as root), and starts /usr/sbin/sshd -D on a free port. Throws
-  // std::runtime_error when any step fails, with sshd's log.
-  LocalSshd();
+  // this runs as root), and starts /usr/sbin/sshd -D on a free port, with stock limits
+  // unless `limits` says otherwise. Throws std::runtime_error when any step fails, with
+  // sshd's log.
+  explicit LocalSshd(SshdLimits limits = {});
   ~LocalSshd();  // stops sshd (SIGTERM to its pid, then reaps it) and removes the directory
   LocalSshd(const LocalSshd&) = delete;
   LocalSshd& operator=(const LocalSshd&) = delete;
@@ -32,7 +41,7 @@ class LocalSshd {
   // Options reaching this sshd as `user` (empty: the local user), accept-new on a known_hosts
   // file in dir().
   NodeOptions node_options(const std::string& user = "") const;
-  std::string log() const;
+  std::string log() const;  // at VERBOSE level: logins, MaxStartups drops
 
  private:
   void prepare();  // keys, authorized_keys, the other account, a port
@@ -40,6 +49,7 @@ class LocalSshd {
   void wait_listening();
   void stop();
 
+  SshdLimits limits_;
   std::string dir_;
   int port_ = 0;
   pid_t pid_ = -1;

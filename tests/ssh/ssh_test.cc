@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -10,7 +11,9 @@
 #include <cstdlib>
 #include <exception>
 #include <fstream>
+#include <iostream>
 #include <memory>
+#include <system_error>
 #include <string>
 #include <vector>
 
@@ -21,6 +24,12 @@
 #include "gtest/gtest.h"
 #include "tests/open_fds.h"
 #include "tests/ssh/local_sshd.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+// ASan keeps freed blocks (256 MiB by default) to catch uses after free: that would be all
+// the peak RSS growth LargeRoundTripStreamsInBoundedMemory measures, not the transfers'.
+extern "C" const char* __asan_default_options() { return "quarantine_size_mb=8"; }
+#endif
 
 namespace asyncjobs::ssh {
 namespace {
@@ -236,6 +245,136 @@ TEST_F(SshTest, PushThenPullRoundTrip) {
   host->close();
 }
 
+long vm_hwm_kb() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  }
+  ADD_FAILURE() << "no VmHWM in /proc/self/status";
+  return 0;
+}
+
+// Resets the process's peak RSS (VmHWM) to its current RSS.
+void reset_peak_rss() {
+  std::ofstream clear("/proc/self/clear_refs");
+  clear << "5";
+}
+
+std::string sha256_of(const std::string& path) {
+  return testing::shell("sha256sum < '" + path + "'");
+}
+
+TEST_F(SshTest, LargeRoundTripStreamsInBoundedMemory) {
+  const std::string local = sshd_->dir() + "/big";
+  const std::string remote = sshd_->dir() + "/big remote";
+  const std::string back = sshd_->dir() + "/big back";
+  testing::shell(absl::StrCat("mkdir -p '", local, "' '", back, "' && head -c 300M /dev/urandom",
+                              " > '", local, "/big.bin' && chmod 640 '", local, "/big.bin'"));
+  auto host = node();
+  host->run("true");
+  reset_peak_rss();
+  const long peak_before = vm_hwm_kb();
+  auto push = make_ssh_job(host, {Push{{local + "/big.bin"}, remote}});
+  auto pull = make_ssh_job(host, {Pull{{remote + "/big.bin"}, back}}, {.required = {push}});
+  ASSERT_TRUE(run_jobs({push, pull}));
+  const long growth_kb = vm_hwm_kb() - peak_before;
+  std::cout << "peak RSS growth for a 300 MiB push + pull: " << growth_kb / 1024.0 << " MiB\n";
+  EXPECT_LE(growth_kb, 32 * 1024);
+  const std::string checksum = sha256_of(local + "/big.bin");
+  EXPECT_EQ(sha256_of(remote + "/big.bin"), checksum);
+  EXPECT_EQ(sha256_of(back + "/big.bin"), checksum);
+  EXPECT_EQ(testing::shell("stat -c %a '" + back + "/big.bin'"), "640\n");
+  testing::shell(absl::StrCat("rm -rf '", local, "' '", remote, "' '", back, "'"));
+  host->close();
+}
+
+// Names in `dir` (not . and ..), sorted.
+std::vector<std::string> names_in(const std::string& dir) {
+  std::vector<std::string> names;
+  if (DIR* handle = ::opendir(dir.c_str())) {
+    for (dirent* entry; (entry = ::readdir(handle)) != nullptr;) {
+      const std::string name = entry->d_name;
+      if (name != "." && name != "..") names.push_back(name);
+    }
+    ::closedir(handle);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// Runs `transfer`, cancelling it (a critical job fails) once `partial` holds a temporary
+// file of 8 MiB or more: half-way through a 128 MiB file.
+void cancel_half_way(std::shared_ptr<SshJob> transfer, const std::string& partial) {
+  auto stopper = make_job([&] {
+    for (;;) {
+      for (const std::string& name : names_in(partial)) {
+        struct stat status;
+        if (::stat((partial + "/" + name).c_str(), &status) == 0 && status.st_size >= (8 << 20)) {
+          throw std::runtime_error("stop");
+        }
+      }
+      sleep_for(absl::Milliseconds(5));  // polls the file's size: no event tells it
+    }
+  });
+  Scheduler scheduler({transfer, stopper}, {.critical = false});
+  EXPECT_FALSE(scheduler.run());
+  EXPECT_TRUE(transfer->is_cancelled());
+}
+
+TEST_F(SshTest, CancelledTransfersLeaveNoPartialFile) {
+  const std::string local = sshd_->dir() + "/cancel_local";
+  const std::string remote = sshd_->dir() + "/cancel_remote";
+  testing::shell(absl::StrCat("mkdir -p ", local, " ", remote, " && chmod 777 ", remote,
+                              " && head -c 128M /dev/zero > ", local, "/data.bin"));
+  auto host = node();
+  cancel_half_way(make_ssh_job(host, {Push{{local + "/data.bin"}, remote}}), remote);
+  EXPECT_THAT(names_in(remote), ::testing::IsEmpty()) << "a partial or temporary file is left";
+
+  testing::shell(absl::StrCat("mv ", local, "/data.bin ", remote, "/"));
+  cancel_half_way(make_ssh_job(host, {Pull{{remote + "/data.bin"}, local}}), local);
+  EXPECT_THAT(names_in(local), ::testing::IsEmpty()) << "a partial or temporary file is left";
+  testing::shell(absl::StrCat("rm -rf ", local, " ", remote));
+  host->close();
+}
+
+// What find sees under `dir`: type, mode, path and link target of every entry, then the
+// modification time of each one but the symlinks (whose own times are not copied).
+std::string tree_of(const std::string& dir) {
+  return testing::shell(absl::StrCat("cd '", dir, "' && find . -printf '%y %m %p %l\\n' | sort && ",
+                                     "find . ! -type l ! -path . -printf '%T@ %p\\n' | sort"));
+}
+
+TEST_F(SshTest, RecursiveRoundTripKeepsModesTimesEmptyDirsAndSymlinks) {
+  const std::string local = sshd_->dir() + "/tree_local";
+  const std::string remote = sshd_->dir() + "/tree remote";
+  const std::string back = sshd_->dir() + "/tree_back";
+  testing::shell(absl::StrCat(
+      "mkdir -p ", local, "/tree/sub/deeper ", local, "/tree/empty ", back, " && cd ", local,
+      "/tree && echo a > a.txt && head -c 100000 /dev/urandom > sub/b.bin && ",
+      "echo c > 'sub/with space' && ",
+      "ln -s a.txt link && ln -s /nonexistent/target sub/dangling && ",
+      "chmod 640 a.txt && chmod 755 sub/b.bin && chmod 700 sub && chmod 750 empty && ",
+      "touch -h -d '2001-02-03 04:05:06.123456789' a.txt sub/b.bin 'sub/with space' sub/deeper && ",
+      "touch -d '2002-03-04 05:06:07.5' empty sub . link"));
+  auto host = node();
+  const TransferOptions options{.recursive = true, .preserve_times = true};
+  auto push = make_ssh_job(host, {Push{{local + "/tree"}, remote, options}});
+  auto pull = make_ssh_job(host, {Pull{{remote + "/tree"}, back, options}}, {.required = {push}});
+  ASSERT_TRUE(run_jobs({push, pull}));
+  const std::string original = tree_of(local + "/tree");
+  EXPECT_THAT(original, HasSubstr("l 777 ./link a.txt"));
+  EXPECT_THAT(original, HasSubstr("d 750 ./empty"));
+  EXPECT_EQ(tree_of(remote + "/tree"), original);
+  EXPECT_EQ(tree_of(back + "/tree"), original);
+  EXPECT_EQ(testing::shell(absl::StrCat("cmp '", local, "/tree/sub/b.bin' '", back,
+                                        "/tree/sub/b.bin' && echo same")),
+            "same\n");
+  // Without `recursive` a directory is an error.
+  EXPECT_THROW(host->push({local + "/tree"}, remote), std::system_error);
+  testing::shell(absl::StrCat("rm -rf '", local, "' '", remote, "' '", back, "'"));
+  host->close();
+}
+
 TEST_F(SshTest, PullOfAMissingFileFails) {
   auto host = node();
   EXPECT_THROW(host->pull({"/nonexistent/file"}, sshd_->dir()), CommandFailedError);
@@ -403,25 +542,178 @@ TEST_F(SshTest, CancelKillsTheRemoteCommandAsAnotherUser) {
   expect_cancel_kills(node(LocalSshd::kOtherUser), absl::StrCat(800000 + ::getpid() % 99999));
 }
 
+// The most commands that ran at once, from the "+" and "-" lines each appended to `log`
+// as it started and ended (O_APPEND: lines do not mix).
+int most_at_once(const std::string& log) {
+  int now = 0, most = 0;
+  for (const char mark : read_file(log)) {
+    if (mark == '+') most = std::max(most, ++now);
+    if (mark == '-') --now;
+  }
+  return most;
+}
+
+std::string logged(const std::string& log, const std::string& command) {
+  return absl::StrCat("echo + >> ", log, "; ", command, "; echo - >> ", log);
+}
+
+// With max_sessions 1 no slot is kept for the kill: the command's channel closes first.
+TEST_F(SshTest, CancelKillsTheRemoteCommandWithASingleSession) {
+  NodeOptions options = sshd_->node_options(LocalSshd::kOtherUser);
+  options.max_sessions = 1;
+  expect_cancel_kills(make_node(options), absl::StrCat(900000 + ::getpid() % 99999));
+}
+
+// Nine commands fill a stock node's slots but the one kept for kills; all cancelled at
+// once, each is killed through that slot in turn.
+TEST_F(SshTest, CancellingEveryRunningCommandKillsThemAll) {
+  auto host = node();
+  const std::string marker = absl::StrCat(600000 + ::getpid() % 99999);
+  const std::string log = sshd_->dir() + "/nine.log";
+  // The timeout only ends a run whose commands never all start.
+  Scheduler scheduler({.critical = false, .timeout = absl::Seconds(30)});
+  for (int i = 0; i < 9; ++i) {
+    scheduler.add(make_ssh_job(host, {ssh::Run{logged(log, "sleep " + marker)}}));
+  }
+  // Cancelled once all nine have started (polling their log: no event tells it).
+  scheduler.add(make_job([&] {
+    while (most_at_once(log) < 9) sleep_for(absl::Milliseconds(20));
+    throw std::runtime_error("stop");
+  }));
+  const absl::Time start = absl::Now();
+  EXPECT_FALSE(scheduler.run());
+  EXPECT_LT(absl::Now() - start, absl::Seconds(60));
+  EXPECT_EQ(most_at_once(log), 9);
+  EXPECT_FALSE(process_with("sleep " + marker)) << "a remote `sleep " << marker << "` survived";
+  EXPECT_EQ(host->run("echo again", {.on_stdout = discard()}).out, "again\n");
+  host->close();
+}
+
+// Against OpenSSH's stock MaxSessions (10): the node queues its commands.
 TEST_F(SshTest, HundredJobsShareOneConnection) {
   auto host = node();
   host->run("true");  // connected: one socket more than at the start
   const int connected_fds = open_fd_count();
   EXPECT_EQ(connected_fds, fds_at_start_ + 1);
+  const std::string log = sshd_->dir() + "/hundred.log";
   std::vector<std::shared_ptr<SshJob>> jobs;
   Scheduler scheduler;
   for (int i = 0; i < 100; ++i) {
-    jobs.push_back(make_ssh_job(
-        host, {ssh::Run{absl::StrCat("sleep 0.2; echo job", i), {.on_stdout = discard()}}}));
+    const std::string command = logged(log, absl::StrCat("sleep 0.2; echo job", i));
+    jobs.push_back(make_ssh_job(host, {ssh::Run{command, {.on_stdout = discard()}}}));
     scheduler.add(jobs.back());
   }
   const absl::Time start = absl::Now();
   ASSERT_TRUE(scheduler.run());
-  EXPECT_LT(absl::Now() - start, absl::Seconds(15)) << "the commands did not run concurrently";
+  EXPECT_LT(absl::Now() - start, absl::Seconds(30)) << "the commands did not run concurrently";
   for (int i = 0; i < 100; ++i) {
     EXPECT_EQ(jobs[i]->result<std::vector<CommandResult>>()[0].out, absl::StrCat("job", i, "\n"));
   }
+  const int most = most_at_once(log);
+  EXPECT_GE(most, 2);
+  EXPECT_LE(most, 10) << "more channels than the server's MaxSessions";
   EXPECT_EQ(open_fd_count(), connected_fds) << "more than one connection";
+  host->close();
+}
+
+TEST_F(SshTest, PlainRunsFromManyJobsAtOnce) {
+  auto host = node();
+  std::vector<CommandResult> results(25);
+  Scheduler scheduler;
+  for (int i = 0; i < 25; ++i) {
+    scheduler.add(make_job([&, i] {
+      results[i] = host->run(absl::StrCat("sleep 0.1; echo ", i), {.on_stdout = discard()});
+    }));
+  }
+  ASSERT_TRUE(scheduler.run());
+  for (int i = 0; i < 25; ++i) EXPECT_EQ(results[i].out, absl::StrCat(i, "\n"));
+  host->close();
+}
+
+// Stock MaxStartups (10:30:100) drops some of 60 simultaneous handshakes: they are retried.
+TEST_F(SshTest, SixtyNodesConnectAtOnce) {
+  std::vector<std::shared_ptr<Node>> nodes;
+  std::vector<std::shared_ptr<SshJob>> jobs;
+  Scheduler scheduler;
+  for (int i = 0; i < 60; ++i) {
+    nodes.push_back(node());
+    const ssh::Run command{absl::StrCat("echo ", i), {.on_stdout = discard()}};
+    jobs.push_back(make_ssh_job(nodes.back(), {command}, {.critical = false}));
+    scheduler.add(jobs.back());
+  }
+  scheduler.run();
+  int failures = 0;
+  for (int i = 0; i < 60; ++i) {
+    if (jobs[i]->raised_exception() != nullptr) {
+      ++failures;
+      ADD_FAILURE() << "node " << i << ": " << connection_error_of(*jobs[i]);
+    } else {
+      EXPECT_EQ(jobs[i]->result<std::vector<CommandResult>>()[0].out, absl::StrCat(i, "\n"));
+    }
+  }
+  EXPECT_EQ(failures, 0);
+  const std::string log = sshd_->log();
+  int drops = 0;
+  for (size_t at = 0; (at = log.find("past MaxStartups", at)) != std::string::npos; ++at) ++drops;
+  std::cout << "handshakes dropped by sshd (MaxStartups) and retried: " << drops << "\n";
+  for (auto& each : nodes) each->close();
+}
+
+// A server allowing fewer sessions than the node's max_sessions: refused channels wait for
+// others to close and are retried.
+TEST_F(SshTest, LowerServerMaxSessionsStillRunsEverything) {
+  LocalSshd small({.max_sessions = 3});
+  auto host = make_node(small.node_options(LocalSshd::kOtherUser));
+  const std::string log = small.dir() + "/small.log";
+  std::vector<std::shared_ptr<SshJob>> jobs;
+  Scheduler scheduler;
+  for (int i = 0; i < 20; ++i) {
+    const std::string command = logged(log, absl::StrCat("sleep 0.1; echo ", i));
+    jobs.push_back(make_ssh_job(host, {ssh::Run{command, {.on_stdout = discard()}}}));
+    scheduler.add(jobs.back());
+  }
+  ASSERT_TRUE(scheduler.run());
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(jobs[i]->result<std::vector<CommandResult>>()[0].out, absl::StrCat(i, "\n"));
+  }
+  EXPECT_LE(most_at_once(log), 3);
+  host->close();
+}
+
+// One command at a time (max_sessions 2 keeps a slot for kills): they run in the order
+// their jobs asked.
+TEST_F(SshTest, QueuedCommandsRunInOrder) {
+  NodeOptions options = sshd_->node_options(LocalSshd::kOtherUser);
+  options.max_sessions = 2;
+  auto host = make_node(options);
+  host->run("true");
+  const std::string log = sshd_->dir() + "/order.log";
+  Scheduler scheduler;
+  for (int i = 0; i < 6; ++i) {
+    scheduler.add(make_ssh_job(host, {ssh::Run{absl::StrCat("echo ", i, " >> ", log)}}));
+  }
+  ASSERT_TRUE(scheduler.run());
+  EXPECT_EQ(read_file(log), "0\n1\n2\n3\n4\n5\n");
+  host->close();
+}
+
+// With max_sessions 2 one command runs at a time (one slot stays for kills); a job that
+// times out while queued leaves the queue and the next one still runs.
+TEST_F(SshTest, CancelledWaiterLeavesTheQueue) {
+  NodeOptions options = sshd_->node_options(LocalSshd::kOtherUser);
+  options.max_sessions = 2;
+  auto host = make_node(options);
+  host->run("true");
+  auto first = make_ssh_job(host, {ssh::Run{"sleep 1; echo first", {.on_stdout = discard()}}});
+  auto waiting = make_ssh_job(host, {ssh::Run{"echo waiting", {.on_stdout = discard()}}},
+                              {.critical = false, .timeout = absl::Milliseconds(300)});
+  auto last = make_ssh_job(host, {ssh::Run{"echo last", {.on_stdout = discard()}}});
+  const absl::Time start = absl::Now();
+  ASSERT_TRUE(run_jobs({first, waiting, last}));
+  EXPECT_GE(absl::Now() - start, absl::Seconds(1)) << "`last` did not wait for `first`";
+  EXPECT_NE(waiting->raised_exception(), nullptr);
+  EXPECT_EQ(last->result<std::vector<CommandResult>>()[0].out, "last\n");
+  EXPECT_EQ(host->run("echo again", {.on_stdout = discard()}).out, "again\n");
   host->close();
 }
 

@@ -1,5 +1,5 @@
-#ifndef ASYNCJOBS_INTERNAL_CLOCK_H_
-#define ASYNCJOBS_INTERNAL_CLOCK_H_
+#ifndef ASYNCJOBS_INTERNAL_BASE_CLOCK_H_
+#define ASYNCJOBS_INTERNAL_BASE_CLOCK_H_
 
 // clock_ticks(): the cheap timestamp of job starts and ends, and its conversions.
 
@@ -22,4 +22,4 @@ inline int64_t clock_ticks() { return static_cast<int64_t>(__builtin_ia32_rdtsc(
 
 }  // namespace asyncjobs::internal
 
-#endif  // ASYNCJOBS_INTERNAL_CLOCK_H_
+#endif  // ASYNCJOBS_INTERNAL_BASE_CLOCK_H_

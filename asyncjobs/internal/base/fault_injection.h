@@ -1,5 +1,5 @@
-#ifndef ASYNCJOBS_INTERNAL_FAULT_INJECTION_H_
-#define ASYNCJOBS_INTERNAL_FAULT_INJECTION_H_
+#ifndef ASYNCJOBS_INTERNAL_BASE_FAULT_INJECTION_H_
+#define ASYNCJOBS_INTERNAL_BASE_FAULT_INJECTION_H_
 
 // A test-only seam: makes chosen system calls of the library fail, so that tests can check
 // how each failure is reported. Not part of the public API; costs one relaxed load per call.
@@ -38,4 +38,4 @@ inline bool should_fail(Fault fault) {
 
 }  // namespace asyncjobs::internal
 
-#endif  // ASYNCJOBS_INTERNAL_FAULT_INJECTION_H_
+#endif  // ASYNCJOBS_INTERNAL_BASE_FAULT_INJECTION_H_

@@ -1,5 +1,5 @@
-#ifndef ASYNCJOBS_INTERNAL_INTRUSIVE_LIST_H_
-#define ASYNCJOBS_INTERNAL_INTRUSIVE_LIST_H_
+#ifndef ASYNCJOBS_INTERNAL_BASE_INTRUSIVE_LIST_H_
+#define ASYNCJOBS_INTERNAL_BASE_INTRUSIVE_LIST_H_
 
 // ListNode and IntrusiveList: a FIFO of nodes that live elsewhere.
 
@@ -68,4 +68,4 @@ class IntrusiveList {
 
 }  // namespace asyncjobs::internal
 
-#endif  // ASYNCJOBS_INTERNAL_INTRUSIVE_LIST_H_
+#endif  // ASYNCJOBS_INTERNAL_BASE_INTRUSIVE_LIST_H_

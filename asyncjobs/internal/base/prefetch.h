@@ -1,5 +1,5 @@
-#ifndef ASYNCJOBS_INTERNAL_PREFETCH_H_
-#define ASYNCJOBS_INTERNAL_PREFETCH_H_
+#ifndef ASYNCJOBS_INTERNAL_BASE_PREFETCH_H_
+#define ASYNCJOBS_INTERNAL_BASE_PREFETCH_H_
 
 // Cache hints: prefetch a range of lines, and find a shared object's control block.
 
@@ -26,4 +26,4 @@ inline const char* shared_control_block(const void* object) {
 
 }  // namespace asyncjobs::internal
 
-#endif  // ASYNCJOBS_INTERNAL_PREFETCH_H_
+#endif  // ASYNCJOBS_INTERNAL_BASE_PREFETCH_H_

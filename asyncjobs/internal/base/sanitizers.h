@@ -1,5 +1,5 @@
-#ifndef ASYNCJOBS_INTERNAL_SANITIZERS_H_
-#define ASYNCJOBS_INTERNAL_SANITIZERS_H_
+#ifndef ASYNCJOBS_INTERNAL_BASE_SANITIZERS_H_
+#define ASYNCJOBS_INTERNAL_BASE_SANITIZERS_H_
 
 // ASYNCJOBS_ASAN / ASYNCJOBS_TSAN: 1 when built with AddressSanitizer / ThreadSanitizer
 // (g++ and clang spell it differently), else 0. Fiber switches then carry the sanitizers'
@@ -27,4 +27,4 @@
 #define ASYNCJOBS_TSAN 0
 #endif
 
-#endif  // ASYNCJOBS_INTERNAL_SANITIZERS_H_
+#endif  // ASYNCJOBS_INTERNAL_BASE_SANITIZERS_H_

@@ -1,5 +1,5 @@
-#ifndef ASYNCJOBS_INTERNAL_TYPE_NAME_H_
-#define ASYNCJOBS_INTERNAL_TYPE_NAME_H_
+#ifndef ASYNCJOBS_INTERNAL_BASE_TYPE_NAME_H_
+#define ASYNCJOBS_INTERNAL_BASE_TYPE_NAME_H_
 
 // unqualified_type_name: a type as list() shows it.
 
@@ -14,4 +14,4 @@ std::string unqualified_type_name(const std::type_info& type);
 
 }  // namespace asyncjobs::internal
 
-#endif  // ASYNCJOBS_INTERNAL_TYPE_NAME_H_
+#endif  // ASYNCJOBS_INTERNAL_BASE_TYPE_NAME_H_

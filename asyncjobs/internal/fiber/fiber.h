@@ -1,5 +1,5 @@
-#ifndef ASYNCJOBS_INTERNAL_FIBER_H_
-#define ASYNCJOBS_INTERNAL_FIBER_H_
+#ifndef ASYNCJOBS_INTERNAL_FIBER_FIBER_H_
+#define ASYNCJOBS_INTERNAL_FIBER_FIBER_H_
 
 #include <string>
 
@@ -87,4 +87,4 @@ class Fiber {
 
 }  // namespace asyncjobs::internal
 
-#endif  // ASYNCJOBS_INTERNAL_FIBER_H_
+#endif  // ASYNCJOBS_INTERNAL_FIBER_FIBER_H_

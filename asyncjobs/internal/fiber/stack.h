@@ -1,5 +1,5 @@
-#ifndef ASYNCJOBS_INTERNAL_STACK_H_
-#define ASYNCJOBS_INTERNAL_STACK_H_
+#ifndef ASYNCJOBS_INTERNAL_FIBER_STACK_H_
+#define ASYNCJOBS_INTERNAL_FIBER_STACK_H_
 
 // Stack and StackPool: the per-thread pool of fiber stacks.
 
@@ -71,4 +71,4 @@ void install_overflow_handler_for_this_thread();
 
 }  // namespace asyncjobs::internal
 
-#endif  // ASYNCJOBS_INTERNAL_STACK_H_
+#endif  // ASYNCJOBS_INTERNAL_FIBER_STACK_H_

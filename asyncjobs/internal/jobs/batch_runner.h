@@ -1,5 +1,5 @@
-#ifndef ASYNCJOBS_INTERNAL_BATCH_RUNNER_H_
-#define ASYNCJOBS_INTERNAL_BATCH_RUNNER_H_
+#ifndef ASYNCJOBS_INTERNAL_JOBS_BATCH_RUNNER_H_
+#define ASYNCJOBS_INTERNAL_JOBS_BATCH_RUNNER_H_
 
 // BatchRunner: work items run on as few fibers as it takes.
 
@@ -87,4 +87,4 @@ class BatchRunner {
 
 }  // namespace asyncjobs::internal
 
-#endif  // ASYNCJOBS_INTERNAL_BATCH_RUNNER_H_
+#endif  // ASYNCJOBS_INTERNAL_JOBS_BATCH_RUNNER_H_

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "asyncjobs/internal/memory/job_pool.h"
+#include "asyncjobs/journal.h"
 
 namespace asyncjobs::internal {
 
@@ -53,9 +54,14 @@ class InlineCallable {
     if (!text.has_value()) return std::nullopt;
     return std::any_cast<std::string&&>(std::move(text));
   }
+  // The type of what it returns, and that type's journal codec (journal.h).
+  const ResultCoder* coder() const {
+    std::any coder = manage_(const_cast<unsigned char*>(storage_), Operation::kCoder, nullptr);
+    return std::any_cast<const ResultCoder*>(coder);
+  }
 
  private:
-  enum class Operation { kInvoke, kDestroy, kFormat };
+  enum class Operation { kInvoke, kDestroy, kFormat, kCoder };
   template <class Body>
   static constexpr bool kFits =
       sizeof(Body) <= kInlineSize && alignof(Body) <= alignof(std::max_align_t);
@@ -83,6 +89,7 @@ class InlineCallable {
       return {};
     }
     using Plain = std::remove_cvref_t<Result>;
+    if (operation == Operation::kCoder) return std::any(result_coder_for<Plain>());
     if constexpr (!std::is_void_v<Result> && Streamable<Plain>::value) {
       std::ostringstream out;
       out << std::any_cast<const Plain&>(*result);

@@ -45,6 +45,7 @@ AbstractJob::AbstractJob(internal::BorrowedOptions borrowed)
         "asyncjobs: job ", options.label, ": timeout must be > 0, retries and retry_delay >= 0"));
   }
   if (!options.label.empty()) extras().label = std::move(options.label);
+  if (!options.key.empty()) extras().key = std::move(options.key);
   if (options.timeout != absl::InfiniteDuration() || options.retries > 0) {
     extras().attempts.reset(
         new internal::Attempts{options.timeout, options.retries, options.retry_delay, {}});
@@ -90,6 +91,10 @@ const std::string& AbstractJob::label() const {
 }
 
 void AbstractJob::set_label(std::string label) { extras().label = std::move(label); }
+
+const std::string& AbstractJob::key() const {
+  return extras_ != nullptr && !extras_->key.empty() ? extras_->key : label();
+}
 
 const std::string* AbstractJob::name_of(const void* job) {
   const auto* self = static_cast<const AbstractJob*>(job);

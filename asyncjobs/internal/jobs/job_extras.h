@@ -1,7 +1,7 @@
 #ifndef ASYNCJOBS_INTERNAL_JOBS_JOB_EXTRAS_H_
 #define ASYNCJOBS_INTERNAL_JOBS_JOB_EXTRAS_H_
 
-// What few jobs have, kept out of AbstractJob: a label, a timeout and retries.
+// What few jobs have, kept out of AbstractJob: a label, a timeout and retries, a journal key.
 
 #include <cstdint>
 #include <memory>
@@ -24,6 +24,7 @@ struct Attempts {
 struct JobExtras {
   std::string label;                    // empty: not given nor generated yet
   std::unique_ptr<Attempts> attempts;  // only with a timeout or retries
+  std::string key;                      // JobOptions::key; empty: the label
 };
 
 }  // namespace asyncjobs::internal

@@ -56,21 +56,58 @@ void AbstractJob::cancel() {
 
 int64_t AbstractJob::run_item(internal::WorkItem* item, int64_t start_ticks, void* observer) {
   AbstractJob* job = job_of(item);
+  auto* job_observer = static_cast<internal::JobObserver*>(observer);
+  if (job_observer->events_wanted()) [[unlikely]] {
+    return job->run_watched(*job_observer, start_ticks);
+  }
   const int64_t end_ticks = job->run_body(start_ticks);
-  static_cast<internal::JobObserver*>(observer)->on_job_finished(*job);
+  job_observer->on_job_finished(*job);
+  return end_ticks;
+}
+
+// run_item for an observer that wants events: the start and the end are reported too.
+int64_t AbstractJob::run_watched(internal::JobObserver& observer, int64_t start_ticks) {
+  report_start(observer, start_ticks);
+  const int64_t end_ticks = run_body(start_ticks);
+  report_end(observer);
+  observer.on_job_finished(*this);
   return end_ticks;
 }
 
 void AbstractJob::fail_start(internal::WorkItem* item, std::exception_ptr error,
                              void* observer) {
   AbstractJob* job = job_of(item);
+  auto* job_observer = static_cast<internal::JobObserver*>(observer);
   const std::string what = internal::exception_text(error).what;
   const std::string cause = what.empty() ? "unknown error" : what;
   job->set_raised(std::make_exception_ptr(std::runtime_error(
       absl::StrCat("asyncjobs: job `", job->label(), "` could not start: ", cause))));
   job->start_ticks_ = job->end_ticks_ = internal::clock_ticks();
   job->state_ = State::kDone;
-  static_cast<internal::JobObserver*>(observer)->on_job_finished(*job);
+  if (job_observer->events_wanted()) {
+    job->report_start(*job_observer, job->start_ticks_);
+    job->report_end(*job_observer);
+  }
+  job_observer->on_job_finished(*job);
+}
+
+void AbstractJob::report_start(internal::JobObserver& observer, int64_t start_ticks) const {
+  if (cancel_requested()) return;  // its body is skipped: it does not start
+  observer.on_job_event(
+      {JobEvent::Kind::kStarted, this, internal::ticks_to_time(start_ticks), {}});
+}
+
+void AbstractJob::report_end(internal::JobObserver& observer) const {
+  if (attempts_ == 0 && !raised_) return;  // cancelled before its body ran: no start either
+  JobEvent::Kind kind = JobEvent::Kind::kDone;
+  std::string what;
+  if (cancelled_) {
+    kind = JobEvent::Kind::kCancelled;
+  } else if (raised_) {
+    kind = JobEvent::Kind::kRaised;
+    what = internal::exception_text(raised_exception()).what;
+  }
+  observer.on_job_event({kind, this, end_time(), what});
 }
 
 bool AbstractJob::cancel_requested() const {
@@ -144,6 +181,10 @@ void AbstractJob::run_attempt() {
 bool AbstractJob::retry_after_failure() {
   const internal::Attempts* policy = attempts_policy();
   if (policy == nullptr || attempts_ > policy->retries || cancel_requested()) return false;
+  if (internal::JobObserver* observer = events_observer()) {
+    const std::string what = internal::exception_text(raised_exception()).what;
+    observer->on_job_event({JobEvent::Kind::kRetrying, this, absl::Now(), what});
+  }
   try {
     if (policy->retry_delay > absl::ZeroDuration()) {
       sleep_for(policy->retry_delay);

@@ -112,7 +112,9 @@ std::string job_result(const AbstractJob& job) {
     return absl::StrCat("!! ", job.critical() ? "CRIT. EXC." : "exception", " => ", text.type,
                         ":", text.what, "!!");
   }
-  if (job.is_done()) return absl::StrCat("[[ -> ", job.format_result(), "]]");
+  if (job.is_done()) {
+    return absl::StrCat("[[ ", job.restored() ? "restored " : "", "-> ", job.format_result(), "]]");
+  }
   if (job.is_abandoned()) return "[abandoned: refused to stop]";
   if (job.cancel_called()) return "[cancelled]";
   return "[not done]";

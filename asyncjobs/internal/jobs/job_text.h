@@ -1,5 +1,5 @@
-#ifndef ASYNCJOBS_INTERNAL_JOB_TEXT_H_
-#define ASYNCJOBS_INTERNAL_JOB_TEXT_H_
+#ifndef ASYNCJOBS_INTERNAL_JOBS_JOB_TEXT_H_
+#define ASYNCJOBS_INTERNAL_JOBS_JOB_TEXT_H_
 
 // The pieces of a job's line in listings, shared by AbstractJob::repr() and the text, DOT
 // and trace views. They read a job through its public accessors only.
@@ -29,4 +29,4 @@ ExceptionText exception_text(std::exception_ptr error);
 
 }  // namespace asyncjobs::internal
 
-#endif  // ASYNCJOBS_INTERNAL_JOB_TEXT_H_
+#endif  // ASYNCJOBS_INTERNAL_JOBS_JOB_TEXT_H_

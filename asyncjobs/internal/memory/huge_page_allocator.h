@@ -1,5 +1,5 @@
-#ifndef ASYNCJOBS_INTERNAL_HUGE_PAGE_ALLOCATOR_H_
-#define ASYNCJOBS_INTERNAL_HUGE_PAGE_ALLOCATOR_H_
+#ifndef ASYNCJOBS_INTERNAL_MEMORY_HUGE_PAGE_ALLOCATOR_H_
+#define ASYNCJOBS_INTERNAL_MEMORY_HUGE_PAGE_ALLOCATOR_H_
 
 // HugePageAllocator: for the arrays that grow with the number of jobs.
 
@@ -60,4 +60,4 @@ void grow(HugePageVector<T>& vector) {
 
 }  // namespace asyncjobs::internal
 
-#endif  // ASYNCJOBS_INTERNAL_HUGE_PAGE_ALLOCATOR_H_
+#endif  // ASYNCJOBS_INTERNAL_MEMORY_HUGE_PAGE_ALLOCATOR_H_

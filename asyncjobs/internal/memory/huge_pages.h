@@ -1,5 +1,5 @@
-#ifndef ASYNCJOBS_INTERNAL_HUGE_PAGES_H_
-#define ASYNCJOBS_INTERNAL_HUGE_PAGES_H_
+#ifndef ASYNCJOBS_INTERNAL_MEMORY_HUGE_PAGES_H_
+#define ASYNCJOBS_INTERNAL_MEMORY_HUGE_PAGES_H_
 
 // When the job allocators ask for transparent huge pages (madvise MADV_HUGEPAGE).
 
@@ -16,4 +16,4 @@ void advise_huge_pages(void* start, size_t bytes);
 
 }  // namespace asyncjobs::internal
 
-#endif  // ASYNCJOBS_INTERNAL_HUGE_PAGES_H_
+#endif  // ASYNCJOBS_INTERNAL_MEMORY_HUGE_PAGES_H_

@@ -1,5 +1,5 @@
-#ifndef ASYNCJOBS_INTERNAL_JOB_POOL_H_
-#define ASYNCJOBS_INTERNAL_JOB_POOL_H_
+#ifndef ASYNCJOBS_INTERNAL_MEMORY_JOB_POOL_H_
+#define ASYNCJOBS_INTERNAL_MEMORY_JOB_POOL_H_
 
 // The job pool (make_job, make_scheduler) and its standard allocator.
 
@@ -25,4 +25,4 @@ using PoolAllocator = TypedAllocator<T, pool_allocate, pool_free>;
 
 }  // namespace asyncjobs::internal
 
-#endif  // ASYNCJOBS_INTERNAL_JOB_POOL_H_
+#endif  // ASYNCJOBS_INTERNAL_MEMORY_JOB_POOL_H_

@@ -1,5 +1,5 @@
-#ifndef ASYNCJOBS_INTERNAL_RING_QUEUE_H_
-#define ASYNCJOBS_INTERNAL_RING_QUEUE_H_
+#ifndef ASYNCJOBS_INTERNAL_MEMORY_RING_QUEUE_H_
+#define ASYNCJOBS_INTERNAL_MEMORY_RING_QUEUE_H_
 
 // RingQueue: a growable FIFO ring on huge pages.
 
@@ -46,4 +46,4 @@ class RingQueue {
 
 }  // namespace asyncjobs::internal
 
-#endif  // ASYNCJOBS_INTERNAL_RING_QUEUE_H_
+#endif  // ASYNCJOBS_INTERNAL_MEMORY_RING_QUEUE_H_

@@ -1,5 +1,5 @@
-#ifndef ASYNCJOBS_INTERNAL_TYPED_ALLOCATOR_H_
-#define ASYNCJOBS_INTERNAL_TYPED_ALLOCATOR_H_
+#ifndef ASYNCJOBS_INTERNAL_MEMORY_TYPED_ALLOCATOR_H_
+#define ASYNCJOBS_INTERNAL_MEMORY_TYPED_ALLOCATOR_H_
 
 // TypedAllocator: a standard allocator over an allocate/free pair.
 
@@ -30,4 +30,4 @@ struct TypedAllocator {
 
 }  // namespace asyncjobs::internal
 
-#endif  // ASYNCJOBS_INTERNAL_TYPED_ALLOCATOR_H_
+#endif  // ASYNCJOBS_INTERNAL_MEMORY_TYPED_ALLOCATOR_H_

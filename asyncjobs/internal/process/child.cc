@@ -32,14 +32,25 @@ int pidfd_open(pid_t pid) {
 
 }  // namespace
 
-Child::Child(pid_t pid, absl::Duration kill_grace)
-    : pid_(pid), kill_grace_(kill_grace), pidfd_(pidfd_open(pid)) {
-  if (pidfd_.is_open()) return;
-  const int error = errno;
-  if (error == ENOSYS || error == EPERM) return;  // no pidfd here: exits are polled
+Child::Child(pid_t pid, absl::Duration kill_grace, DescriptorLease& lease)
+    : pid_(pid), kill_grace_(kill_grace) {
+  int error;
+  try {
+    pidfd_ = Fd::open([pid] { return pidfd_open(pid); }, "pidfd_open", &lease);
+    if (pidfd_.is_open()) return;
+    error = errno;
+    if (error == ENOSYS || error == EPERM) return;  // no pidfd here: exits are polled
+  } catch (...) {  // none left and none to come, or cancelled while waiting for one
+    kill_and_reap();
+    throw;
+  }
+  kill_and_reap();
+  throw_errno(error, "pidfd_open");
+}
+
+void Child::kill_and_reap() {
   ::kill(-pid_, SIGKILL);
   ::waitpid(pid_, nullptr, 0);
-  throw_errno(error, "pidfd_open");
 }
 
 bool Child::has_exited() const {
@@ -65,8 +76,7 @@ Child::~Child() {
   try {
     terminate();
   } catch (...) {  // a wait failed: block the thread rather than leave the child behind
-    ::kill(-pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
+    kill_and_reap();
   }
 }
 

@@ -19,9 +19,10 @@ inline constexpr absl::Duration kLongestExitPoll = absl::Milliseconds(20);
 // CancelShield keeps another cancellation from cutting them short. Its destructor never throws.
 class Child {
  public:
-  // Throws std::system_error when pidfd_open fails otherwise than for lack of support
-  // (after killing and reaping the child).
-  Child(pid_t pid, absl::Duration kill_grace);
+  // The pidfd is charged to `lease`. Throws std::system_error when pidfd_open fails
+  // otherwise than for lack of support (after killing and reaping the child); without
+  // descriptors left, a job waits its turn (fd.h).
+  Child(pid_t pid, absl::Duration kill_grace, DescriptorLease& lease);
   ~Child();
   Child(const Child&) = delete;
   Child& operator=(const Child&) = delete;
@@ -39,6 +40,7 @@ class Child {
 
  private:
   void terminate();
+  void kill_and_reap();  // blocks the thread: only for a child not yet watched
 
   pid_t pid_;
   absl::Duration kill_grace_;

@@ -6,18 +6,19 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <utility>
 
 #include "asyncjobs/internal/base/system_errors.h"
 
 namespace asyncjobs::internal {
 
-Pipe make_pipe(bool parent_reads) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) throw_errno(errno, "pipe2");
-  Pipe pipe{Fd(fds[0]), Fd(fds[1])};
-  const int parent_end = parent_reads ? fds[0] : fds[1];
+Pipe make_pipe(bool parent_reads, DescriptorLease& lease) {
+  auto [read, write] = Fd::open_pair([](int fds[2]) { return ::pipe2(fds, O_CLOEXEC); }, "pipe2",
+                                     &lease);
+  if (!read.is_open()) throw_errno(errno, "pipe2");
+  const int parent_end = parent_reads ? read.get() : write.get();
   if (::fcntl(parent_end, F_SETFL, O_NONBLOCK) != 0) throw_errno(errno, "fcntl");
-  return pipe;
+  return Pipe{std::move(read), std::move(write)};
 }
 
 ssize_t write_without_sigpipe(int fd, std::string_view data) {

@@ -15,12 +15,15 @@ struct Pipe {
   Fd read, write;
 };
 
-// A pipe whose ends close on exec; the end this process keeps is non-blocking. Throws
-// std::system_error when pipe2 or fcntl fails (no descriptor left).
-Pipe make_pipe(bool parent_reads);
+// A pipe whose ends close on exec, charged to `lease`; the end this process keeps is
+// non-blocking. Without descriptors left, a job waits its turn (fd.h). Throws
+// std::system_error when pipe2 or fcntl fails otherwise, or no descriptor can be released.
+Pipe make_pipe(bool parent_reads, DescriptorLease& lease);
 
 struct ChildPipes {
-  Pipe in = make_pipe(false), out = make_pipe(true), err = make_pipe(true);
+  explicit ChildPipes(DescriptorLease& lease)
+      : in(make_pipe(false, lease)), out(make_pipe(true, lease)), err(make_pipe(true, lease)) {}
+  Pipe in, out, err;
 
   // Once the child has its copies: our reads see end of file only when no writer is left.
   void close_child_ends() {

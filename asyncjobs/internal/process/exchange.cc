@@ -23,16 +23,26 @@ LineSplitter::OnLine in_place(const std::function<void(std::string_view)>& on_li
   return std::cref(on_line);
 }
 
+// The same, each line first reported as the job's output (a kOutput event) when the run
+// watches events (only then are lines split for nothing but the report).
+LineSplitter::OnLine reported(const std::function<void(std::string_view)>& on_line) {
+  if (!output_wanted()) return in_place(on_line);
+  return [&on_line](std::string_view line) {
+    report_output(line);
+    if (on_line) on_line(line);
+  };
+}
+
 }  // namespace
 
 Exchange::Exchange(const ProcessOptions& options, ChildPipes& pipes, Child& child,
-                   ProcessResult& result)
+                   ProcessResult& result, DescriptorLease& lease)
     : child_(child),
       input_(options.stdin_data),
       stdin_(std::move(pipes.in.write)),
-      outputs_{{std::move(pipes.out.read), LineSplitter(result.out, in_place(options.on_stdout))},
-               {std::move(pipes.err.read), LineSplitter(result.err, in_place(options.on_stderr))}},
-      epoll_(::epoll_create1(EPOLL_CLOEXEC)),
+      outputs_{{std::move(pipes.out.read), LineSplitter(result.out, reported(options.on_stdout))},
+               {std::move(pipes.err.read), LineSplitter(result.err, reported(options.on_stderr))}},
+      epoll_(Fd::open([] { return ::epoll_create1(EPOLL_CLOEXEC); }, "epoll_create1", &lease)),
       buffer_(kReadSize) {
   if (!epoll_.is_open()) throw_errno(errno, "epoll_create1");
   if (input_.empty()) {

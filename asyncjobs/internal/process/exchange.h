@@ -25,7 +25,9 @@ namespace asyncjobs::internal {
 // system call fails.
 class Exchange {
  public:
-  Exchange(const ProcessOptions& options, ChildPipes& pipes, Child& child, ProcessResult& result);
+  // Its epoll set is charged to `lease`; without descriptors left, a job waits its turn.
+  Exchange(const ProcessOptions& options, ChildPipes& pipes, Child& child, ProcessResult& result,
+           DescriptorLease& lease);
   // Suspends until stdout and stderr are closed and the child has exited.
   void run();
 

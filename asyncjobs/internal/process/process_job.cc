@@ -39,16 +39,20 @@ std::string describe_failure(const std::string& command, const ProcessResult& re
 }  // namespace
 
 ProcessError::ProcessError(const std::string& command, ProcessResult result)
-    : std::runtime_error(describe_failure(command, result)),
+    : ErrorOf(describe_failure(command, result)),
       result_(std::make_shared<const ProcessResult>(std::move(result))) {}
 
 ProcessResult run_process(const ProcessOptions& options) {
   if (options.argv.empty()) throw std::invalid_argument("asyncjobs: run_process needs a command");
-  internal::ChildPipes pipes;
-  internal::Child child(internal::spawn(options, pipes), options.kill_grace);
-  pipes.close_child_ends();
+  // Every descriptor of the child's run, charged to one lease: out of descriptors, this job
+  // waits for another to release some (internal/reactor/descriptor_admission.h).
+  internal::DescriptorLease lease;
+  internal::ChildPipes pipes(lease);
+  const pid_t pid = internal::spawn(options, pipes);
+  pipes.close_child_ends();  // before the pidfd: three descriptors fewer at the peak
+  internal::Child child(pid, options.kill_grace, lease);
   ProcessResult result{};
-  internal::Exchange(options, pipes, child, result).run();
+  internal::Exchange(options, pipes, child, result, lease).run();
   child.reap();
   set_exit_status(child.wait_status(), result);
   if (options.check && (result.exit_code != 0 || result.signal != 0)) {
@@ -61,6 +65,18 @@ ProcessJob::ProcessJob(ProcessOptions process, JobOptions options)
     : AbstractJob(std::move(options)), process_(std::move(process)) {}
 
 Value ProcessJob::co_run() { return run_process(process_); }
+
+std::string ResultCodec<ProcessResult>::encode(const ProcessResult& result) {
+  return ResultCodec<std::vector<std::string>>::encode(
+      {std::to_string(result.exit_code), std::to_string(result.signal), result.out, result.err});
+}
+
+ProcessResult ResultCodec<ProcessResult>::decode(std::string_view text) {
+  std::vector<std::string> fields = ResultCodec<std::vector<std::string>>::decode(text);
+  if (fields.size() != 4) throw std::invalid_argument("not a ProcessResult");
+  return ProcessResult{ResultCodec<int>::decode(fields[0]), ResultCodec<int>::decode(fields[1]),
+                       std::move(fields[2]), std::move(fields[3])};
+}
 
 std::string ProcessJob::details() const { return internal::command_line(process_.argv); }
 

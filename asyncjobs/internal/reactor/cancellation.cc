@@ -5,6 +5,7 @@
 #include <exception>
 
 #include "asyncjobs/cancelled.h"
+#include "asyncjobs/internal/reactor/descriptor_admission.h"
 #include "asyncjobs/reactor.h"
 
 namespace asyncjobs {
@@ -43,7 +44,10 @@ void Reactor::throw_if_cancellable() {
 void Reactor::throw_cancelled() { throw Cancelled(); }
 
 // Every task blocked and nothing (timer, fd, worker thread) can wake one: cancel them all.
+// Tasks waiting for file descriptors go first: with nothing running, none will be released,
+// so one of them raises (descriptors its unwinding closes go to the next).
 void Reactor::on_stall() {
+  if (internal::DescriptorAdmission::give_up_on_stall()) return;
   stalled_ = true;
   size_t woken = 0;
   live_.for_each([&](Task* task) {

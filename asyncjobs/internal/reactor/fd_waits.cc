@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <stdexcept>
 
+#include "absl/cleanup/cleanup.h"
 #include "asyncjobs/internal/base/system_errors.h"
 #include "asyncjobs/reactor.h"
 
@@ -29,10 +30,7 @@ bool Reactor::wait_fd(int fd, uint32_t events, absl::Time deadline) {
   fd_waiters_[fd].push_front(&registration.node);
   if (!arm_fd(fd, fd_waiters_[fd])) return true;  // a regular file: always ready
   ++fd_waits_;
-  struct Count {
-    size_t& waits;
-    ~Count() { --waits; }
-  } count{fd_waits_};
+  const absl::Cleanup count = [this] { --fd_waits_; };
   return wait(deadline) == WakeReason::kNotified;
 }
 

@@ -15,9 +15,11 @@
 #include <exception>
 #include <stdexcept>
 
+#include "absl/cleanup/cleanup.h"
 #include "asyncjobs/internal/base/fault_injection.h"
 #include "asyncjobs/internal/base/sanitizers.h"
 #include "asyncjobs/internal/base/system_errors.h"
+#include "asyncjobs/internal/reactor/descriptor_admission.h"
 #include "asyncjobs/internal/reactor/worker_threads.h"
 
 namespace asyncjobs {
@@ -47,13 +49,24 @@ int wait_for_events(int epoll_fd, epoll_event* events, int capacity, int64_t tim
   return epoll_wait(epoll_fd, events, capacity, timeout_ms);
 }
 
+// Made outside any task, so a missing descriptor cannot be waited for: the error says which
+// limit and how to raise it.
+[[noreturn]] void throw_reactor_fd_error(int error, const char* call, const char* what) {
+  if (error == EMFILE || error == ENFILE) {
+    throw internal::DescriptorsExhausted(error, call, "a new reactor");
+  }
+  internal::throw_errno(error, what);
+}
+
 }  // namespace
 
 Reactor::Reactor() {
+  internal::DescriptorAdmission::raise_limit_once();
   epoll_fd_ = internal::should_fail(internal::Fault::kEpollCreate) ? (errno = EMFILE, -1)
                                                                    : epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd_ < 0) {
-    internal::throw_errno(errno, "asyncjobs: cannot create the reactor's epoll instance");
+    throw_reactor_fd_error(errno, "epoll_create1",
+                           "asyncjobs: cannot create the reactor's epoll instance");
   }
   wake_fd_ = internal::should_fail(internal::Fault::kEventFd)
                  ? (errno = EMFILE, -1)
@@ -65,8 +78,7 @@ Reactor::Reactor() {
     const int error = errno;
     if (wake_fd_ >= 0) close(wake_fd_);
     close(epoll_fd_);
-    errno = error;
-    internal::throw_errno(errno, "asyncjobs: cannot create the reactor's eventfd");
+    throw_reactor_fd_error(error, "eventfd", "asyncjobs: cannot create the reactor's eventfd");
   }
 }
 
@@ -85,7 +97,7 @@ void Reactor::spawn(Task* task) {
   }
   if (task->finished()) task->rearm();
   task->reactor_ = this;
-  task->state_ = Task::State::kReady;
+  task->move_to(Task::State::kReady);
   live_.push_back(task);
   ++live_count_;
   ready_.push_back(task);
@@ -96,10 +108,9 @@ void Reactor::run() {
     throw std::logic_error("asyncjobs: a reactor is already running on this thread");
   }
   running_ = this;
-  struct Unbind {
-    ~Unbind() { running_ = nullptr; }
-  } unbind;
+  const absl::Cleanup unbind = [] { running_ = nullptr; };
   internal::install_overflow_handler_for_this_thread();
+  internal::DescriptorAdmission::start_run();
   while (live_count_ > 0) {
     run_ready();
     if (live_count_ == 0) break;
@@ -149,7 +160,7 @@ bool Reactor::give_stack(Task* task) {
       std::fprintf(stderr, "asyncjobs: no stack for a task, and no one to tell\n");
       std::abort();
     }
-    task->state_ = Task::State::kFinished;
+    task->move_to(Task::State::kFinished);
     internal::IntrusiveList<Task>::remove(task);
     --live_count_;
     task->start_failed_(task->start_failure_argument_, std::current_exception());
@@ -189,11 +200,11 @@ void Reactor::prefetch_batch() const {
 
 void Reactor::resume(Task* task) {
   Task::running_ = task;
-  task->state_ = Task::State::kRunning;
+  task->move_to(Task::State::kRunning);
   Task* returned = static_cast<Task*>(task->fiber_.resume()->host());
   Task::running_ = nullptr;
   if (returned->fiber_.finished()) {
-    returned->state_ = Task::State::kFinished;
+    returned->move_to(Task::State::kFinished);
     internal::IntrusiveList<Task>::remove(returned);
     --live_count_;
   }
@@ -230,7 +241,7 @@ Reactor::WakeReason Reactor::wait_until_nanos(int64_t deadline, bool cancellable
   check_cancelled();
   before_suspend(task);
   if (deadline != INT64_MAX) task->timer_slot_ = timers_.add(task, deadline, /*alarm=*/false);
-  task->state_ = Task::State::kWaiting;
+  task->move_to(Task::State::kWaiting);
   task->cancellable_wait_ = cancellable;
   suspend(task);
   const auto reason = static_cast<WakeReason>(task->wake_reason_);
@@ -253,7 +264,7 @@ void Reactor::yield() {
 
 void Reactor::requeue(Task* task) {
   before_suspend(task);
-  task->state_ = Task::State::kReady;
+  task->move_to(Task::State::kReady);
   ready_.push_back(task);
   suspend(task);
 }
@@ -269,10 +280,10 @@ void Reactor::suspend(Task* task) {
   if (next == nullptr) {
     task->fiber_.suspend();
   } else if (next == task) {  // it yielded and nothing else is ready: it goes on
-    task->state_ = Task::State::kRunning;
+    task->move_to(Task::State::kRunning);
   } else {
     Task::running_ = next;
-    next->state_ = Task::State::kRunning;
+    next->move_to(Task::State::kRunning);
     task->fiber_.switch_to(next->fiber_);
   }
 }

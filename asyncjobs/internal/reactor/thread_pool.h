@@ -1,5 +1,5 @@
-#ifndef ASYNCJOBS_INTERNAL_THREAD_POOL_H_
-#define ASYNCJOBS_INTERNAL_THREAD_POOL_H_
+#ifndef ASYNCJOBS_INTERNAL_REACTOR_THREAD_POOL_H_
+#define ASYNCJOBS_INTERNAL_REACTOR_THREAD_POOL_H_
 
 // ThreadPool: worker threads for run_in_thread.
 
@@ -35,4 +35,4 @@ class ThreadPool {
 
 }  // namespace asyncjobs::internal
 
-#endif  // ASYNCJOBS_INTERNAL_THREAD_POOL_H_
+#endif  // ASYNCJOBS_INTERNAL_REACTOR_THREAD_POOL_H_

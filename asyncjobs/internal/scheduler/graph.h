@@ -1,5 +1,5 @@
-#ifndef ASYNCJOBS_INTERNAL_GRAPH_H_
-#define ASYNCJOBS_INTERNAL_GRAPH_H_
+#ifndef ASYNCJOBS_INTERNAL_SCHEDULER_GRAPH_H_
+#define ASYNCJOBS_INTERNAL_SCHEDULER_GRAPH_H_
 
 // Pure graph algorithms for the scheduler (no jobs, no fibers).
 
@@ -26,4 +26,4 @@ std::vector<bool> reachable_from(const Edges& edges, const std::vector<uint32_t>
 
 }  // namespace asyncjobs::internal
 
-#endif  // ASYNCJOBS_INTERNAL_GRAPH_H_
+#endif  // ASYNCJOBS_INTERNAL_SCHEDULER_GRAPH_H_

@@ -1,5 +1,5 @@
-#ifndef ASYNCJOBS_INTERNAL_JOB_IDS_H_
-#define ASYNCJOBS_INTERNAL_JOB_IDS_H_
+#ifndef ASYNCJOBS_INTERNAL_SCHEDULER_JOB_IDS_H_
+#define ASYNCJOBS_INTERNAL_SCHEDULER_JOB_IDS_H_
 
 // The ids that the text, DOT and trace views show for the jobs of a scheduler, nested
 // schedulers included.
@@ -42,4 +42,4 @@ class JobIds {
 
 }  // namespace asyncjobs::internal
 
-#endif  // ASYNCJOBS_INTERNAL_JOB_IDS_H_
+#endif  // ASYNCJOBS_INTERNAL_SCHEDULER_JOB_IDS_H_

@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "asyncjobs/internal/scheduler/job_ids.h"
+#include "asyncjobs/internal/scheduler/scheduler_journal.h"
 #include "asyncjobs/internal/jobs/job_text.h"
 #include "asyncjobs/scheduler.h"
 
@@ -61,6 +62,8 @@ class Lister {
     if (!details.empty()) out_ << details << "\n";
     const std::string limits = attempts_text(job);
     if (!limits.empty()) out_ << limits << "\n";
+    const std::string journal = internal::journal_note(job);
+    if (!journal.empty()) out_ << journal << "\n";
   }
 
   void list_nested(const Scheduler& nested, int depth) const {

@@ -5,8 +5,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "asyncjobs/fiber_calls.h"
+#include "asyncjobs/internal/jobs/job_output.h"
 #include "asyncjobs/scheduler.h"
 
 namespace asyncjobs {
@@ -18,26 +20,32 @@ class PrintJob : public AbstractJob {
       : AbstractJob(std::move(options)), messages_(std::move(messages)), print_(std::move(print)) {}
 
   Value co_run() override {
-    if (print_.sleep > absl::ZeroDuration()) sleep_for(print_.sleep);
     std::ostream& out = print_.out != nullptr ? *print_.out : std::cout;
-    const std::string line = absl::StrCat(stamp(), absl::StrJoin(messages_, " "));
-    if (print_.banner.empty()) {
-      out << line << std::endl;
-      return {};
+    const std::string banner = print_.banner.empty() ? "" : absl::StrCat(print_.banner, " ");
+    // Through print_line: above a live progress view, if one is drawn.
+    internal::print_line(out, absl::StrCat(banner, stamp(), absl::StrJoin(messages_, " ")));
+    if (print_.sleep > absl::ZeroDuration()) {
+      internal::print_line(out, absl::StrCat("Sleeping for ", seconds(print_.sleep), "s"));
+      sleep_for(print_.sleep);
     }
-    const std::string top = print_.banner.find_first_not_of('=') == std::string::npos
-                                ? print_.banner
-                                : absl::StrCat("==================== ", print_.banner,
-                                               " ====================");
-    out << top << "\n" << line << "\n" << std::string(top.size(), '=') << std::endl;
     return {};
   }
   std::string type_name() const override { return "PrintJob"; }
   std::string details() const override {
-    return absl::StrCat("messages: ", absl::StrJoin(messages_, " "));
+    std::string text;
+    if (print_.sleep > absl::ZeroDuration()) {
+      absl::StrAppend(&text, "[+ sleep ", seconds(print_.sleep), "s] ");
+    }
+    absl::StrAppend(&text, "msg= ", messages_.empty() ? "" : messages_.front(),
+                    messages_.size() > 1 ? "..." : "");
+    return text;
   }
 
  private:
+  // Shortest decimal seconds, as the original prints a Python number: "0.5", "2".
+  static std::string seconds(absl::Duration duration) {
+    return absl::StrFormat("%g", absl::ToDoubleSeconds(duration));
+  }
   // The enclosing scheduler's watch time, as its progress messages show it.
   std::string stamp() const {
     const Watch* watch = enclosing_watch();

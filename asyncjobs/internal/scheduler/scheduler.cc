@@ -4,11 +4,13 @@
 // (scheduler_graph.cc), and the views (listing.cc, dot.cc, trace.cc).
 #include "asyncjobs/scheduler.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
+#include "asyncjobs/internal/scheduler/scheduler_journal.h"
 
 namespace asyncjobs {
 namespace {
@@ -27,6 +29,13 @@ Scheduler::Scheduler(SchedulerOptions options)
   if (options_.timeout < absl::ZeroDuration() ||
       options_.shutdown_timeout < absl::ZeroDuration()) {
     throw std::invalid_argument("asyncjobs: a scheduler's timeouts must be >= 0");
+  }
+  for (int signal : options_.drain_on_signals) {
+    if (std::find(options_.cancel_on_signals.begin(), options_.cancel_on_signals.end(),
+                  signal) != options_.cancel_on_signals.end()) {
+      throw std::invalid_argument(absl::StrCat(
+          "asyncjobs: signal ", signal, " is in both cancel_on_signals and drain_on_signals"));
+    }
   }
   is_scheduler_ = true;
 }

@@ -61,6 +61,7 @@ void Scheduler::request_cancel() {
 }
 
 void Scheduler::on_interrupt() {
+  if (watching_ != nullptr) on_watched_interrupt();
   if (!cancel_request_.load() || run_cancelled_ || aborting_) return;
   run_cancelled_ = true;
   wakeup_.notify_all();

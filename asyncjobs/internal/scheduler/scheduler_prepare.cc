@@ -29,6 +29,7 @@ void Scheduler::prepare_run(bool recursive) {
       nested->prepare_run(true);
       nested->start_plan_ = {};  // other jobs run before it starts
     }
+    if (scheduler_ == nullptr && !options_.journal.empty()) [[unlikely]] open_journal();
   }
   prepared_ = true;
 }

@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "absl/strings/str_cat.h"
+#include "asyncjobs/internal/jobs/job_output.h"
 #include "asyncjobs/internal/jobs/job_text.h"
 #include "asyncjobs/scheduler.h"
 
@@ -13,11 +14,13 @@ namespace asyncjobs {
 // the wall clock: "SCHEDULER(label): message" and "(label) STATE: <Job `x`>".
 void Scheduler::say(std::string_view message, bool always) const {
   if (!options_.verbose && !always) return;
-  std::cout << stamp() << "SCHEDULER(" << label() << "): " << message << std::endl;
+  internal::print_line(std::cout,
+                       absl::StrCat(stamp(), "SCHEDULER(", label(), "): ", std::string(message)));
 }
 
 void Scheduler::print_job_line(std::string_view state, const AbstractJob& job) const {
-  std::cout << stamp() << "(" << label() << ") " << state << ": " << internal::job_main(job) << std::endl;
+  internal::print_line(std::cout, absl::StrCat(stamp(), "(", label(), ") ", std::string(state),
+                                               ": ", internal::job_main(job)));
 }
 
 void Scheduler::say_unfinished(std::string_view state) const {

@@ -7,12 +7,14 @@
 #include <stdexcept>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "asyncjobs/cancelled.h"
 #include "asyncjobs/fiber_calls.h"
 #include "asyncjobs/internal/jobs/batch_runner.h"
+#include "asyncjobs/internal/scheduler/scheduler_journal.h"
 #include "asyncjobs/internal/scheduler/signal_cancel.h"
 #include "asyncjobs/reactor.h"
 
@@ -67,7 +69,9 @@ std::string Scheduler::format_result() const {
 
 Value Scheduler::co_run() {
   if (!prepared_) prepare_run(/*recursive=*/true);  // a parent's run() prepared it already
-  return finish_run(orchestrate());
+  const bool ok = orchestrate();
+  if (draining_ && run_cancelled_) throw Cancelled();  // drained: it ends cancelled
+  return finish_run(ok);
 }
 
 bool Scheduler::finish_run(bool ok) const {
@@ -80,6 +84,9 @@ bool Scheduler::finish_run(bool ok) const {
 
 bool Scheduler::orchestrate() {
   ran_ = true;
+  absl::Cleanup close_journal = [this] {
+    if (scheduler_ == nullptr) detach_journal();
+  };
   reactor_ = Reactor::current();
   internal::BatchRunner runner(*reactor_, AbstractJob::batch_hooks(this));
   runner_ = &runner;
@@ -103,6 +110,8 @@ bool Scheduler::orchestrate() {
       scheduler.reactor_ = nullptr;
     }
   } remote_cancel(*this);
+  start_watching();
+  absl::Cleanup stop_watching = [this] { this->stop_watching(); };
   bool ok = false;
   try {
     ok = run_jobs();
@@ -130,15 +139,20 @@ bool Scheduler::run_jobs() {
   const absl::Time deadline = run_start_ + options_.timeout;  // infinite: InfiniteFuture()
   // Started jobs only run once this fiber waits, after the count is complete.
   size_t cancelled_before_run = 0;  // cancel() was called on them
+  // Restored jobs are counted once every ready job is (they free others, which a scan that
+  // follows would count again).
+  if (journal_ != nullptr) [[unlikely]] journal_->draining = true;
   if (start_plan_.valid) {
     start_from_plan();
   } else {
     cancelled_before_run = start_by_scan();
   }
   start_plan_ = {};
-  only_forever_ = remaining_ == 0;  // before cancelled jobs are counted out: they were not forever
+  until_idle_ = remaining_ == 0;  // before cancelled jobs are counted out: they were not forever
+  if (journal_ != nullptr) [[unlikely]] count_restored();
   if (cancelled_before_run > 0) abandon_cancelled_before_run();
   wait_for_jobs(deadline);
+  if (draining_ && !failed_critical_ && !failed_time_out_) run_cancelled_ = true;
   if (run_cancelled_) {
     say("Scheduler.run: CANCELLED", /*always=*/true);
     say_unfinished("ABORTING");
@@ -186,7 +200,7 @@ void Scheduler::start_from_plan() {
 
 bool Scheduler::finished() const {
   if (failed_critical_ || run_cancelled_) return true;
-  if (only_forever_) return running_ == 0 && waiting_for_slot_.empty();
+  if (until_idle_) return running_ == 0 && waiting_for_slot_.empty();
   return remaining_ == 0;
 }
 
@@ -200,6 +214,7 @@ void Scheduler::wait_for_jobs(absl::Time deadline) {
 }
 
 void Scheduler::schedule(AbstractJob* job) {
+  if (journal_ != nullptr && restore(job)) [[unlikely]] return;
   if (waiting_for_slot_.empty() && has_free_slot()) {
     start_job(job);
     return;
@@ -249,9 +264,10 @@ void Scheduler::on_job_finished(AbstractJob& job) {
     }
   } else {
     say_job("DONE", job);
+    if (journal_ != nullptr) [[unlikely]] record(job);
   }
   if (!job.forever_) --remaining_;
-  if (failed_critical_ || run_cancelled_) {  // the run is ending: nothing new starts
+  if (!starts_new_jobs()) {  // the run is ending or draining
     wakeup_.notify_all();
     return;
   }

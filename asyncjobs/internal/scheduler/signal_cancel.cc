@@ -12,10 +12,13 @@ constexpr int kSlots = 64;  // scopes alive at once, in the whole process
 std::atomic<SignalRegistration*> slots[kSlots];
 std::atomic<int> handlers_running{0};  // handlers reading the table right now
 
-void on_signal(int) {
+uint64_t bit(int signal) { return signal >= 1 && signal <= 64 ? uint64_t{1} << (signal - 1) : 0; }
+
+void on_signal(int signal) {
   handlers_running.fetch_add(1);
   for (std::atomic<SignalRegistration*>& slot : slots) {
-    if (SignalRegistration* registration = slot.load()) {
+    SignalRegistration* registration = slot.load();
+    if (registration != nullptr && (registration->signals & bit(signal)) != 0) {
       registration->callback(registration->argument);
     }
   }
@@ -26,8 +29,9 @@ void on_signal(int) {
 
 SignalCallback::SignalCallback(const std::vector<int>& signals, Callback callback,
                                void* argument)
-    : registration_{callback, argument}, signals_(signals) {
+    : registration_{callback, argument, 0}, signals_(signals) {
   if (signals_.empty()) return;
+  for (int signal : signals_) registration_.signals |= bit(signal);
   for (int i = 0; i < kSlots && slot_ < 0; ++i) {
     SignalRegistration* expected = nullptr;
     if (slots[i].compare_exchange_strong(expected, &registration_)) slot_ = i;
@@ -43,7 +47,7 @@ SignalCallback::SignalCallback(const std::vector<int>& signals, Callback callbac
       const int refused = signals_[i];
       signals_.resize(i);  // restores those installed so far
       release();
-      throw std::invalid_argument("asyncjobs: cancel_on_signals: cannot handle signal " +
+      throw std::invalid_argument("asyncjobs: cannot handle signal " +
                                   std::to_string(refused));
     }
   }

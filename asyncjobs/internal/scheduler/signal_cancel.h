@@ -1,20 +1,23 @@
-#ifndef ASYNCJOBS_INTERNAL_SIGNAL_CANCEL_H_
-#define ASYNCJOBS_INTERNAL_SIGNAL_CANCEL_H_
+#ifndef ASYNCJOBS_INTERNAL_SCHEDULER_SIGNAL_CANCEL_H_
+#define ASYNCJOBS_INTERNAL_SCHEDULER_SIGNAL_CANCEL_H_
 
-// Signal handlers that call back while a scope lives (SchedulerOptions::cancel_on_signals).
+// Signal handlers that call back while a scope lives (SchedulerOptions::cancel_on_signals,
+// drain_on_signals; the progress view's SIGWINCH).
 
 #include <signal.h>
 
+#include <cstdint>
 #include <vector>
 
 namespace asyncjobs::internal {
 
 // While alive, each of `signals` calls `callback(argument)` from the signal handler, so the
 // callback must be async-signal-safe. The previous handlers are restored on destruction.
-// Several scopes may live at once, on any threads: a signal calls every one of them.
+// Several scopes may live at once, on any threads: a signal calls every one that named it.
 struct SignalRegistration {
   void (*callback)(void* argument);
   void* argument;
+  uint64_t signals;  // bit n - 1 for signal n (Linux numbers them 1 to 64)
 };
 
 class SignalCallback {
@@ -36,4 +39,4 @@ class SignalCallback {
 
 }  // namespace asyncjobs::internal
 
-#endif  // ASYNCJOBS_INTERNAL_SIGNAL_CANCEL_H_
+#endif  // ASYNCJOBS_INTERNAL_SCHEDULER_SIGNAL_CANCEL_H_

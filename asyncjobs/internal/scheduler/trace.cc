@@ -37,6 +37,7 @@ std::string json_string(absl::string_view text) {
 
 std::string outcome(const AbstractJob& job) {
   if (job.is_cancelled()) return "cancelled";
+  if (job.restored()) return "restored";
   if (job.raised_exception()) {
     return absl::StrCat("raised: ", internal::exception_text(job.raised_exception()).what);
   }

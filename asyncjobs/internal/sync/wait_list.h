@@ -1,5 +1,5 @@
-#ifndef ASYNCJOBS_INTERNAL_WAIT_LIST_H_
-#define ASYNCJOBS_INTERNAL_WAIT_LIST_H_
+#ifndef ASYNCJOBS_INTERNAL_SYNC_WAIT_LIST_H_
+#define ASYNCJOBS_INTERNAL_SYNC_WAIT_LIST_H_
 
 // WaitList: tasks waiting for a condition (Queue, Event).
 
@@ -34,4 +34,4 @@ class WaitList {
 
 }  // namespace asyncjobs::internal
 
-#endif  // ASYNCJOBS_INTERNAL_WAIT_LIST_H_
+#endif  // ASYNCJOBS_INTERNAL_SYNC_WAIT_LIST_H_

@@ -1,5 +1,7 @@
 #include "asyncjobs/watch.h"
 
+#include <iostream>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"

@@ -1,0 +1,140 @@
+// Watching a run: JobEvents to SchedulerOptions::on_event and up to the enclosing run, the
+// progress view, and draining on a signal (SchedulerOptions::drain_on_signals).
+#include <signal.h>
+#include <unistd.h>
+
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/time/clock.h"
+#include "asyncjobs/internal/jobs/job_output.h"
+#include "asyncjobs/internal/scheduler/progress_view.h"
+#include "asyncjobs/internal/scheduler/signal_cancel.h"
+#include "asyncjobs/reactor.h"
+#include "asyncjobs/scheduler.h"
+
+namespace asyncjobs {
+
+// What a watched run keeps while it lasts: only runs that want events, a view or drains
+// have one.
+class Scheduler::Watching {
+ public:
+  explicit Watching(Scheduler& scheduler)
+      : drain_signals(scheduler.options_.drain_on_signals, &Scheduler::on_drain_signal,
+                      &scheduler) {}
+
+  std::unique_ptr<internal::ProgressView> view;
+  internal::SignalCallback drain_signals;
+};
+
+namespace {
+
+// Jobs at all depths, nested schedulers not counted: what the view counts.
+size_t count_jobs(const std::vector<JobPtr>& jobs) {
+  size_t count = 0;
+  for (const JobPtr& job : jobs) {
+    count += job->is_scheduler() ? count_jobs(static_cast<const Scheduler&>(*job).jobs()) : 1;
+  }
+  return count;
+}
+
+std::optional<internal::ProgressView::Mode> view_mode(Progress progress) {
+  switch (progress) {
+    case Progress::kOff:
+      return std::nullopt;
+    case Progress::kLines:
+      return internal::ProgressView::Mode::kLines;
+    case Progress::kLive:
+      return internal::ProgressView::Mode::kLive;
+    case Progress::kAuto:
+      break;
+  }
+  return internal::ProgressView::live_on(STDOUT_FILENO) ? internal::ProgressView::Mode::kLive
+                                                        : internal::ProgressView::Mode::kLines;
+}
+
+}  // namespace
+
+void Scheduler::start_watching() {
+  auto* parent = static_cast<Scheduler*>(scheduler_);
+  const bool nested = parent != nullptr && parent->run_in_progress();
+  parent_events_ = nested && parent->events_wanted_ ? parent : nullptr;
+  // One view per terminal: the outermost run's, unless another run's is drawn already.
+  const auto mode =
+      nested || internal::live_block() != nullptr ? std::nullopt : view_mode(options_.progress);
+  if (!options_.on_event && !mode && options_.drain_on_signals.empty() && !parent_events_) {
+    return;
+  }
+  auto watching = std::make_unique<Watching>(*this);
+  if (mode) {
+    size_t total = 0;
+    for (const JobPtr& job : jobs_) {
+      total += job->is_scheduler_ ? count_jobs(static_cast<Scheduler&>(*job).jobs()) : 1;
+    }
+    watching->view = std::make_unique<internal::ProgressView>(*mode, std::cout, STDOUT_FILENO,
+                                                              total, run_start_, *reactor_);
+  }
+  events_wanted_ = options_.on_event || watching->view || parent_events_ != nullptr;
+  watching_ = watching.release();  // stop_watching() deletes it
+}
+
+void Scheduler::stop_watching() {
+  events_wanted_ = false;
+  parent_events_ = nullptr;
+  if (watching_ == nullptr) return;
+  if (watching_->view) watching_->view->finish(absl::Now());
+  delete watching_;
+  watching_ = nullptr;
+}
+
+// Innermost first: this scheduler's own callback and view, then the enclosing run's.
+void Scheduler::on_job_event(const JobEvent& event) {
+  if (options_.on_event) options_.on_event(event);
+  if (watching_ != nullptr && watching_->view) watching_->view->on_event(event);
+  if (parent_events_ != nullptr) parent_events_->on_job_event(event);
+}
+
+// On the loop, after request_cancel() or a signal poked it, and every redraw period while a
+// live view is drawn.
+void Scheduler::on_watched_interrupt() {
+  if (watching_->view) watching_->view->tick();
+  if (drain_signals_.load() > 0 && !draining_ && !aborting_) drain();
+}
+
+void Scheduler::on_drain_signal(void* self) {
+  auto* scheduler = static_cast<Scheduler*>(self);
+  if (scheduler->drain_signals_.fetch_add(1) > 0) {
+    scheduler->request_cancel();  // the second one
+    return;
+  }
+  scheduler->remote_pokes_.fetch_add(1);
+  if (Reactor* reactor = scheduler->remote_reactor_.load()) reactor->interrupt();
+  scheduler->remote_pokes_.fetch_sub(1);
+}
+
+// Nothing new starts, here and in nested schedulers: jobs waiting for a slot, and started
+// ones whose body has not begun (queued for a fiber), are left out; forever jobs are
+// cancelled; the rest run to their end, and then the run ends as cancelled (run_jobs).
+void Scheduler::drain() {
+  if (draining_ || !run_in_progress()) return;
+  draining_ = true;
+  until_idle_ = true;
+  for (AbstractJob* job : waiting_for_slot_) job->cancelled_ = true;
+  waiting_for_slot_.clear();
+  for (const JobPtr& job : jobs_) {
+    if (job->state_ != State::kRunning) continue;
+    if (job->work_.task() == nullptr) {
+      job->cancel_requested_ = true;  // its body is skipped: it ends cancelled
+    } else if (job->forever_) {
+      job->request_cancel(*reactor_);
+    } else if (job->is_scheduler_) {
+      static_cast<Scheduler&>(*job).drain();
+    }
+  }
+  if (watching_ != nullptr && watching_->view) watching_->view->set_draining();
+  if (finished()) wakeup_.notify_all();
+}
+
+}  // namespace asyncjobs

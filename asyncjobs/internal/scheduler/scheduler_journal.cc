@@ -1,0 +1,201 @@
+// The journal's hooks in a Scheduler's run (SchedulerOptions::journal): opening it for the
+// whole tree, restoring a ready job instead of starting it, recording a job that returned,
+// and the pending tokens of running jobs. See scheduler_journal.h for the rule.
+#include "asyncjobs/internal/scheduler/scheduler_journal.h"
+
+#include <cxxabi.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <exception>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "asyncjobs/internal/base/clock.h"
+#include "asyncjobs/scheduler.h"
+
+namespace asyncjobs {
+namespace internal {
+
+struct JournalAccess {
+  // The journal of the run `job` is a member of, or null.
+  static SchedulerJournal* of(const AbstractJob& job) {
+    const auto* parent = static_cast<const Scheduler*>(job.parent());
+    if (parent == nullptr || parent->journal_ == nullptr) return nullptr;
+    return parent->journal_->store != nullptr ? parent->journal_.get() : nullptr;
+  }
+};
+
+namespace {
+
+std::string key_path(const SchedulerJournal& journal, const AbstractJob& job) {
+  return absl::StrCat(journal.prefix, job.key());
+}
+
+std::string readable_type(const std::type_info& type) {
+  int status = 0;
+  char* name = abi::__cxa_demangle(type.name(), nullptr, nullptr, &status);
+  std::string text = status == 0 ? name : type.name();
+  std::free(name);
+  return text;
+}
+
+}  // namespace
+
+std::optional<std::string> journal_pending(const AbstractJob& job) {
+  SchedulerJournal* journal = JournalAccess::of(job);
+  if (journal == nullptr) return std::nullopt;
+  return journal->store->pending(key_path(*journal, job));
+}
+
+void record_pending(const AbstractJob& job, std::string_view token) {
+  SchedulerJournal* journal = JournalAccess::of(job);
+  if (journal != nullptr) journal->store->record_pending(key_path(*journal, job), token);
+}
+
+std::string journal_note(const AbstractJob& job) {
+  const AbstractJob* top = &job;
+  while (top->parent() != nullptr) top = top->parent();
+  if (top == &job || static_cast<const Scheduler*>(top)->options().journal.empty() ||
+      job.is_scheduler()) {
+    return "";
+  }
+  if (job.forever()) return "not journaled: a forever job";
+  const ResultCoder* coder = job.result_coder();
+  if (coder == nullptr) {
+    return absl::StrCat("not journaled: ", job.type_name(),
+                        " does not say its result type (AbstractJob::result_coder)");
+  }
+  if (!coder->journaled()) {
+    return absl::StrCat("not journaled: no ResultCodec for ", readable_type(coder->type));
+  }
+  return "";
+}
+
+}  // namespace internal
+
+using internal::SchedulerJournal;
+using internal::key_path;
+
+void Scheduler::open_journal() {
+  check_journal_keys();
+  attach_journal(std::make_shared<internal::JournalStore>(options_.journal), "");
+}
+
+void Scheduler::attach_journal(std::shared_ptr<internal::JournalStore> store,
+                               std::string prefix) {
+  journal_ = std::make_unique<SchedulerJournal>();
+  journal_->seqs.assign(jobs_.size(), SchedulerJournal::kRan);
+  for (Scheduler* nested : nested_) {
+    nested->attach_journal(store, absl::StrCat(prefix, nested->key(), "/"));
+  }
+  journal_->store = std::move(store);
+  journal_->prefix = std::move(prefix);
+}
+
+// The run is over: the file closes (and unlocks) with the last reference.
+void Scheduler::detach_journal() {
+  if (journal_ == nullptr) return;
+  restored_ = restored_ || every_member_restored();
+  for (Scheduler* nested : nested_) nested->detach_journal();
+  journal_.reset();
+}
+
+bool Scheduler::every_member_restored() const {
+  size_t awaited = 0;
+  for (const JobPtr& job : jobs_) {
+    if (job->forever_) continue;
+    if (!job->restored_) return false;
+    ++awaited;
+  }
+  return awaited > 0;
+}
+
+void Scheduler::check_journal_keys() const {
+  absl::flat_hash_map<std::string, const AbstractJob*> seen;
+  auto visit = [&](auto& self, const Scheduler& scheduler, const std::string& prefix) -> void {
+    for (const JobPtr& job : scheduler.jobs_) {
+      std::string path = absl::StrCat(prefix, job->key());
+      auto [where, inserted] = seen.emplace(path, job.get());
+      if (!inserted) {
+        throw GraphError(absl::StrCat(
+            "asyncjobs: jobs `", where->second->label(), "` and `", job->label(),
+            "` have the same journal key `", path, "` in the run of `", label(),
+            "`: give one another label or JobOptions::key"));
+      }
+      if (job->is_scheduler_) self(self, static_cast<const Scheduler&>(*job), path + "/");
+    }
+  };
+  visit(visit, *this, "");
+}
+
+bool Scheduler::restore(AbstractJob* job) {
+  SchedulerJournal& journal = *journal_;
+  uint64_t floor = journal.floor;
+  for (const Requirement requirement : job->required_) {
+    floor = std::max(floor, journal.seqs[requirement.job->graph_index_]);
+  }
+  if (job->is_scheduler_) {  // not recorded as a whole: its jobs are, above this floor
+    static_cast<Scheduler*>(job)->journal_->floor = floor;
+    return false;
+  }
+  if (floor == SchedulerJournal::kRan || job->forever_) return false;
+  const internal::ResultCoder* coder = job->result_coder();
+  if (coder == nullptr || !coder->journaled()) return false;
+  const internal::JournalStore::Record* record = journal.store->find(key_path(journal, *job));
+  if (record == nullptr || record->seq <= floor) return false;
+  try {
+    job->result_.set(coder->decode(record->value));
+  } catch (...) {  // unreadable (the codec changed?): it runs again
+    return false;
+  }
+  job->started_ = true;
+  job->restored_ = true;
+  job->state_ = State::kDone;
+  job->start_ticks_ = job->end_ticks_ = internal::clock_ticks();
+  journal.seqs[job->graph_index_] = record->seq;
+  say_job("RESTORED", *job);
+  if (events_wanted_) on_job_event({JobEvent::Kind::kRestored, job, absl::Now(), {}});
+  journal.restored.push_back(job);
+  if (!journal.draining) count_restored();
+  return true;
+}
+
+// Counts the restored jobs as done and starts what they free. In a loop rather than from
+// restore(): a restored chain would recurse once per job; and not while the run's start
+// still reads the members' requirement counts.
+void Scheduler::count_restored() {
+  SchedulerJournal& journal = *journal_;
+  journal.draining = true;
+  for (size_t i = 0; i < journal.restored.size(); ++i) {  // it grows as successors restore
+    --remaining_;
+    start_successors(*journal.restored[i]);
+  }
+  journal.restored.clear();
+  journal.draining = false;
+}
+
+void Scheduler::record(AbstractJob& job) {
+  SchedulerJournal& journal = *journal_;
+  uint64_t& seq = journal.seqs[job.graph_index_];
+  if (job.is_scheduler_) {  // as new as its newest member
+    const auto& nested = static_cast<const Scheduler&>(job);
+    seq = 0;
+    for (const JobPtr& member : nested.jobs_) {
+      if (!member->forever_) seq = std::max(seq, nested.journal_->seqs[member->graph_index_]);
+    }
+    job.restored_ = nested.every_member_restored();
+    return;
+  }
+  const internal::ResultCoder* coder = job.result_coder();
+  if (job.forever_ || coder == nullptr || !coder->journaled()) return;
+  try {
+    seq = journal.store->record(key_path(journal, job), coder->encode(job.result_.get()));
+  } catch (const std::exception& error) {  // it will run again next time
+    say(absl::StrCat("journal: job `", job.label(), "` was not recorded: ", error.what()),
+        /*always=*/true);
+  }
+}
+
+}  // namespace asyncjobs
