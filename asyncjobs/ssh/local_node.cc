@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "asyncjobs/fiber_calls.h"
+#include "asyncjobs/internal/jobs/job_output.h"
 #include "asyncjobs/process_job.h"
 
 namespace asyncjobs::ssh::internal {
@@ -19,9 +20,10 @@ namespace fs = std::filesystem;
 std::function<void(std::string_view)> line_callback(const Node& node,
                                                     const decltype(RunOptions::on_stdout)& user,
                                                     std::ostream& default_stream) {
+  // run_process reports each line as the job's output (a kOutput event) before this.
   if (user) return [&node, &user](std::string_view line) { user(node, line); };
   return [&node, &default_stream](std::string_view line) {
-    default_stream << node.name() << ":" << line << "\n";
+    asyncjobs::internal::print_line(default_stream, node.name() + ":" + std::string(line));
   };
 }
 
