@@ -54,11 +54,12 @@ void copy_file(const fs::path& from, const fs::path& target, const TransferOptio
 }
 
 // A directory and what it holds, as the remote side does: modes kept, symlinks copied as
-// symlinks, other special files skipped.
+// symlinks, other special files skipped. Paths are made relative lexically: fs::relative
+// would follow a symlink to its target.
 void copy_tree(const fs::path& from, const fs::path& target, const TransferOptions& options) {
   fs::create_directories(target);
   for (const fs::directory_entry& entry : fs::recursive_directory_iterator(from)) {
-    const fs::path to = target / fs::relative(entry.path(), from);
+    const fs::path to = target / entry.path().lexically_relative(from);
     if (entry.is_symlink()) {
       std::error_code ignored;
       fs::remove(to, ignored);
@@ -72,7 +73,7 @@ void copy_tree(const fs::path& from, const fs::path& target, const TransferOptio
   // Modes and times of directories last: copying into them changed their times.
   for (const fs::directory_entry& entry : fs::recursive_directory_iterator(from)) {
     if (entry.is_symlink() || !entry.is_directory()) continue;
-    const fs::path to = target / fs::relative(entry.path(), from);
+    const fs::path to = target / entry.path().lexically_relative(from);
     fs::permissions(to, entry.status().permissions());
     if (options.preserve_times) fs::last_write_time(to, fs::last_write_time(entry.path()));
   }
