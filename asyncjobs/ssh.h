@@ -11,6 +11,7 @@
 
 #include <exception>
 #include <functional>
+#include <list>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -21,6 +22,7 @@
 #include "absl/time/time.h"
 #include "asyncjobs/event.h"
 #include "asyncjobs/job.h"
+#include "asyncjobs/journal.h"
 
 namespace asyncjobs::ssh {
 
@@ -28,6 +30,7 @@ class Node;
 namespace internal {
 class Session;
 class NodeAccess;
+class IdleLinks;
 }
 
 // How a host's key is checked against `known_hosts`. kStrict: an unknown or changed key is a
@@ -130,14 +133,20 @@ class Node {
             const TransferOptions& options = {});
   virtual void pull(const std::vector<std::string>& remote_paths, const std::string& local_dir,
             const TransferOptions& options = {});
-  // Disconnects; the next use connects again. No command may be running.
+  // Disconnects; the next use connects again. No command may be running. Also done when a
+  // job waits for file descriptors and this node's connection is the least recently used of
+  // those no command uses (see docs/ssh.md).
   void close();
 
  private:
   friend class internal::NodeAccess;
+  friend class internal::IdleLinks;
   // The connection, opened (or awaited, if another job is opening it) on first use, and
-  // again after it was lost. Held by each command for its duration.
+  // again after it was lost. Held by each command for its duration: while none holds it,
+  // the connection is idle (internal::IdleConnections).
   std::shared_ptr<internal::Session> session();
+  std::shared_ptr<internal::Session> in_use();
+  void release_use();
   void connect();
   std::shared_ptr<internal::Session> open_session(std::shared_ptr<internal::Session> gateway);
 
@@ -146,6 +155,9 @@ class Node {
   bool connecting_ = false;
   std::exception_ptr connect_error_;  // of the attempt that the waiting jobs awaited
   Event attempt_ended_;                // set when a connection attempt ends
+  int users_ = 0;                      // holders of session(): commands, transfers, tunnels
+  std::list<Node*>* idle_list_ = nullptr;  // the idle list this node is on, if any
+  std::list<Node*>::iterator idle_at_;
 };
 
 std::shared_ptr<Node> make_node(NodeOptions options);
@@ -191,6 +203,7 @@ class SshJob : public AbstractJob {
   Value co_run() override;
   std::string details() const override;  // the node, then one line per command
   std::string type_name() const override { return "SshJob"; }
+  const asyncjobs::internal::ResultCoder* result_coder() const override;  // journaled
   const std::shared_ptr<Node>& node() const { return node_; }
 
  private:
@@ -202,5 +215,17 @@ std::shared_ptr<SshJob> make_ssh_job(std::shared_ptr<Node> node, std::vector<Com
                                      JobOptions options = {});
 
 }  // namespace asyncjobs::ssh
+
+namespace asyncjobs {
+
+// An SshJob's result in a run's journal (SchedulerOptions::journal): each command's exit
+// code, signal, stdout and stderr.
+template <>
+struct ResultCodec<std::vector<ssh::CommandResult>> {
+  static std::string encode(const std::vector<ssh::CommandResult>& results);
+  static std::vector<ssh::CommandResult> decode(std::string_view text);  // std::invalid_argument
+};
+
+}  // namespace asyncjobs
 
 #endif  // ASYNCJOBS_SSH_H_

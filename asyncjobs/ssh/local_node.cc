@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "asyncjobs/fiber_calls.h"
+#include "asyncjobs/internal/jobs/job_output.h"
 #include "asyncjobs/process_job.h"
 
 namespace asyncjobs::ssh::internal {
@@ -19,9 +20,10 @@ namespace fs = std::filesystem;
 std::function<void(std::string_view)> line_callback(const Node& node,
                                                     const decltype(RunOptions::on_stdout)& user,
                                                     std::ostream& default_stream) {
+  // run_process reports each line as the job's output (a kOutput event) before this.
   if (user) return [&node, &user](std::string_view line) { user(node, line); };
   return [&node, &default_stream](std::string_view line) {
-    default_stream << node.name() << ":" << line << "\n";
+    asyncjobs::internal::print_line(default_stream, node.name() + ":" + std::string(line));
   };
 }
 
@@ -52,11 +54,12 @@ void copy_file(const fs::path& from, const fs::path& target, const TransferOptio
 }
 
 // A directory and what it holds, as the remote side does: modes kept, symlinks copied as
-// symlinks, other special files skipped.
+// symlinks, other special files skipped. Paths are made relative lexically: fs::relative
+// would follow a symlink to its target.
 void copy_tree(const fs::path& from, const fs::path& target, const TransferOptions& options) {
   fs::create_directories(target);
   for (const fs::directory_entry& entry : fs::recursive_directory_iterator(from)) {
-    const fs::path to = target / fs::relative(entry.path(), from);
+    const fs::path to = target / entry.path().lexically_relative(from);
     if (entry.is_symlink()) {
       std::error_code ignored;
       fs::remove(to, ignored);
@@ -70,7 +73,7 @@ void copy_tree(const fs::path& from, const fs::path& target, const TransferOptio
   // Modes and times of directories last: copying into them changed their times.
   for (const fs::directory_entry& entry : fs::recursive_directory_iterator(from)) {
     if (entry.is_symlink() || !entry.is_directory()) continue;
-    const fs::path to = target / fs::relative(entry.path(), from);
+    const fs::path to = target / entry.path().lexically_relative(from);
     fs::permissions(to, entry.status().permissions());
     if (options.preserve_times) fs::last_write_time(to, fs::last_write_time(entry.path()));
   }

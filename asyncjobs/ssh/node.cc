@@ -9,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "asyncjobs/fiber_calls.h"
 #include "asyncjobs/ssh.h"
+#include "asyncjobs/ssh/idle_connections.h"
 #include "asyncjobs/ssh/local_node.h"
 #include "asyncjobs/ssh/remote_command.h"
 #include "asyncjobs/ssh/session.h"
@@ -49,7 +50,7 @@ CommandFailedError::CommandFailedError(const std::string& node, const std::strin
 
 Node::Node(NodeOptions options) : options_(internal::resolve_options(std::move(options))) {}
 
-Node::~Node() = default;
+Node::~Node() { internal::IdleConnections::remove(*this); }
 
 std::string Node::name() const {
   const std::string user = options_.user.empty() ? local_user() : options_.user;
@@ -71,7 +72,10 @@ void Node::pull(const std::vector<std::string>& remote_paths, const std::string&
   internal::pull_files(*this, remote_paths, local_dir, options);
 }
 
-void Node::close() { session_.reset(); }
+void Node::close() {
+  internal::IdleConnections::remove(*this);
+  session_.reset();
+}
 
 std::shared_ptr<internal::Session> Node::session() {
   while (session_ == nullptr || !session_->connected()) {
@@ -84,7 +88,27 @@ std::shared_ptr<internal::Session> Node::session() {
     if (connect_error_ && session_ == nullptr) std::rethrow_exception(connect_error_);
     // Otherwise connected, or the connecting job was cancelled: then this one tries.
   }
-  return session_;
+  return in_use();
+}
+
+// The session, shared with a count of its users: the last one to let go makes it idle.
+std::shared_ptr<internal::Session> Node::in_use() {
+  if (users_++ == 0) internal::IdleConnections::remove(*this);
+  struct Use {
+    Use(Node& node, std::shared_ptr<internal::Session> session)
+        : node(node), session(std::move(session)) {}
+    ~Use() { node.release_use(); }
+    Node& node;
+    std::shared_ptr<internal::Session> session;
+  };
+  const auto use = std::make_shared<Use>(*this, session_);
+  return std::shared_ptr<internal::Session>(use, use->session.get());
+}
+
+void Node::release_use() {
+  if (--users_ == 0 && session_ != nullptr && session_->connected()) {
+    internal::IdleConnections::add(*this);
+  }
 }
 
 void Node::connect() {

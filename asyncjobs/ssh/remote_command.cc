@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "asyncjobs/cancelled.h"
+#include "asyncjobs/internal/jobs/job_output.h"
 #include "asyncjobs/internal/process/line_splitter.h"
 #include "asyncjobs/reactor.h"
 #include "asyncjobs/ssh/channel.h"
@@ -23,11 +24,19 @@ constexpr absl::Duration kPidTimeout = absl::Seconds(10);
 constexpr absl::Duration kKillGrace = absl::Seconds(1);
 constexpr absl::Duration kKillTimeout = absl::Seconds(30);
 
+// Each line is reported as the job's output (a kOutput event), then given to the user's
+// callback or printed above a live progress view.
 LineSplitter::OnLine line_callback(const Node& node, const decltype(RunOptions::on_stdout)& user,
                                    std::ostream& default_stream) {
-  if (user) return [&node, &user](std::string_view line) { user(node, line); };
+  if (user) {
+    return [&node, &user](std::string_view line) {
+      asyncjobs::internal::report_output(line);
+      user(node, line);
+    };
+  }
   return [&node, &default_stream](std::string_view line) {
-    default_stream << node.options().host << ":" << line << "\n";
+    asyncjobs::internal::report_output(line);
+    asyncjobs::internal::print_line(default_stream, node.options().host + ":" + std::string(line));
   };
 }
 

@@ -84,9 +84,39 @@ std::string SshJob::details() const {
   return text;
 }
 
+const asyncjobs::internal::ResultCoder* SshJob::result_coder() const {
+  return asyncjobs::internal::result_coder_for<std::vector<CommandResult>>();
+}
+
 std::shared_ptr<SshJob> make_ssh_job(std::shared_ptr<Node> node, std::vector<Command> commands,
                                      JobOptions options) {
   return std::make_shared<SshJob>(std::move(node), std::move(commands), std::move(options));
 }
 
 }  // namespace asyncjobs::ssh
+
+namespace asyncjobs {
+
+// Four fields per command, in the std::vector<std::string> codec.
+std::string ResultCodec<std::vector<ssh::CommandResult>>::encode(
+    const std::vector<ssh::CommandResult>& results) {
+  std::vector<std::string> fields;
+  for (const ssh::CommandResult& result : results) {
+    fields.insert(fields.end(), {std::to_string(result.exit_code), result.signal, result.out, result.err});
+  }
+  return ResultCodec<std::vector<std::string>>::encode(fields);
+}
+
+std::vector<ssh::CommandResult> ResultCodec<std::vector<ssh::CommandResult>>::decode(
+    std::string_view text) {
+  std::vector<std::string> fields = ResultCodec<std::vector<std::string>>::decode(text);
+  if (fields.size() % 4 != 0) throw std::invalid_argument("not a list of CommandResults");
+  std::vector<ssh::CommandResult> results;
+  for (size_t i = 0; i < fields.size(); i += 4) {
+    results.push_back({ResultCodec<int>::decode(fields[i]), std::move(fields[i + 1]),
+                       std::move(fields[i + 2]), std::move(fields[i + 3])});
+  }
+  return results;
+}
+
+}  // namespace asyncjobs

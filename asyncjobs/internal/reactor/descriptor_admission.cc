@@ -64,10 +64,19 @@ DescriptorLease::~DescriptorLease() {
 
 int DescriptorAdmission::create_waiting(absl::FunctionRef<int()> create, std::string_view call,
                                         DescriptorLease* lease, int descriptors, int error) {
+  if (error != 0 && state_.reclaim_ != nullptr && state_.reclaim_()) {
+    const int result = create_reclaiming(create);
+    if (result >= 0) {
+      note_created(lease, descriptors);
+      return result;
+    }
+    if (errno != EMFILE && errno != ENFILE) return result;
+    error = errno;
+  }
   Task* task = Task::current();
   const bool can_wait = task != nullptr && others_hold(lease);
   if (error == 0 && !can_wait) {  // others wait, but nothing will wake them: try at once
-    const int result = create();
+    const int result = create_reclaiming(create);
     if (result >= 0) {
       note_created(lease, descriptors);
       return result;
@@ -97,7 +106,7 @@ int DescriptorAdmission::create_waiting(absl::FunctionRef<int()> create, std::st
       waiter.woken = false;
       continue;
     }
-    const int result = create();
+    const int result = create_reclaiming(create);
     if (result >= 0) {
       note_created(lease, descriptors);
       return result;
@@ -106,6 +115,19 @@ int DescriptorAdmission::create_waiting(absl::FunctionRef<int()> create, std::st
     if (error != EMFILE && error != ENFILE) return result;
     if (waiter.give_up || !others_hold(lease)) throw DescriptorsExhausted(error, std::string(call));
     waiter.woken = false;
+  }
+}
+
+// `create`, tried again while something idle gives descriptors back (see set_reclaimer).
+int DescriptorAdmission::create_reclaiming(absl::FunctionRef<int()> create) {
+  for (;;) {
+    const int result = create();
+    if (result >= 0 || (errno != EMFILE && errno != ENFILE)) return result;
+    const int error = errno;
+    if (state_.reclaim_ == nullptr || !state_.reclaim_()) {
+      errno = error;
+      return result;
+    }
   }
 }
 

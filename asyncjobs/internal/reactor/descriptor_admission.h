@@ -87,6 +87,12 @@ class DescriptorAdmission {
   }
   // A loose descriptor was closed or handed over: no longer counted.
   static void forget_loose() { --state_.loose_; }
+  // Whether a task of this thread waits for descriptors.
+  static bool awaited() { return state_.first_ != nullptr; }
+  // Sets this thread's way to get descriptors back on demand (idle SSH connections): called
+  // when a creation fails for want of descriptors, before waiting; returns whether it closed
+  // any (then the creation is tried again).
+  static void set_reclaimer(bool (*reclaim)()) { state_.reclaim_ = reclaim; }
 
   // For the reactor. Once per process: raises the soft RLIMIT_NOFILE to the hard limit,
   // unless the environment sets ASYNCJOBS_KEEP_NOFILE_LIMIT=1.
@@ -114,6 +120,7 @@ class DescriptorAdmission {
     size_t waiting_ = 0;  // of them, those whose task waits (and was not woken since)
     size_t loose_ = 0;
     bool warned_ = false;
+    bool (*reclaim_)() = nullptr;
   };
 
   static void note_created(DescriptorLease* lease, int descriptors) {
@@ -127,6 +134,7 @@ class DescriptorAdmission {
   // `error`: what `create` failed with, 0 when not tried yet.
   static int create_waiting(absl::FunctionRef<int()> create, std::string_view call,
                             DescriptorLease* lease, int descriptors, int error);
+  static int create_reclaiming(absl::FunctionRef<int()> create);
   static bool others_hold(const DescriptorLease* lease);
   static void warn_once(int error);
   static void wait_for_release(Waiter& waiter);
