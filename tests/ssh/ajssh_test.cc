@@ -18,6 +18,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/ssh/local_sshd.h"
+#include "tests/ssh/shared_sshd_test.h"
 
 namespace asyncjobs::ssh {
 namespace {
@@ -56,21 +57,11 @@ struct Outcome {
   std::string out, err;
 };
 
-class AjsshTest : public ::testing::Test {
+class AjsshTest : public SharedSshdTest {
  protected:
-  static void SetUpTestSuite() {
-    try {
-      sshd_ = new LocalSshd();
-    } catch (const std::exception& error) {
-      start_error_ = error.what();
-    }
-  }
-  static void TearDownTestSuite() {
-    delete sshd_;
-    sshd_ = nullptr;
-  }
   void SetUp() override {
-    ASSERT_NE(sshd_, nullptr) << "sshd did not start: " << start_error_;
+    SharedSshdTest::SetUp();
+    if (HasFatalFailure()) return;
     char pattern[] = "/tmp/aj-ajssh-XXXXXX";
     ASSERT_NE(::mkdtemp(pattern), nullptr);
     dir_ = pattern;
@@ -98,8 +89,6 @@ class AjsshTest : public ::testing::Test {
     return absl::StrCat(name, ":", sshd_->port());
   }
 
-  static inline LocalSshd* sshd_ = nullptr;
-  static inline std::string start_error_;
   std::string dir_;
 };
 

@@ -24,6 +24,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/ssh/local_sshd.h"
+#include "tests/ssh/shared_sshd_test.h"
 
 namespace asyncjobs::ssh {
 namespace {
@@ -111,21 +112,11 @@ bool process_with(const std::string& marker) {
   return false;
 }
 
-class HabitsTest : public ::testing::Test {
+class HabitsTest : public SharedSshdTest {
  protected:
-  static void SetUpTestSuite() {
-    try {
-      sshd_ = new LocalSshd();
-    } catch (const std::exception& error) {
-      start_error_ = error.what();
-    }
-  }
-  static void TearDownTestSuite() {
-    delete sshd_;
-    sshd_ = nullptr;
-  }
   void SetUp() override {
-    ASSERT_NE(sshd_, nullptr) << "sshd did not start: " << start_error_;
+    SharedSshdTest::SetUp();
+    if (HasFatalFailure()) return;
     dir_ = make_temp_dir();
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
@@ -137,8 +128,6 @@ class HabitsTest : public ::testing::Test {
   }
   static NodeOptions other_user() { return sshd_->node_options(LocalSshd::kOtherUser); }
 
-  static inline LocalSshd* sshd_ = nullptr;
-  static inline std::string start_error_;
   std::string dir_;
 };
 

@@ -14,6 +14,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/ssh/local_sshd.h"
+#include "tests/ssh/shared_sshd_test.h"
 
 namespace asyncjobs::ssh {
 namespace {
@@ -33,29 +34,17 @@ RunOptions quiet(RunOptions options = {}) {
   return options;
 }
 
-class JournalEventsTest : public ::testing::Test {
+class JournalEventsTest : public SharedSshdTest {
  protected:
-  static void SetUpTestSuite() {
-    try {
-      sshd_ = new LocalSshd();
-    } catch (const std::exception& error) {
-      start_error_ = error.what();
-    }
-  }
-  static void TearDownTestSuite() {
-    delete sshd_;
-    sshd_ = nullptr;
-  }
   void SetUp() override {
-    ASSERT_NE(sshd_, nullptr) << "sshd did not start: " << start_error_;
+    SharedSshdTest::SetUp();
+    if (HasFatalFailure()) return;
     char pattern[] = "/tmp/aj-journal-events-XXXXXX";
     ASSERT_NE(::mkdtemp(pattern), nullptr);
     dir_ = pattern;
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  static inline LocalSshd* sshd_ = nullptr;
-  static inline std::string start_error_;
   std::string dir_;
 };
 

@@ -18,6 +18,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/ssh/local_sshd.h"
+#include "tests/ssh/shared_sshd_test.h"
 
 namespace asyncjobs::ssh {
 namespace {
@@ -144,25 +145,10 @@ TEST(OutputSinksTest, FilesPerHostThrowsNamingAPathItCannotMake) {
 
 // On a real command: the sinks are what the command's lines go through, and lines of
 // several jobs printing at once stay whole.
-class OutputSinksSshTest : public ::testing::Test {
+class OutputSinksSshTest : public SharedSshdTest {
  protected:
-  static void SetUpTestSuite() {
-    try {
-      sshd_ = new LocalSshd();
-    } catch (const std::exception& error) {
-      start_error_ = error.what();
-    }
-  }
-  static void TearDownTestSuite() {
-    delete sshd_;
-    sshd_ = nullptr;
-  }
-  void SetUp() override { ASSERT_NE(sshd_, nullptr) << "sshd did not start: " << start_error_; }
-
   std::shared_ptr<Node> node() const { return make_node(sshd_->node_options(LocalSshd::kOtherUser)); }
 
-  static inline LocalSshd* sshd_ = nullptr;
-  static inline std::string start_error_;
 };
 
 TEST_F(OutputSinksSshTest, RemoteLinesGoThroughTheSinks) {

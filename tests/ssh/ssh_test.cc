@@ -24,6 +24,7 @@
 #include "gtest/gtest.h"
 #include "tests/open_fds.h"
 #include "tests/ssh/local_sshd.h"
+#include "tests/ssh/shared_sshd_test.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 // ASan keeps freed blocks (256 MiB by default) to catch uses after free: that would be all
@@ -103,21 +104,11 @@ auto discard() {
   return [](const Node&, std::string_view) {};
 }
 
-class SshTest : public ::testing::Test {
+class SshTest : public SharedSshdTest {
  protected:
-  static void SetUpTestSuite() {
-    try {
-      sshd_ = new LocalSshd();
-    } catch (const std::exception& error) {
-      start_error_ = error.what();
-    }
-  }
-  static void TearDownTestSuite() {
-    delete sshd_;
-    sshd_ = nullptr;
-  }
   void SetUp() override {
-    ASSERT_NE(sshd_, nullptr) << "sshd did not start: " << start_error_;
+    SharedSshdTest::SetUp();
+    if (HasFatalFailure()) return;
     fds_at_start_ = open_fd_count();
   }
   void TearDown() override {
@@ -136,8 +127,6 @@ class SshTest : public ::testing::Test {
     return scheduler.run();
   }
 
-  static inline LocalSshd* sshd_ = nullptr;
-  static inline std::string start_error_;
   int fds_at_start_ = 0;
 };
 
