@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <utility>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "asyncjobs/reactor.h"
@@ -65,23 +66,15 @@ DescriptorLease::~DescriptorLease() {
 int DescriptorAdmission::create_waiting(absl::FunctionRef<int()> create, std::string_view call,
                                         DescriptorLease* lease, int descriptors, int error) {
   if (error != 0 && state_.reclaim_ != nullptr && state_.reclaim_()) {
-    const int result = create_reclaiming(create);
-    if (result >= 0) {
-      note_created(lease, descriptors);
-      return result;
-    }
-    if (errno != EMFILE && errno != ENFILE) return result;
+    const int result = create_charged(create, lease, descriptors);
+    if (result >= 0 || !out_of_descriptors(errno)) return result;
     error = errno;
   }
   Task* task = Task::current();
   const bool can_wait = task != nullptr && others_hold(lease);
   if (error == 0 && !can_wait) {  // others wait, but nothing will wake them: try at once
-    const int result = create_reclaiming(create);
-    if (result >= 0) {
-      note_created(lease, descriptors);
-      return result;
-    }
-    if (errno != EMFILE && errno != ENFILE) return result;
+    const int result = create_charged(create, lease, descriptors);
+    if (result >= 0 || !out_of_descriptors(errno)) return result;
     error = errno;
   }
   if (!can_wait) throw DescriptorsExhausted(error, std::string(call));
@@ -90,14 +83,11 @@ int DescriptorAdmission::create_waiting(absl::FunctionRef<int()> create, std::st
   link(waiter);
   // A release handed to this waiter and not used up (it got its descriptor, raised or was
   // cancelled) goes to the next one: more may be free.
-  struct Leave {
-    Waiter& waiter;
-    ~Leave() {
-      const bool handed = waiter.woken;
-      unlink(waiter);
-      if (handed) wake_next();
-    }
-  } leave{waiter};
+  const absl::Cleanup leave = [&waiter] {
+    const bool handed = waiter.woken;
+    unlink(waiter);
+    if (handed) wake_next();
+  };
   for (;;) {
     wait_for_release(waiter);
     // A job holding part of what it needs goes first: two half-served jobs could block
@@ -106,23 +96,27 @@ int DescriptorAdmission::create_waiting(absl::FunctionRef<int()> create, std::st
       waiter.woken = false;
       continue;
     }
-    const int result = create_reclaiming(create);
-    if (result >= 0) {
-      note_created(lease, descriptors);
-      return result;
-    }
+    const int result = create_charged(create, lease, descriptors);
+    if (result >= 0 || !out_of_descriptors(errno)) return result;
     error = errno;
-    if (error != EMFILE && error != ENFILE) return result;
     if (waiter.give_up || !others_hold(lease)) throw DescriptorsExhausted(error, std::string(call));
     waiter.woken = false;
   }
+}
+
+// `create_reclaiming`, its descriptors charged to `lease` when it succeeds.
+int DescriptorAdmission::create_charged(absl::FunctionRef<int()> create,
+                                        DescriptorLease* lease, int descriptors) {
+  const int result = create_reclaiming(create);
+  if (result >= 0) note_created(lease, descriptors);
+  return result;
 }
 
 // `create`, tried again while something idle gives descriptors back (see set_reclaimer).
 int DescriptorAdmission::create_reclaiming(absl::FunctionRef<int()> create) {
   for (;;) {
     const int result = create();
-    if (result >= 0 || (errno != EMFILE && errno != ENFILE)) return result;
+    if (result >= 0 || !out_of_descriptors(errno)) return result;
     const int error = errno;
     if (state_.reclaim_ == nullptr || !state_.reclaim_()) {
       errno = error;

@@ -77,7 +77,7 @@ class DescriptorAdmission {
       note_created(lease, descriptors);
       return result;
     }
-    if (errno != EMFILE && errno != ENFILE) return result;
+    if (!out_of_descriptors(errno)) return result;
     return create_waiting(create, call, lease, descriptors, errno);
   }
 
@@ -135,6 +135,9 @@ class DescriptorAdmission {
   static int create_waiting(absl::FunctionRef<int()> create, std::string_view call,
                             DescriptorLease* lease, int descriptors, int error);
   static int create_reclaiming(absl::FunctionRef<int()> create);
+  static int create_charged(absl::FunctionRef<int()> create, DescriptorLease* lease,
+                            int descriptors);
+  static bool out_of_descriptors(int error) { return error == EMFILE || error == ENFILE; }
   static bool others_hold(const DescriptorLease* lease);
   static void warn_once(int error);
   static void wait_for_release(Waiter& waiter);
