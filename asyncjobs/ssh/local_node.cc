@@ -3,7 +3,6 @@
 
 #include <string.h>  // sigabbrev_np
 
-#include <algorithm>
 #include <filesystem>
 #include <iostream>
 
@@ -11,6 +10,7 @@
 #include "asyncjobs/fiber_calls.h"
 #include "asyncjobs/internal/jobs/job_output.h"
 #include "asyncjobs/process_job.h"
+#include "asyncjobs/ssh/remote_command.h"
 
 namespace asyncjobs::ssh::internal {
 namespace {
@@ -112,13 +112,7 @@ CommandResult LocalNode::run(const std::string& command, const RunOptions& optio
   process.on_stdout = line_callback(*this, options.on_stdout, std::cout);
   process.on_stderr = line_callback(*this, options.on_stderr, std::cerr);
   process.check = false;
-  CommandResult result = command_result(run_process(process));
-  const auto& allowed = options.allowed_exits;
-  const bool allowed_exit =
-      result.signal.empty() &&
-      std::find(allowed.begin(), allowed.end(), result.exit_code) != allowed.end();
-  if (options.check && !allowed_exit) throw CommandFailedError(name(), command, std::move(result));
-  return result;
+  return checked_result(*this, command, options, command_result(run_process(process)));
 }
 
 void LocalNode::push(const std::vector<std::string>& local_paths, const std::string& remote_dir,

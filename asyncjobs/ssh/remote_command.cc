@@ -211,9 +211,8 @@ void RemoteCommand::drain_until_closed(absl::Time deadline) {
 
 }  // namespace
 
-CommandResult run_command(Session& session, const Node& node, const std::string& command,
-                          const RunOptions& options, const Streams* streams) {
-  CommandResult result = RemoteCommand(session, node, options, streams).run(command);
+CommandResult checked_result(const Node& node, const std::string& command,
+                             const RunOptions& options, CommandResult result) {
   const auto& allowed = options.allowed_exits;
   const bool allowed_exit =
       result.signal.empty() &&
@@ -222,6 +221,12 @@ CommandResult run_command(Session& session, const Node& node, const std::string&
     throw CommandFailedError(node.name(), command, std::move(result));
   }
   return result;
+}
+
+CommandResult run_command(Session& session, const Node& node, const std::string& command,
+                          const RunOptions& options, const Streams* streams) {
+  return checked_result(node, command, options,
+                        RemoteCommand(session, node, options, streams).run(command));
 }
 
 }  // namespace asyncjobs::ssh::internal

@@ -20,6 +20,10 @@ namespace asyncjobs::ssh::internal {
 // after the kill ran. Throws CommandFailedError as `options` say, ConnectionError if the
 // session fails. `streams`, when given, replace `options.stdin_data` and the stdout lines.
 struct Streams;
+// `result` of `command` on `node`, returned as it is unless `options.check` and it is not an
+// allowed exit (a signal never is): then CommandFailedError. Remote and local nodes alike.
+CommandResult checked_result(const Node& node, const std::string& command,
+                             const RunOptions& options, CommandResult result);
 CommandResult run_command(Session& session, const Node& node, const std::string& command,
                           const RunOptions& options, const Streams* streams = nullptr);
 
