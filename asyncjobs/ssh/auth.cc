@@ -95,7 +95,10 @@ class Authenticator {
   // False when the server refuses the key, or it cannot be read.
   bool offer_public_key(const std::string& path) {
     ssh_key raw = nullptr;
-    if (ssh_pki_import_pubkey_file(path.c_str(), &raw) != SSH_OK) return false;
+    if (session_.spare().lend([&] { return ssh_pki_import_pubkey_file(path.c_str(), &raw); }) !=
+        SSH_OK) {
+      return false;
+    }
     const Key key(raw);
     return session_.until_done(
                [&] { return ssh_userauth_try_publickey(session_.get(), nullptr, key.get()); },
@@ -107,8 +110,9 @@ class Authenticator {
   Key import_identity(const std::string& path, bool* asked = nullptr) {
     PassphraseRequest request{options_.passphrase, path};
     ssh_key raw = nullptr;
-    const int rc =
-        ssh_pki_import_privkey_file(path.c_str(), nullptr, &ask_passphrase, &request, &raw);
+    const int rc = session_.spare().lend([&] {
+      return ssh_pki_import_privkey_file(path.c_str(), nullptr, &ask_passphrase, &request, &raw);
+    });
     Key key(raw);
     if (request.error) std::rethrow_exception(request.error);
     if (asked != nullptr) *asked = request.asked;

@@ -13,20 +13,22 @@ namespace asyncjobs::ssh::internal {
 Session::Session(const NodeOptions& options, std::string name, std::shared_ptr<Session> gateway)
     : name_(std::move(name)),
       slots_(options.max_sessions) {
-  const absl::Time deadline = absl::Now() + options.connect_timeout;
+  absl::Time deadline = absl::Now() + options.connect_timeout;  // later if descriptors lack
   session_ = ssh_new();
   if (session_ == nullptr) throw ConnectionError(absl::StrCat(name_, ": ssh_new failed"));
   try {
     open_transport(options, std::move(gateway), deadline);
     handshake(deadline, options.connect_timeout);
-    check_host_key(session_, options.host_key_check, name_);
+    spare_.lend([&] { check_host_key(session_, options.host_key_check, name_); });
     authenticate(*this, options, deadline);
   } catch (...) {
     pump_.reset();
     ssh_free(session_);
     throw;
   }
-  pump_->start_processing();
+  spare_.lend([&] { pump_->start_processing(); });
+  connecting_ = false;
+  spare_.close();
 }
 
 Session::~Session() {
@@ -36,13 +38,13 @@ Session::~Session() {
 }  // then socket_ closes
 
 void Session::open_transport(const NodeOptions& options, std::shared_ptr<Session> gateway,
-                             absl::Time deadline) {
+                             absl::Time& deadline) {
   if (gateway == nullptr) {
-    socket_ = connect_tcp(name_, options.host, options.port, deadline);
+    socket_ = connect_tcp(name_, options.host, options.port, deadline, spare_);
     transport_ = std::make_unique<SocketTransport>();
   } else {
     auto tunnel = std::make_unique<Tunnel>(std::move(gateway), name_, options.host, options.port,
-                                           deadline);
+                                           deadline, spare_);
     socket_.reset(tunnel->release_inner_fd());
     transport_ = std::move(tunnel);
   }

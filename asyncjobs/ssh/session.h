@@ -16,6 +16,7 @@
 #include "asyncjobs/ssh.h"
 #include "asyncjobs/ssh/channel_slots.h"
 #include "asyncjobs/ssh/pump.h"
+#include "asyncjobs/ssh/spare_descriptor.h"
 
 namespace asyncjobs::ssh::internal {
 
@@ -53,10 +54,12 @@ class Session {
   // between; returns its last result (`again` if `deadline` passed first). The answers it
   // waits for (connect, auth, channel open, exec) have no libssh callback, so another job's
   // call may read them unseen: each wait also ends after kRecheck, to look again.
+  // While the session connects, each step is given its spare descriptor (libssh may open a
+  // file).
   template <class Step>
   int until_done(Step step, int again = SSH_AGAIN, absl::Time deadline = absl::InfiniteFuture()) {
     int rc;
-    while ((rc = step()) == again) {
+    while ((rc = connecting_ ? spare_.lend(step) : step()) == again) {
       if (!wait(std::min(deadline, absl::Now() + kRecheck)) && absl::Now() >= deadline) {
         return again;
       }
@@ -64,10 +67,13 @@ class Session {
     return rc;
   }
   static constexpr absl::Duration kRecheck = absl::Milliseconds(50);
+  // Held while connecting: lent to each libssh call that may open a file of its own
+  // (known_hosts, key files).
+  SpareDescriptor& spare() { return spare_; }
 
  private:
   void open_transport(const NodeOptions& options, std::shared_ptr<Session> gateway,
-                      absl::Time deadline);
+                      absl::Time& deadline);
   void set_options(const NodeOptions& options);
   void handshake(absl::Time deadline, const absl::Duration& timeout);
   [[noreturn]] void fail(const std::string& cause) const;
@@ -78,6 +84,8 @@ class Session {
   asyncjobs::internal::Fd socket_;  // given to libssh with SSH_OPTIONS_FD, which never closes it
   ssh_session session_ = nullptr;
   std::unique_ptr<Pump> pump_;
+  SpareDescriptor spare_;   // made with the socket, closed once authenticated
+  bool connecting_ = true;  // until authenticated
 };
 
 }  // namespace asyncjobs::ssh::internal

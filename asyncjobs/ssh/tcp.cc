@@ -37,15 +37,19 @@ absl::Duration time_left(absl::Time deadline) {
   return std::max(deadline - absl::Now(), absl::ZeroDuration());
 }
 
-// One attempt: the connected socket, or an errno (ETIMEDOUT once `deadline` passed).
-int try_connect(const addrinfo& address, absl::Time deadline, Fd& socket_fd) {
+// One attempt: the connected socket, or an errno (ETIMEDOUT once `deadline` passed). Time
+// spent waiting for a descriptor is added to `deadline`: the host is not slow for it.
+int try_connect(const addrinfo& address, absl::Time& deadline, Fd& socket_fd,
+                SpareDescriptor& spare) {
   // Out of descriptors, waits for another job to release some (internal/process/fd.h).
-  socket_fd = Fd::open(
-      [&] {
-        return ::socket(address.ai_family, address.ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                        address.ai_protocol);
-      },
-      "socket");
+  const absl::Time before = absl::Now();
+  socket_fd = Fd::open(spare.with([&] {
+                         return ::socket(address.ai_family,
+                                         address.ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                                         address.ai_protocol);
+                       }),
+                       "socket");
+  deadline += absl::Now() - before;
   if (!socket_fd.is_open()) return errno;
   if (::connect(socket_fd.get(), address.ai_addr, address.ai_addrlen) == 0) return 0;
   if (errno != EINPROGRESS) return errno;
@@ -69,12 +73,13 @@ std::string describe_errno(int error) {
 
 }  // namespace
 
-Fd connect_tcp(const std::string& name, const std::string& host, int port, absl::Time deadline) {
+Fd connect_tcp(const std::string& name, const std::string& host, int port, absl::Time& deadline,
+               SpareDescriptor& spare) {
   const AddressList addresses = resolve(name, host, port);
   int error = EADDRNOTAVAIL;
   for (const addrinfo* address = addresses.get(); address != nullptr; address = address->ai_next) {
     Fd socket_fd;
-    error = try_connect(*address, deadline, socket_fd);
+    error = try_connect(*address, deadline, socket_fd, spare);
     if (error == 0) return socket_fd;
     if (error == ETIMEDOUT) break;
   }

@@ -19,7 +19,7 @@ constexpr size_t kChunk = 64 * 1024;
 }  // namespace
 
 Tunnel::Tunnel(std::shared_ptr<Session> gateway, const std::string& name, const std::string& host,
-               int port, absl::Time deadline)
+               int port, absl::Time deadline, SpareDescriptor& spare)
     : gateway_(std::move(gateway)), channel_(ssh_channel_new(gateway_->get())) {
   if (channel_ == nullptr) throw ConnectionError(absl::StrCat(name, ": cannot make a channel"));
   callbacks_.userdata = this;
@@ -46,11 +46,12 @@ Tunnel::Tunnel(std::shared_ptr<Session> gateway, const std::string& name, const 
   // Out of descriptors, waits for another job to release some (internal/process/fd.h).
   std::pair<asyncjobs::internal::Fd, asyncjobs::internal::Fd> fds;
   try {
-    fds = asyncjobs::internal::Fd::open_pair(
-        [](int pair[2]) {
-          return ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair);
-        },
-        "socketpair");
+    fds = asyncjobs::internal::Fd::open_pair(spare.with([](int* pair) {
+                                               return ::socketpair(
+                                                   AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                                                   0, pair);
+                                             }),
+                                             "socketpair");
   } catch (...) {
     close_channel();
     throw;

@@ -13,6 +13,7 @@
 #include "asyncjobs/event.h"
 #include "asyncjobs/internal/process/fd.h"
 #include "asyncjobs/ssh/pump.h"
+#include "asyncjobs/ssh/spare_descriptor.h"
 
 namespace asyncjobs::ssh::internal {
 
@@ -24,8 +25,9 @@ class Session;
 class Tunnel : public Transport {
  public:
   // Opens the forwarding to host:port on `gateway`; throws ConnectionError naming `name`.
+  // The socket pair is made together with `spare` (see SpareDescriptor).
   Tunnel(std::shared_ptr<Session> gateway, const std::string& name, const std::string& host,
-         int port, absl::Time deadline);
+         int port, absl::Time deadline, SpareDescriptor& spare);
   ~Tunnel() override;
   Tunnel(const Tunnel&) = delete;
   Tunnel& operator=(const Tunnel&) = delete;
