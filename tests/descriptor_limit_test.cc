@@ -1,18 +1,11 @@
-// Out of file descriptors: jobs wait their turn instead of failing. Each scenario
-// runs in a forked child whose RLIMIT_NOFILE the test sets, with the child's stderr kept in a
-// file; the child reports what went wrong through another file. The parent process of this
-// binary never runs a reactor itself, so each child still raises its soft limit once.
+// Out of file descriptors: jobs wait their turn instead of failing. Each scenario runs in a
+// forked child whose RLIMIT_NOFILE the test sets (tests/limited_child.h).
 #include <fcntl.h>
-#include <stdlib.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <fstream>
-#include <functional>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -23,66 +16,15 @@
 #include "asyncjobs/asyncjobs.h"
 #include "asyncjobs/internal/process/fd.h"
 #include "gtest/gtest.h"
+#include "tests/limited_child.h"
 #include "tests/open_fds.h"
 
 namespace aj = asyncjobs;
 
 namespace {
 
+using aj::testing::ChildOutcome;
 using aj::testing::open_fd_count;
-
-struct ChildOutcome {
-  std::string failure;  // what the scenario found wrong; empty when everything held
-  std::string errors;   // the child's stderr
-};
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::string temporary_path(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return absl::StrCat(dir == nullptr ? "/tmp" : dir, "/", name, ".", ::getpid());
-}
-
-void set_limit(rlim_t soft, rlim_t hard) {
-  const rlimit limit{soft, hard};
-  if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) _exit(100);
-}
-
-// Runs `scenario` in a child whose RLIMIT_NOFILE is soft = hard = `limit` (0: unchanged).
-// The scenario returns what went wrong, or "" when all held.
-ChildOutcome in_child(rlim_t limit, const std::function<std::string()>& scenario) {
-  const std::string report = temporary_path("report"), errors = temporary_path("stderr");
-  const pid_t child = ::fork();
-  if (child < 0) return {"fork failed", ""};
-  if (child == 0) {
-    const int err = ::open(errors.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (err < 0 || ::dup2(err, STDERR_FILENO) < 0) _exit(101);
-    ::close(err);
-    if (limit != 0) set_limit(limit, limit);
-    std::string failure;
-    try {
-      failure = scenario();
-    } catch (const std::exception& error) {
-      failure = absl::StrCat("unexpected exception: ", error.what());
-    }
-    std::ofstream(report) << failure;
-    _exit(0);
-  }
-  int status = 0;
-  if (::waitpid(child, &status, 0) != child) return {"waitpid failed", ""};
-  ChildOutcome outcome{read_file(report), read_file(errors)};
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    outcome.failure += absl::StrCat(" [child ended with status ", status, "]");
-  }
-  ::unlink(report.c_str());
-  ::unlink(errors.c_str());
-  return outcome;
-}
 
 int count_of(const std::string& text, const std::string& part) {
   int count = 0;
@@ -120,7 +62,7 @@ struct AllDescriptors {
 };
 
 TEST(DescriptorLimitTest, ThousandProcessJobsUnderALimitOf256AllCompleteWithTheirOutput) {
-  const ChildOutcome outcome = in_child(256, [] {
+  const ChildOutcome outcome = aj::testing::in_limited_child(256, [] {
     const int before = open_fd_count();
     std::vector<std::shared_ptr<aj::ProcessJob>> jobs;
     bool ran;
@@ -153,7 +95,7 @@ TEST(DescriptorLimitTest, ThousandProcessJobsUnderALimitOf256AllCompleteWithThei
 }
 
 TEST(DescriptorLimitTest, ThreeHundredCriticalProcessJobsUnderALimitOf128RunToTheEnd) {
-  const ChildOutcome outcome = in_child(128, [] {
+  const ChildOutcome outcome = aj::testing::in_limited_child(128, [] {
     const int before = open_fd_count();
     std::string failure;
     {
@@ -171,11 +113,11 @@ TEST(DescriptorLimitTest, ThreeHundredCriticalProcessJobsUnderALimitOf128RunToTh
 
 // With one job's worth of descriptors, jobs run one at a time, in the order they asked.
 TEST(DescriptorLimitTest, WaitingJobsTakeTheirTurnInOrder) {
-  const ChildOutcome outcome = in_child(0, [] {
+  const ChildOutcome outcome = aj::testing::in_limited_child(0, [] {
     // The reactor's epoll and eventfd, then three pipes (two ends each): then the child's
     // ends close and its pidfd and epoll set come, leaving one descriptor, too few for a pipe.
     const rlim_t limit = limit_leaving(8);
-    set_limit(limit, limit);
+    aj::testing::set_nofile_limit(limit, limit);
     const int before = open_fd_count();
     std::vector<int> order;
     {
@@ -206,9 +148,9 @@ TEST(DescriptorLimitTest, WaitingJobsTakeTheirTurnInOrder) {
 // A job whose timeout expires while it waits for descriptors leaves the queue: it ends with
 // TimeoutError, and the job behind it still gets its turn.
 TEST(DescriptorLimitTest, AJobTimedOutWhileWaitingLeavesTheQueue) {
-  const ChildOutcome outcome = in_child(0, [] {
+  const ChildOutcome outcome = aj::testing::in_limited_child(0, [] {
     const rlim_t limit = limit_leaving(8);  // one process job at a time, as above
-    set_limit(limit, limit);
+    aj::testing::set_nofile_limit(limit, limit);
     const int before = open_fd_count();
     std::string failure;
     {
@@ -238,7 +180,7 @@ TEST(DescriptorLimitTest, AJobTimedOutWhileWaitingLeavesTheQueue) {
 // The test holds every descriptor left, outside any job: nothing can be released, so the job
 // raises at once, and says which job, what limit and how to fix it.
 TEST(DescriptorLimitTest, AJobThatCanNeverGetDescriptorsRaisesNamingJobLimitAndFix) {
-  const ChildOutcome outcome = in_child(64, [] {
+  const ChildOutcome outcome = aj::testing::in_limited_child(64, [] {
     const int before = open_fd_count();
     std::unique_ptr<AllDescriptors> all;
     std::string failure;
@@ -270,7 +212,7 @@ TEST(DescriptorLimitTest, AJobThatCanNeverGetDescriptorsRaisesNamingJobLimitAndF
 // descriptors waits (that one might be released), until the run cannot progress; then it
 // raises the same clear error instead of the run stalling.
 TEST(DescriptorLimitTest, AWaitingJobRaisesOnceTheRunCannotProgress) {
-  const ChildOutcome outcome = in_child(64, [] {
+  const ChildOutcome outcome = aj::testing::in_limited_child(64, [] {
     const int before = open_fd_count();
     std::string failure;
     {
@@ -303,7 +245,7 @@ std::string soft_limit_after_a_run(rlim_t soft) {
   rlimit limit{};
   ::getrlimit(RLIMIT_NOFILE, &limit);
   if (limit.rlim_max <= soft) return "the hard limit is too low for this test";
-  set_limit(soft, limit.rlim_max);
+  aj::testing::set_nofile_limit(soft, limit.rlim_max);
   aj::Scheduler scheduler({aj::make_job([] {})});
   scheduler.run();
   ::getrlimit(RLIMIT_NOFILE, &limit);
@@ -311,7 +253,7 @@ std::string soft_limit_after_a_run(rlim_t soft) {
 }
 
 TEST(DescriptorLimitTest, TheFirstRunRaisesTheSoftLimitToTheHardLimit) {
-  const ChildOutcome outcome = in_child(0, [] {
+  const ChildOutcome outcome = aj::testing::in_limited_child(0, [] {
     const std::string after = soft_limit_after_a_run(64);
     return after == "raised" ? "" : "soft limit after the run: " + after;
   });
@@ -319,7 +261,7 @@ TEST(DescriptorLimitTest, TheFirstRunRaisesTheSoftLimitToTheHardLimit) {
 }
 
 TEST(DescriptorLimitTest, TheEnvironmentKeepsTheSoftLimit) {
-  const ChildOutcome outcome = in_child(0, [] {
+  const ChildOutcome outcome = aj::testing::in_limited_child(0, [] {
     ::setenv("ASYNCJOBS_KEEP_NOFILE_LIMIT", "1", 1);
     const std::string after = soft_limit_after_a_run(64);
     return after == "64" ? "" : "soft limit after the run: " + after;

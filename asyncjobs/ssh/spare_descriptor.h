@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <utility>
 
+#include "absl/cleanup/cleanup.h"
 #include "asyncjobs/internal/reactor/descriptor_admission.h"
 
 namespace asyncjobs::ssh::internal {
@@ -44,10 +45,7 @@ class SpareDescriptor {
   template <class Call>
   decltype(auto) lend(Call&& call) {
     if (fd_ >= 0) ::close(std::exchange(fd_, -1));
-    struct Retake {
-      int& fd;
-      ~Retake() { fd = open_null(); }  // where libssh's file was: free again
-    } retake{fd_};
+    const absl::Cleanup retake = [this] { fd_ = open_null(); };  // libssh's files are closed
     return call();
   }
 
