@@ -19,7 +19,7 @@
 // peak_rss_mib: getrusage ru_maxrss so far. The last field,
 // fault_ns, is the machine's baseline taken after the graphs: the first touch of one fresh
 // 4 KiB page (16 MiB, no huge pages), which the cold figures depend on and which varies
-// with the host (1.4 us to over 50 us per page on the development VM).
+// with the host (docs/fibers.md, "What things cost").
 #include <sys/mman.h>
 #include <sys/resource.h>
 

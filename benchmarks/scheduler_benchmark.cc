@@ -6,8 +6,8 @@
 // Counters: ns_per_job, and x_raw_fiber: that cost over creating, entering and leaving one
 // raw Boost.Context fiber (warm stack) measured in the same run. Each shape is built once
 // untimed first, so that job memory comes from the warm pool: BM_FirstBuild shows the
-// first build of a process instead, when every page is fresh (about 1.4 us per 4 KiB page
-// fault on this kind of VM).
+// first build of a process instead, when every page is fresh (a page fault each: docs/fibers.md,
+// "What things cost").
 #include <random>
 #include <vector>
 

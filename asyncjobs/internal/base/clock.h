@@ -10,7 +10,7 @@
 namespace asyncjobs::internal {
 
 // A cheap timestamp for every job start and end: the CPU's time-stamp counter where it has
-// one (about 9 ns here, against 46 ns for absl::Now()), converted to absl::Time only when
+// one (several times cheaper than absl::Now()), converted to absl::Time only when
 // read. Elsewhere, CLOCK_MONOTONIC nanoseconds. A conversion in the first 10 ms of a
 // process waits for the end of them, to measure the counter's rate.
 int64_t clock_ticks();

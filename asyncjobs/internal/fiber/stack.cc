@@ -105,18 +105,17 @@ bool try_guard(char* guard) {
 
 // A starting fiber writes its record and first frames at the top of its stack, which is
 // cold: fetch those lines early, downwards as the stack grows (in that order the hardware
-// prefetcher follows on below; upwards, 100k sleep/wake tasks measured 0.78 us instead of
-// 0.48 us each). Twelve lines cover a job down to Event::wait (712 B): with four, blocked
-// jobs started in 0.23-0.29 us each at 5k and 0.38-0.39 at 40k, with twelve 0.15-0.18 and
-// 0.29-0.30 (growth_benchmark BM_Blocked/kind:0, two rounds each).
+// prefetcher follows on below; upwards was slower). Twelve lines cover a job down to
+// Event::wait; fewer started blocked jobs more slowly (growth_benchmark BM_Blocked/kind:0,
+// docs/profiling.md).
 void prefetch_top(const Stack& stack) {
   constexpr size_t kLine = 64, kLines = 12;
   const char* top = static_cast<const char*>(stack.top());
   for (size_t i = 1; i <= kLines; ++i) __builtin_prefetch(top - i * kLine, 1);
 }
 
-// Makes the top page of a cold stack resident in one system call: on the VMs measured
-// (docs/fibers.md) a page fault costs 14 to 60 us, MADV_POPULATE_WRITE about 1 us a page.
+// Makes the top page of a cold stack resident in one system call, far cheaper than the page
+// fault it saves (docs/fibers.md, "What things cost").
 // Kernels before 5.14 refuse the advice; the first touch then faults as usual.
 void populate_top(const Stack& stack) {
 #ifndef MADV_POPULATE_WRITE

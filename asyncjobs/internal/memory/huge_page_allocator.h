@@ -12,10 +12,10 @@
 namespace asyncjobs::internal {
 
 // For the arrays that grow with the number of jobs (a scheduler's member list, a runner's
-// queue). malloc gives large blocks fresh 4 KiB pages, each a page fault (1.4 to 50 us on
-// the VMs measured), and gives them back when they are freed, so every run faulted them in
-// again: thousands of faults per million-job run, and at 10k jobs six per 1,000 jobs, half
-// of a warm fan-out's time. Blocks of kKeptBlock bytes and more are mapped on their own
+// queue). malloc gives large blocks fresh 4 KiB pages, each a page fault (docs/fibers.md,
+// "What things cost"), and gives them back when they are freed, so every run faulted them in
+// again: thousands of faults per million-job run, and at 10k jobs a large part of a warm
+// fan-out's time (docs/profiling.md). Blocks of kKeptBlock bytes and more are mapped on their own
 // (from kLargeBlock on, in whole transparent huge pages), and freed ones (64 MB at most)
 // are kept per thread, with their memory, for the next arrays of the same size or larger
 // (grow()): no fault, map or unmap when a run repeats. Smaller blocks come from operator

@@ -9,9 +9,9 @@ namespace asyncjobs::internal {
 
 // Asks for huge pages on [start, start + bytes), a fresh mapping of a job allocator, unless
 // the environment variable ASYNCJOBS_HUGE_PAGES=0 (read once per process) says never. A huge
-// page fault may stall on memory compaction, but on the VMs measured (docs/profiling.md) a
-// 4 KiB fault costs tens of microseconds, so huge pages won at 10k and 1M jobs alike, first
-// build included; =0 trades that speed for less memory (389 B instead of ~660 B per job at 10k).
+// page fault may stall on memory compaction, but a 4 KiB fault costs far more per byte
+// (docs/fibers.md, "What things cost"), so huge pages won at 10k and 1M jobs alike, first
+// build included; =0 trades that speed for less memory per job (docs/profiling.md).
 void advise_huge_pages(void* start, size_t bytes);
 
 }  // namespace asyncjobs::internal
