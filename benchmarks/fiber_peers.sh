@@ -12,7 +12,8 @@
 #
 # ROUNDS (3), SIZES ("1000 10000 100000"), WORKLOADS (all five), CPU (0: taskset -c), REPEAT
 # (passes per process; default 5 for sleep, else 1e6/size within 5..30).
-# ASYNCJOBS_PEER, BOOST_PEER: the programs (default: built with -c opt through ./bazelw,
+# ASYNCJOBS_PEER, BOOST_PEER: the programs (BOOST_PEER may be any program printing the line of
+# fiber_peers.h, whatever its peer= name; default: built with -c opt through ./bazelw,
 # passing BAZEL_STARTUP_FLAGS, e.g. --output_base=..., before the command).
 # 1M blocked or sleeping tasks take about 4 GiB (asyncjobs) and 12 GiB (Boost.Fiber) resident.
 set -euo pipefail
@@ -63,7 +64,7 @@ awk '
     peer = ""; key = ""
     for (f = 1; f <= NF; ++f) {
       split($f, kv, "=")
-      if (kv[1] == "peer") peer = kv[2]
+      if (kv[1] == "peer") { peer = kv[2]; if (peer != "asyncjobs") { other = peer; peer = "peer" } }
       else if (kv[1] == "workload") workload = kv[2]
       else if (kv[1] == "tasks") tasks = kv[2]
       else if (kv[1] != "passes") {
@@ -86,10 +87,10 @@ awk '
   }
   END {
     printf "%-8s %8s %-20s %12s %12s %8s\n", "workload", "tasks", "figure", "asyncjobs",
-           "boost_fiber", "ratio"
+           other, "ratio"
     for (r = 1; r <= nrows; ++r) {
       split(rows[r], part, SUBSEP)
-      a = median(rows[r], "asyncjobs"); b = median(rows[r], "boost_fiber")
+      a = median(rows[r], "asyncjobs"); b = median(rows[r], "peer")
       ratio = (a >= 0 && b > 0) ? sprintf("%.2f", a / b) : "-"
       printf "%-8s %8s %-20s %12.1f %12.1f %8s\n", part[1], part[2], part[3], a, b, ratio
     }
