@@ -4,7 +4,9 @@
 // Its counterpart is fiber_peers_boost.cc; benchmarks/fiber_peers.sh runs both.
 //
 //   bazel-bin/benchmarks/fiber_peers_asyncjobs block 100000 --repeat=5
+//   bazel-bin/benchmarks/fiber_peers_asyncjobs yield 1000 --guard_page=0   # no guard pages
 #include <cstddef>
+#include <cstring>
 #include <memory>
 
 #include "absl/time/time.h"
@@ -168,7 +170,18 @@ Figures run(peers::Workload workload, size_t tasks) {
 
 }  // namespace
 
+// `--guard_page=0`, anywhere on the line, turns guard pages off (Boost.Fiber's pool has none).
 int main(int argc, char** argv) {
+  int kept = 0;
+  for (int i = 0; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--guard_page=0") == 0) {
+      aj::StackOptions options = aj::stack_options();
+      options.guard_page = false;
+      aj::set_stack_options(options);
+    } else {
+      argv[kept++] = argv[i];
+    }
+  }
   reactor();
-  return peers::run_passes("asyncjobs", argc, argv, run);
+  return peers::run_passes("asyncjobs", kept, argv, run);
 }
