@@ -335,11 +335,11 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   bool is_scheduler_ : 1 = false;
   bool cancel_called_ : 1 = false;
   bool abandoned_ : 1 = false;  // it refused to stop once cancelled: its fiber never resumes
-  bool dependents_unordered_ : 1 = false;  // not in insertion order (scheduler_prepare.cc)
+  bool dependents_unordered_ : 1 = false;  // not in insertion order (job_graph_link.cc)
   bool raised_ : 1 = false;                // result_ holds what the job raised
   bool restored_ : 1 = false;              // done from the journal (scheduler_journal.cc)
   uint16_t attempts_ = 0;
-  // Owned by the scheduler that holds this job (scheduler_prepare.cc, scheduler_run.cc).
+  // Owned by the scheduler that holds this job (job_graph_link.cc, scheduler_run.cc).
   uint32_t pending_requirements_ = 0;
   uint32_t graph_index_ = 0;  // its place in the scheduler, as of the last link pass
   AbstractJob* scheduler_ = nullptr;

@@ -103,10 +103,11 @@ class JobRunControl {
 
   // --- Running on a BatchRunner
   // How a BatchRunner runs jobs for `observer` (AbstractJob::batch_hooks).
-  static BatchHooks batch_hooks(JobObserver* observer) { return AbstractJob::batch_hooks(observer); }
+  static BatchHooks batch_hooks(JobObserver* observer) {
+    return AbstractJob::batch_hooks(observer);
+  }
   // Hooks that call `run` on each job instead of running it (a shutdown's co_shutdown()).
-  static BatchHooks hooks_for(WorkItem::Body run, void (*fail)(WorkItem*, std::exception_ptr, void*),
-                              void* context) {
+  static BatchHooks hooks_for(WorkItem::Body run, decltype(BatchHooks::fail) fail, void* context) {
     return {.run = run,
             .fail = fail,
             .name = &AbstractJob::name_of,

@@ -110,7 +110,8 @@ void JobGraph::check_acyclic() const {
   Edges edges(jobs_.size());
   for (const JobPtr& job : jobs_) {
     for (const Requirement requirement : JobRunControl::required(*job)) {
-      edges[JobRunControl::graph_index(*job)].push_back(JobRunControl::graph_index(*requirement.job));
+      edges[JobRunControl::graph_index(*job)].push_back(
+          JobRunControl::graph_index(*requirement.job));
     }
   }
   if (::asyncjobs::internal::topological_order(edges).size() == jobs_.size()) return;

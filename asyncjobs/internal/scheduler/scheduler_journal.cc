@@ -194,7 +194,8 @@ void Scheduler::record(AbstractJob& job) {
   const internal::ResultCoder* coder = job.result_coder();
   if (job.forever() || coder == nullptr || !coder->journaled()) return;
   try {
-    seq = journal.store->record(key_path(journal, job), coder->encode(JobRunControl::returned(job)));
+    seq = journal.store->record(key_path(journal, job),
+                                coder->encode(JobRunControl::returned(job)));
   } catch (const std::exception& error) {  // it will run again next time
     say(absl::StrCat("journal: job `", job.label(), "` was not recorded: ", error.what()),
         /*always=*/true);

@@ -123,25 +123,19 @@ bool Scheduler::orchestrate() {
   runner_ = &runner;
   run_start_ = absl::Now();
   // request_cancel() reaches this run through the reactor until the run ends.
-  struct RemoteCancel {
-    Scheduler& scheduler;
-    internal::SignalCallback signals;
-    RemoteCancel(Scheduler& s)
-        : scheduler(s),
-          signals(s.options_.cancel_on_signals,
-                  [](void* self) { static_cast<Scheduler*>(self)->request_cancel(); }, &s) {
-      scheduler.reactor_->add_interrupt_handler(&scheduler);
-      scheduler.remote_reactor_.store(scheduler.reactor_);
-    }
-    ~RemoteCancel() {
-      scheduler.remote_reactor_.store(nullptr);
-      // A request_cancel() from another thread is poking the reactor: a few instructions,
-      // but that thread may be descheduled meanwhile, so give it the CPU.
-      while (scheduler.remote_pokes_.load() > 0) std::this_thread::yield();
-      Reactor::remove_interrupt_handler(&scheduler);
-      scheduler.reactor_ = nullptr;
-    }
-  } remote_cancel(*this);
+  const internal::SignalCallback cancel_signals(
+      options_.cancel_on_signals,
+      [](void* self) { static_cast<Scheduler*>(self)->request_cancel(); }, this);
+  reactor_->add_interrupt_handler(this);
+  remote_reactor_.store(reactor_);
+  const absl::Cleanup end_remote_cancel = [this] {
+    remote_reactor_.store(nullptr);
+    // A request_cancel() from another thread is poking the reactor: a few instructions,
+    // but that thread may be descheduled meanwhile, so give it the CPU.
+    while (remote_pokes_.load() > 0) std::this_thread::yield();
+    Reactor::remove_interrupt_handler(this);
+    reactor_ = nullptr;
+  };
   start_watching();
   absl::Cleanup stop_watching = [this] { this->stop_watching(); };
   bool ok = false;
@@ -323,7 +317,7 @@ void Scheduler::on_job_finished(AbstractJob& job) {
   if (run.finished()) run.wakeup.notify_all();
 }
 
-// The dependents this run linked (scheduler_prepare.cc) that now have all they require,
+// The dependents this run linked (job_graph_link.cc) that now have all they require,
 // in insertion order. By index: a job that starts may require more, and the list grow.
 void Scheduler::start_successors(AbstractJob& job) {
   std::vector<AbstractJob*> ready;
