@@ -225,6 +225,7 @@ class Scheduler : public AbstractJob,
   void start_successors(AbstractJob& job);
   void start_job(AbstractJob* job);
   void fill_window();
+  void start_waiting_jobs();
   void wait_for_jobs(absl::Time deadline);
   void cancel_everything();
   void abandon_refusing_jobs();

@@ -72,18 +72,6 @@ JobGraph::~JobGraph() {
 
 // --- Membership
 
-JobPtr JobGraph::add(absl::Span<JobPtr> jobs) {
-  for (const JobPtr& job : jobs) check_can_add(job);
-  for (size_t i = 0; i < jobs.size(); ++i) {
-    if (contains(jobs[i].get())) continue;
-    if (jobs_.size() == jobs_.capacity()) grow(jobs_);  // may throw: nothing changed
-    JobRunControl::set_parent(*jobs[i], &owner_);
-    // Moved, but for the last job, which is also returned.
-    jobs_.push_back(i + 1 < jobs.size() ? std::move(jobs[i]) : jobs[i]);
-  }
-  return jobs.empty() ? nullptr : std::move(jobs.back());
-}
-
 void JobGraph::check_can_add(const JobPtr& job) const {
   // The common case in one test: a plain job (it cannot contain a scheduler) of no other.
   if (job && !job->is_scheduler() && (job->parent() == nullptr || contains(job.get()))) {

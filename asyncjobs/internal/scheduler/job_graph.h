@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "absl/types/span.h"
 #include "asyncjobs/internal/jobs/job_run_control.h"
 #include "asyncjobs/internal/memory/huge_page_allocator.h"
@@ -36,7 +37,18 @@ class JobGraph {
   bool contains(const AbstractJob* job) const { return job->parent() == &owner_; }
   // Adds `jobs`, moving them out; returns the last. GraphError for a job of another
   // scheduler; a member again is a no-op.
-  JobPtr add(absl::Span<JobPtr> jobs);
+  // Inline into Scheduler::add: user code often adds jobs one at a time.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE JobPtr add(absl::Span<JobPtr> jobs) {
+    for (const JobPtr& job : jobs) check_can_add(job);
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      if (contains(jobs[i].get())) continue;
+      if (jobs_.size() == jobs_.capacity()) grow(jobs_);  // may throw: nothing changed
+      JobRunControl::set_parent(*jobs[i], &owner_);
+      // Moved, but for the last job, which is also returned.
+      jobs_.push_back(i + 1 < jobs.size() ? std::move(jobs[i]) : jobs[i]);
+    }
+    return jobs.empty() ? nullptr : std::move(jobs.back());
+  }
   // Throws as add() would, without adding.
   void check_can_add(const JobPtr& job) const;
   void remove(const JobPtr& job);  // std::invalid_argument if absent

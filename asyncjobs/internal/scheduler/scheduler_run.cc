@@ -273,7 +273,12 @@ void Scheduler::start_job(AbstractJob* job) {
   say_job("STARTING", *job);
 }
 
+// Called at every job's end: the usual case, nothing waiting, keeps no register.
 void Scheduler::fill_window() {
+  if (!run_->waiting_for_slot().empty()) [[unlikely]] start_waiting_jobs();
+}
+
+void Scheduler::start_waiting_jobs() {
   internal::RunState& run = *run_;
   while (!run.waiting_for_slot().empty() && run.has_free_slot(options_.jobs_window)) {
     AbstractJob* job = run.waiting_for_slot().front();
