@@ -24,6 +24,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/time/time.h"
 #include "asyncjobs/errors.h"  // TimeoutError
+#include "asyncjobs/internal/base/check.h"
 #include "asyncjobs/internal/jobs/inline_callable.h"
 #include "asyncjobs/internal/jobs/outcome.h"
 #include "asyncjobs/internal/jobs/required_links.h"
@@ -65,7 +66,7 @@ struct BorrowedOptions {
 
 namespace internal {
 class BatchRunner;
-class ShutdownRunner;
+class JobRunControl;
 struct Attempts;
 struct JobExtras;
 
@@ -210,9 +211,25 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   }
 
  private:
-  friend class Scheduler;
-  friend class internal::ShutdownRunner;
+  // A scheduler reaches a job's run state only through this (internal/jobs/job_run_control.h).
+  friend class internal::JobRunControl;
   enum class State : uint8_t { kIdle, kScheduled, kRunning, kDone };
+  // Every change of state goes through here: debug builds check it is one of a job's life
+  // (docs/design.md, "A job's states").
+  void move_to(State next) {
+    ASYNCJOBS_DCHECK(legal_move(state_, next), "a job moved to a state it cannot reach");
+    state_ = next;
+  }
+  static constexpr bool legal_move(State from, State to) {
+    switch (from) {
+      case State::kIdle:  // kRunning: a free slot; kDone: restored from a journal
+        return to == State::kScheduled || to == State::kRunning || to == State::kDone;
+      case State::kScheduled: return to == State::kRunning;
+      case State::kRunning: return to == State::kDone;  // (a failed start is undone, not moved)
+      case State::kDone: return false;  // a job runs once
+    }
+    return false;
+  }
 
   // Told by cancel() on a member job that was not started; a Scheduler overrides both.
   virtual void on_member_cancelled(AbstractJob& job) {}
@@ -318,11 +335,11 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   bool is_scheduler_ : 1 = false;
   bool cancel_called_ : 1 = false;
   bool abandoned_ : 1 = false;  // it refused to stop once cancelled: its fiber never resumes
-  bool dependents_unordered_ : 1 = false;  // not in insertion order (scheduler_prepare.cc)
+  bool dependents_unordered_ : 1 = false;  // not in insertion order (job_graph_link.cc)
   bool raised_ : 1 = false;                // result_ holds what the job raised
   bool restored_ : 1 = false;              // done from the journal (scheduler_journal.cc)
   uint16_t attempts_ = 0;
-  // Owned by the scheduler that holds this job (scheduler_prepare.cc, scheduler_run.cc).
+  // Owned by the scheduler that holds this job (job_graph_link.cc, scheduler_run.cc).
   uint32_t pending_requirements_ = 0;
   uint32_t graph_index_ = 0;  // its place in the scheduler, as of the last link pass
   AbstractJob* scheduler_ = nullptr;

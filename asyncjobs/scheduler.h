@@ -9,7 +9,6 @@
 // Scheduler may live on the stack; a nested one must be held by shared_ptr like every job.
 
 #include <atomic>
-#include <deque>
 #include <functional>
 #include <initializer_list>
 #include <iosfwd>
@@ -21,10 +20,9 @@
 #include "absl/time/time.h"
 #include "asyncjobs/errors.h"
 #include "asyncjobs/internal/base/console.h"
-#include "asyncjobs/internal/memory/huge_page_allocator.h"
-#include "asyncjobs/internal/sync/wait_list.h"
 #include "asyncjobs/job.h"
 #include "asyncjobs/job_event.h"
+#include "asyncjobs/reactor.h"  // Reactor::InterruptHandler
 #include "asyncjobs/sequence.h"
 #include "asyncjobs/watch.h"
 
@@ -33,6 +31,8 @@ namespace internal {
 struct SchedulerJournal;
 struct JournalAccess;
 class JournalStore;
+class JobGraph;
+class RunState;
 }  // namespace internal
 
 enum class Progress { kOff, kLines, kLive, kAuto };  // SchedulerOptions::progress
@@ -101,8 +101,8 @@ class Scheduler : public AbstractJob,
   JobPtr add(Schedulable jobs);
   Scheduler& update(std::initializer_list<Schedulable> jobs);
   Scheduler& remove(const JobPtr& job);  // throws std::invalid_argument if absent
-  size_t size() const { return jobs_.size(); }  // direct members; a nested scheduler counts 1
-  std::vector<JobPtr> jobs() const { return {jobs_.begin(), jobs_.end()}; }
+  size_t size() const;  // direct members; a nested scheduler counts 1
+  std::vector<JobPtr> jobs() const;
   // Jobs at all depths; with `scan_schedulers`, this scheduler and every nested one too.
   std::vector<JobPtr> iterate_jobs(bool scan_schedulers = false) const;
 
@@ -131,9 +131,9 @@ class Scheduler : public AbstractJob,
   void set_jobs_window(int window);
   void set_timeout(absl::Duration timeout);
 
-  bool failed_critical() const { return failed_critical_; }
-  bool failed_time_out() const { return failed_time_out_; }
-  RunOutcome outcome() const { return outcome_; }  // what why() and the exceptions tell
+  bool failed_critical() const;
+  bool failed_time_out() const;
+  RunOutcome outcome() const;  // what why() and the exceptions tell
   // "FINE", "TIMED OUT after 0.25s", "a CRITICAL job has raised an exception", or, when a
   // job ended cancelled on its own (its body let Cancelled out) so that it and what requires
   // it could not complete, "N job(s) could not complete: cancelled" (run() then returns
@@ -197,47 +197,35 @@ class Scheduler : public AbstractJob,
   absl::Time run_start() const { return run_start_; }
 
  private:
-  friend class internal::ShutdownRunner;
+  // The graph (membership, queries, surgery, linking: job_graph.cc) and the run's counters and
+  // outcome (run_state.h) are held here; the orchestration that drives them is below.
   friend struct internal::JournalAccess;
   static void run_on_new_reactor(AbstractJob* owner, absl::FunctionRef<void()> body);
-  static bool may_shut_down(const AbstractJob& job);
   void on_job_finished(AbstractJob& job) override;
   void on_member_cancelled(AbstractJob& job) override;
   void cancel_members() override;
   void on_interrupt() override;  // request_cancel() reached the reactor
-  bool run_in_progress() const { return reactor_ != nullptr && !aborting_; }
+  bool run_in_progress() const;
   void abandon_cancelled_before_run();
   void check_not_started(const char* what) const {
     if (reactor_ != nullptr) [[unlikely]] refuse_change(what);
   }
   [[noreturn]] void refuse_change(const char* what) const;
-  std::vector<JobPtr> neighbours(const std::vector<JobPtr>& starts, const char* what,
-                                 bool downstream, bool transitive) const;
-  // Checks (GraphError) and links a run: the links it counts, requirement counts, the plan
-  // of its start.
+  // Checks (GraphError) and links a run (JobGraph::link), nested schedulers too.
   void prepare_run(bool recursive);
-  bool link_jobs(bool single_pass);
-  void check_requirement(const AbstractJob& job, const AbstractJob* required) const;
-  void check_acyclic() const;
   bool orchestrate();  // the run itself, on a fiber
   bool run_jobs();     // start, wait, abort; true when it went well
-  // Both start the ready jobs and count remaining_: by reading every job (returns how many
-  // were cancelled before the run), or from the link pass's plan (none were).
+  // Both start the ready jobs and count the awaited ones: by reading every job (returns how
+  // many were cancelled before the run), or from the link pass's plan (none were).
   size_t start_by_scan();
   void start_from_plan();
   bool finish_run(bool ok) const;
-  RunOutcome decide_outcome() const;
-  bool conclude(bool started);  // decides outcome_, says it; true when fine  // throws for a failed critical scheduler
+  bool conclude(bool started);  // decides the outcome, says it; true when fine
   void schedule(AbstractJob* job);
   void start_successors(AbstractJob& job);
-  // The dependent `link` names if this run counted it (scheduler_prepare.cc), else nullptr.
-  AbstractJob* linked_dependent(const Link& link) const {
-    return link.pass == link_pass_ ? link.job : nullptr;
-  }
   void start_job(AbstractJob* job);
   void fill_window();
-  bool has_free_slot() const;
-  bool finished() const;
+  void start_waiting_jobs();
   void wait_for_jobs(absl::Time deadline);
   void cancel_everything();
   void abandon_refusing_jobs();
@@ -250,7 +238,6 @@ class Scheduler : public AbstractJob,
   void print_job_line(std::string_view state, const AbstractJob& job) const;
   void say_unfinished(std::string_view state) const;
   std::string stamp() const;
-  bool member(const AbstractJob* job) const { return job->scheduler_ == this; }
   // The journal's hooks (scheduler_journal.cc), called only when the run has a journal:
   // opening it for the whole tree before the run, "restore this ready job instead of
   // starting it?", "record this job that returned", closing it when the run ends.
@@ -262,35 +249,15 @@ class Scheduler : public AbstractJob,
   void count_restored();
   void record(AbstractJob& job);
   bool every_member_restored() const;
-  void check_member(const JobPtr& job, const char* what) const;
-  void check_can_add(const JobPtr& job) const;
 
   SchedulerOptions options_;
-  internal::HugePageVector<JobPtr> jobs_;
+  std::unique_ptr<internal::JobGraph> graph_;
+  std::unique_ptr<internal::RunState> run_;
   bool ran_ = false;
   bool prepared_ = false;  // by prepare_run; the graph must not change during a run
-  size_t custom_shutdowns_ = SIZE_MAX;  // jobs whose co_shutdown() may do something
-  uint32_t link_pass_ = 0;  // marks the requirement links the current run counts
-  std::vector<Scheduler*> nested_;  // member schedulers, as of the last link pass
-  // What a single link pass found for the start that follows it at once (a nested
-  // scheduler's, done by its parent's run, is dropped: jobs run in between): the ready jobs
-  // as ranges of jobs_, so that the start reads no other job, and how many are not forever.
-  // Not made when a job was cancelled before the run.
-  struct StartPlan {
-    std::vector<std::pair<uint32_t, uint32_t>> ready;  // [begin, end)
-    size_t awaited = 0;
-    bool valid = false;
-  };
-  StartPlan start_plan_;
   bool shut_down_ = false;
   bool shutdown_result_ = true;
   std::vector<ShutdownError> shutdown_errors_;
-  bool failed_critical_ = false;
-  bool failed_time_out_ = false;
-  AbstractJob* failed_job_ = nullptr;
-  size_t abandoned_ = 0;  // non-forever jobs that ended cancelled on their own, or after one
-  bool run_cancelled_ = false;       // by request_cancel()
-  RunOutcome outcome_ = RunOutcome::kNotRun;  // decided once, when the run ends (conclude())
   std::atomic<bool> cancel_request_{false};
   std::atomic<Reactor*> remote_reactor_{nullptr};  // where request_cancel() pokes, if running
   std::atomic<int> remote_pokes_{0};               // request_cancel() calls in progress
@@ -305,22 +272,13 @@ class Scheduler : public AbstractJob,
   void on_watched_interrupt();
   static void on_drain_signal(void* self);  // async-signal-safe
   void drain();                              // on the loop, after the first signal
-  bool starts_new_jobs() const { return !failed_critical_ && !run_cancelled_ && !draining_; }
   Watching* watching_ = nullptr;
   Scheduler* parent_events_ = nullptr;  // the enclosing run, when it wants events too
   std::atomic<int> drain_signals_{0};
-  bool draining_ = false;
 
-  // State of the run in progress.
+  // Where the run in progress runs.
   Reactor* reactor_ = nullptr;
   internal::BatchRunner* runner_ = nullptr;  // the jobs' fibers
-  std::deque<AbstractJob*> waiting_for_slot_;
-  size_t running_ = 0;
-  size_t remaining_ = 0;  // non-forever jobs not yet done
-  // The run ends once nothing runs or waits for a slot: it has only forever jobs, or drains.
-  bool until_idle_ = false;
-  bool aborting_ = false;
-  internal::WaitList wakeup_;  // the orchestrator waits here
   absl::Time run_start_ = absl::InfinitePast();
   std::unique_ptr<internal::SchedulerJournal> journal_;  // only in a run with a journal
 };

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <random>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "asyncjobs/fiber_calls.h"
@@ -115,13 +116,10 @@ void Node::connect() {
   connecting_ = true;
   connect_error_ = nullptr;
   attempt_ended_.clear();
-  struct EndAttempt {
-    Node& node;
-    ~EndAttempt() {
-      node.connecting_ = false;
-      node.attempt_ended_.set();
-    }
-  } end_attempt{*this};
+  const absl::Cleanup end_attempt = [this] {
+    connecting_ = false;
+    attempt_ended_.set();
+  };
   try {
     std::shared_ptr<internal::Session> gateway =
         options_.gateway == nullptr ? nullptr : options_.gateway->session();

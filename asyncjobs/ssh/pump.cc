@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/time/clock.h"
 
 namespace asyncjobs::ssh::internal {
@@ -28,13 +29,10 @@ bool Pump::wait(absl::Time deadline, Event* activity) {
 
 bool Pump::lead(absl::Time deadline) {
   leading_ = true;
-  struct HandOver {  // also when the wait throws: a follower must take the lead
-    Pump& pump;
-    ~HandOver() {
-      pump.leading_ = false;
-      pump.wake_followers();
-    }
-  } hand_over{*this};
+  const absl::Cleanup hand_over = [this] {  // also when the wait throws: a follower leads
+    leading_ = false;
+    wake_followers();
+  };
   if (!transport_.wait_io(session_, deadline)) return false;
   // Without this, a channel at end of file would never read its exit status and close:
   // libssh's channel calls stop reading the socket once the channel saw EOF.
@@ -47,11 +45,9 @@ bool Pump::follow(absl::Time deadline, Event* activity) {
   Event own;
   Event* woken = activity != nullptr ? activity : &own;
   followers_.push_back(woken);
-  struct Leave {
-    std::vector<Event*>& followers;
-    Event* woken;
-    ~Leave() { followers.erase(std::find(followers.begin(), followers.end(), woken)); }
-  } leave{followers_, woken};
+  const absl::Cleanup leave = [this, woken] {
+    followers_.erase(std::find(followers_.begin(), followers_.end(), woken));
+  };
   const absl::Duration timeout = deadline == absl::InfiniteFuture()
                                      ? absl::InfiniteDuration()
                                      : std::max(deadline - absl::Now(), absl::ZeroDuration());

@@ -1,4 +1,5 @@
 // SshJob: a node's commands run in order as one job.
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "asyncjobs/cancelled.h"
@@ -14,20 +15,16 @@ namespace {
 CommandResult run_script(Node& node, const std::string& script, const std::vector<std::string>& args,
                          const RunOptions& options) {
   const std::string path = internal::push_temporary_script(node, script);
-  struct Remove {
-    Node& node;
-    const std::string& path;
-    ~Remove() {
-      CancelShield shield;
-      RunOptions quiet;
-      quiet.on_stdout = quiet.on_stderr = [](const Node&, std::string_view) {};
-      quiet.check = false;
-      try {
-        node.run("rm -f " + internal::quote(path), quiet);
-      } catch (const std::exception&) {  // the connection is gone: so is the chance
-      }
+  const absl::Cleanup remove = [&node, &path] {
+    CancelShield shield;
+    RunOptions quiet;
+    quiet.on_stdout = quiet.on_stderr = [](const Node&, std::string_view) {};
+    quiet.check = false;
+    try {
+      node.run("rm -f " + internal::quote(path), quiet);
+    } catch (const std::exception&) {  // the connection is gone: so is the chance
     }
-  } remove{node, path};
+  };
   return node.run(internal::command_line(internal::quote(path), args), options);
 }
 

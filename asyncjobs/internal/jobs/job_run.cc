@@ -24,12 +24,12 @@ void AbstractJob::start(internal::BatchRunner& runner) {
   }
   const State before = state_;
   started_ = true;
-  state_ = State::kRunning;
+  move_to(State::kRunning);
   try {
     runner.submit(&work_);
   } catch (...) {  // no memory for a runner: it did not start
     started_ = false;
-    state_ = before;
+    state_ = before;  // undone: not a move of the job's life
     throw;
   }
 }
@@ -83,7 +83,7 @@ void AbstractJob::fail_start(internal::WorkItem* item, std::exception_ptr error,
   job->set_raised(std::make_exception_ptr(std::runtime_error(
       absl::StrCat("asyncjobs: job `", job->label(), "` could not start: ", cause))));
   job->start_ticks_ = job->end_ticks_ = internal::clock_ticks();
-  job->state_ = State::kDone;
+  job->move_to(State::kDone);
   if (job_observer->events_wanted()) {
     job->report_start(*job_observer, job->start_ticks_);
     job->report_end(*job_observer);
@@ -142,7 +142,7 @@ int64_t AbstractJob::run_body(int64_t start_ticks) {
     clear_outcome();
     return end_ticks_;
   }
-  state_ = State::kDone;
+  move_to(State::kDone);
   return end_ticks_;
 }
 

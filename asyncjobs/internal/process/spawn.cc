@@ -11,6 +11,7 @@
 #include <string_view>
 #include <utility>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "asyncjobs/internal/base/fault_injection.h"
@@ -40,18 +41,6 @@ std::vector<std::string> make_environment(
   for (const auto& [name, value] : added) environment.push_back(absl::StrCat(name, "=", value));
   return environment;
 }
-
-struct SpawnAttributes {
-  posix_spawnattr_t value;
-  SpawnAttributes() { posix_spawnattr_init(&value); }
-  ~SpawnAttributes() { posix_spawnattr_destroy(&value); }
-};
-
-struct SpawnActions {
-  posix_spawn_file_actions_t value;
-  SpawnActions() { posix_spawn_file_actions_init(&value); }
-  ~SpawnActions() { posix_spawn_file_actions_destroy(&value); }
-};
 
 // Its own process group (so that it can be terminated whole), no blocked signal, and SIGPIPE
 // at its default even if this process ignores it.
@@ -88,16 +77,20 @@ std::string command_line(const std::vector<std::string>& argv) { return absl::St
 // glibc's posix_spawnp returns the errno of a failed chdir or exec in the child (it waits
 // for the exec, vfork-style), so a missing program is an exception here.
 pid_t spawn(const ProcessOptions& options, const ChildPipes& pipes) {
-  SpawnAttributes attributes;
-  set_attributes(attributes.value);
-  SpawnActions actions;
-  set_actions(actions.value, pipes, options.working_directory);
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  const absl::Cleanup destroy_attributes = [&attributes] { posix_spawnattr_destroy(&attributes); };
+  set_attributes(attributes);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  const absl::Cleanup destroy_actions = [&actions] { posix_spawn_file_actions_destroy(&actions); };
+  set_actions(actions, pipes, options.working_directory);
   const std::vector<std::string> environment = make_environment(options.environment);
   pid_t pid;
   const int error =
       should_fail(Fault::kSpawn)
           ? EAGAIN
-          : posix_spawnp(&pid, options.argv[0].c_str(), &actions.value, &attributes.value,
+          : posix_spawnp(&pid, options.argv[0].c_str(), &actions, &attributes,
                          c_strings(options.argv).data(), c_strings(environment).data());
   if (error == 0) return pid;
   const std::string where =

@@ -148,12 +148,10 @@ void DescriptorAdmission::wait_for_release(Waiter& waiter) {
     lease->waiting_ = true;
     ++state_.waiting_;
   }
-  struct Resume {  // woken by cancellation rather than by wake(): no longer waiting either
-    DescriptorLease* lease;
-    ~Resume() {
-      if (lease != nullptr && std::exchange(lease->waiting_, false)) --state_.waiting_;
-    }
-  } resume{lease};
+  // Woken by cancellation rather than by wake(): no longer waiting either.
+  const absl::Cleanup resume = [lease] {
+    if (lease != nullptr && std::exchange(lease->waiting_, false)) --state_.waiting_;
+  };
   waiter.task->reactor()->wait(absl::InfiniteFuture());
 }
 

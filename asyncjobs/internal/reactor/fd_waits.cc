@@ -19,15 +19,11 @@ bool Reactor::wait_fd(int fd, uint32_t events, absl::Time deadline) {
   check_cancelled();
   if (fd < 0) throw std::invalid_argument("asyncjobs: negative file descriptor");
   if (static_cast<size_t>(fd) >= fd_waiters_.size()) fd_waiters_.resize(fd + 1);
-  struct Registration {  // fd_waiters_ may grow meanwhile: index it again to unlink
-    Reactor* reactor;
-    int fd;
-    FdWaiter node;
-    ~Registration() {
-      if (node.linked) reactor->fd_waiters_[fd].remove(&node);
-    }
-  } registration{this, fd, {task, events & (EPOLLIN | EPOLLOUT), nullptr, nullptr, false}};
-  fd_waiters_[fd].push_front(&registration.node);
+  FdWaiter node{task, events & (EPOLLIN | EPOLLOUT), nullptr, nullptr, false};
+  fd_waiters_[fd].push_front(&node);
+  const absl::Cleanup unregister = [this, fd, &node] {  // fd_waiters_ may grow: index again
+    if (node.linked) fd_waiters_[fd].remove(&node);
+  };
   if (!arm_fd(fd, fd_waiters_[fd])) return true;  // a regular file: always ready
   ++fd_waits_;
   const absl::Cleanup count = [this] { --fd_waits_; };

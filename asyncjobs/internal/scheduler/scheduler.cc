@@ -1,7 +1,8 @@
-// Scheduler construction and membership. Elsewhere: the run (scheduler_run.cc), linking
-// a run (scheduler_prepare.cc), cancellation (scheduler_cancel.cc), shutdown
-// (scheduler_shutdown.cc), progress messages (scheduler_progress.cc), graph queries
-// (scheduler_graph.cc), and the views (listing.cc, dot.cc, trace.cc).
+// Scheduler construction, options, and the graph API, which JobGraph holds (job_graph.cc,
+// linking in job_graph_link.cc). Elsewhere: the run (scheduler_run.cc, its counters and
+// outcome in run_state.h), cancellation (scheduler_cancel.cc), shutdown
+// (scheduler_shutdown.cc), progress messages (scheduler_progress.cc), and the views
+// (listing.cc, dot.cc, trace.cc).
 #include "asyncjobs/scheduler.h"
 
 #include <algorithm>
@@ -10,6 +11,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
+#include "asyncjobs/internal/jobs/job_run_control.h"
+#include "asyncjobs/internal/scheduler/job_graph.h"
+#include "asyncjobs/internal/scheduler/run_state.h"
 #include "asyncjobs/internal/scheduler/scheduler_journal.h"
 
 namespace asyncjobs {
@@ -22,7 +26,10 @@ JobOptions job_options(const SchedulerOptions& options) {
 }  // namespace
 
 Scheduler::Scheduler(SchedulerOptions options)
-    : AbstractJob(job_options(options)), options_(std::move(options)) {
+    : AbstractJob(job_options(options)),
+      options_(std::move(options)),
+      graph_(std::make_unique<internal::JobGraph>(*this)),
+      run_(std::make_unique<internal::RunState>()) {
   if (options_.jobs_window < 0) {
     throw std::invalid_argument("asyncjobs: jobs_window must be >= 0 (0: no limit)");
   }
@@ -37,7 +44,7 @@ Scheduler::Scheduler(SchedulerOptions options)
           "asyncjobs: signal ", signal, " is in both cancel_on_signals and drain_on_signals"));
     }
   }
-  is_scheduler_ = true;
+  internal::JobRunControl::mark_scheduler(*this);
 }
 
 Scheduler::Scheduler(std::initializer_list<Schedulable> jobs, SchedulerOptions options)
@@ -45,19 +52,7 @@ Scheduler::Scheduler(std::initializer_list<Schedulable> jobs, SchedulerOptions o
   update(jobs);
 }
 
-// Last job first: the pool's LIFO free list then hands the memory out again in address
-// order (jobs are usually made in insertion order), so the next graph is built on
-// contiguous memory; and each dying job unlinks itself from the jobs it requires, which are
-// still alive, at the end of their dependent lists.
-Scheduler::~Scheduler() {
-  constexpr size_t kAhead = 16;
-  for (size_t i = jobs_.size(); i-- > 0;) {  // one pass: a job often dies here too
-    if (i >= kAhead) prefetch_job(jobs_[i - kAhead].get(), 0);
-    JobPtr& job = jobs_[i];
-    if (job->scheduler_ == this) job->scheduler_ = nullptr;
-    job.reset();
-  }
-}
+Scheduler::~Scheduler() = default;  // the graph releases the jobs
 
 std::shared_ptr<Scheduler> make_scheduler(std::initializer_list<Schedulable> jobs,
                                           SchedulerOptions options) {
@@ -74,40 +69,12 @@ std::shared_ptr<Scheduler> make_scheduler(SchedulerOptions options) {
 
 JobPtr Scheduler::add(Schedulable schedulable) {
   check_not_started("add");
-  const absl::Span<JobPtr> jobs = schedulable.mutable_jobs();
-  for (const JobPtr& job : jobs) check_can_add(job);
-  for (size_t i = 0; i < jobs.size(); ++i) {
-    if (jobs[i]->scheduler_ == this) continue;
-    if (jobs_.size() == jobs_.capacity()) internal::grow(jobs_);  // may throw: nothing changed
-    jobs[i]->scheduler_ = this;
-    // Moved, but for the last job, which is also returned.
-    jobs_.push_back(i + 1 < jobs.size() ? std::move(jobs[i]) : jobs[i]);
-  }
-  return jobs.empty() ? nullptr : std::move(jobs.back());
-}
-
-void Scheduler::check_can_add(const JobPtr& job) const {
-  // The common case in one test: a plain job (it cannot contain a scheduler) of no other.
-  if (job && !job->is_scheduler_ && (job->scheduler_ == nullptr || job->scheduler_ == this)) {
-    return;
-  }
-  if (!job) throw std::invalid_argument("asyncjobs: cannot add a null job");
-  if (job->scheduler_ != nullptr && job->scheduler_ != this) {
-    throw GraphError(absl::StrCat("asyncjobs: job `", job->label(),
-                                  "` already belongs to scheduler `", job->scheduler_->label(),
-                                  "`; cannot add it to `", label(), "`"));
-  }
-  for (const AbstractJob* outer = this; outer != nullptr; outer = outer->scheduler_) {
-    if (outer == job.get()) {
-      throw GraphError(absl::StrCat("asyncjobs: scheduler `", job->label(),
-                                    "` cannot contain itself (adding it to `", label(), "`)"));
-    }
-  }
+  return graph_->add(schedulable.mutable_jobs());
 }
 
 Scheduler& Scheduler::update(std::initializer_list<Schedulable> jobs) {
   for (const Schedulable& schedulable : jobs) {
-    for (const JobPtr& job : schedulable.jobs()) check_can_add(job);
+    for (const JobPtr& job : schedulable.jobs()) graph_->check_can_add(job);
   }
   for (const Schedulable& schedulable : jobs) add(schedulable);
   return *this;
@@ -115,9 +82,7 @@ Scheduler& Scheduler::update(std::initializer_list<Schedulable> jobs) {
 
 Scheduler& Scheduler::remove(const JobPtr& job) {
   check_not_started("remove");
-  check_member(job, "remove");
-  job->scheduler_ = nullptr;
-  std::erase(jobs_, job);
+  graph_->remove(job);
   return *this;
 }
 
@@ -141,14 +106,6 @@ void Scheduler::set_timeout(absl::Duration timeout) {
   options_.timeout = timeout;
 }
 
-void Scheduler::check_member(const JobPtr& job, const char* what) const {
-  if (!job || !member(job.get())) {
-    throw std::invalid_argument(absl::StrCat("asyncjobs: ", what, ": job `",
-                                             job ? job->label() : "null",
-                                             "` is not in scheduler `", label(), "`"));
-  }
-}
-
 std::vector<JobPtr> Scheduler::iterate_jobs(bool scan_schedulers) const {
   std::vector<JobPtr> all;
   if (scan_schedulers) {
@@ -157,8 +114,8 @@ std::vector<JobPtr> Scheduler::iterate_jobs(bool scan_schedulers) const {
     if (!self) self = JobPtr(JobPtr(), const_cast<Scheduler*>(this));
     all.push_back(std::move(self));
   }
-  for (const JobPtr& job : jobs_) {
-    if (job->is_scheduler_) {
+  for (const JobPtr& job : graph_->jobs()) {
+    if (job->is_scheduler()) {
       std::vector<JobPtr> nested = static_cast<Scheduler&>(*job).iterate_jobs(scan_schedulers);
       all.insert(all.end(), nested.begin(), nested.end());
     } else {
@@ -166,6 +123,72 @@ std::vector<JobPtr> Scheduler::iterate_jobs(bool scan_schedulers) const {
     }
   }
   return all;
+}
+
+size_t Scheduler::size() const { return graph_->jobs().size(); }
+
+std::vector<JobPtr> Scheduler::jobs() const {
+  return {graph_->jobs().begin(), graph_->jobs().end()};
+}
+
+bool Scheduler::failed_critical() const { return run_->failed_critical; }
+bool Scheduler::failed_time_out() const { return run_->failed_time_out; }
+RunOutcome Scheduler::outcome() const { return run_->outcome(); }
+
+// --- Graph (JobGraph)
+
+bool Scheduler::check_cycles() const { return graph_->check_cycles(); }
+bool Scheduler::sanitize(bool verbose) { return graph_->sanitize(verbose); }
+std::vector<JobPtr> Scheduler::topological_order() const { return graph_->topological_order(); }
+std::vector<JobPtr> Scheduler::entry_jobs() const { return graph_->entry_jobs(); }
+
+std::vector<JobPtr> Scheduler::exit_jobs(bool discard_forever) const {
+  return graph_->exit_jobs(discard_forever);
+}
+
+std::vector<JobPtr> Scheduler::predecessors(const JobPtr& job) const {
+  return graph_->predecessors(job);
+}
+
+std::vector<JobPtr> Scheduler::successors(const JobPtr& job) const {
+  return graph_->successors(job);
+}
+
+std::vector<JobPtr> Scheduler::predecessors_upstream(const JobPtr& job) const {
+  return graph_->neighbours({job}, "predecessors_upstream", false, true);
+}
+
+std::vector<JobPtr> Scheduler::successors_downstream(const JobPtr& job) const {
+  return graph_->neighbours({job}, "successors_downstream", true, true);
+}
+
+std::vector<JobPtr> Scheduler::predecessors(const std::vector<JobPtr>& jobs) const {
+  return graph_->neighbours(jobs, "predecessors", false, false);
+}
+
+std::vector<JobPtr> Scheduler::successors(const std::vector<JobPtr>& jobs) const {
+  return graph_->neighbours(jobs, "successors", true, false);
+}
+
+std::vector<JobPtr> Scheduler::predecessors_upstream(const std::vector<JobPtr>& jobs) const {
+  return graph_->neighbours(jobs, "predecessors_upstream", false, true);
+}
+
+std::vector<JobPtr> Scheduler::successors_downstream(const std::vector<JobPtr>& jobs) const {
+  return graph_->neighbours(jobs, "successors_downstream", true, true);
+}
+
+void Scheduler::bypass_and_remove(const JobPtr& job) {
+  check_not_started("remove");
+  graph_->bypass_and_remove(job);
+}
+
+void Scheduler::keep_only(const std::vector<JobPtr>& jobs) { graph_->keep_only(jobs); }
+
+void Scheduler::keep_only_between(const std::vector<JobPtr>& starts,
+                                  const std::vector<JobPtr>& ends, bool keep_starts,
+                                  bool keep_ends) {
+  graph_->keep_only_between(starts, ends, keep_starts, keep_ends);
 }
 
 }  // namespace asyncjobs

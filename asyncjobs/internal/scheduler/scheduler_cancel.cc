@@ -7,9 +7,14 @@
 #include "absl/time/clock.h"
 #include "asyncjobs/cancelled.h"
 #include "asyncjobs/internal/jobs/batch_runner.h"
+#include "asyncjobs/internal/jobs/job_run_control.h"
+#include "asyncjobs/internal/scheduler/job_graph.h"
+#include "asyncjobs/internal/scheduler/run_state.h"
 #include "asyncjobs/scheduler.h"
 
 namespace asyncjobs {
+
+using internal::JobRunControl;
 
 // Counts `job` (which ended cancelled) and every job downstream of it as cancelled: they
 // will never start, and the run must not wait for them.
@@ -18,16 +23,13 @@ void Scheduler::abandon(AbstractJob& job) {
   while (!stack.empty()) {
     AbstractJob* abandoned = stack.back();
     stack.pop_back();
-    abandoned->cancelled_ = true;
-    if (!abandoned->forever_) {
-      --remaining_;
-      ++abandoned_;
-    }
-    for (const Link& link : abandoned->dependents_) {
-      AbstractJob* successor = linked_dependent(link);
+    JobRunControl::count_out(*abandoned);
+    if (!abandoned->forever()) run_->awaited_abandoned();
+    for (const JobRunControl::Link& link : JobRunControl::dependents(*abandoned)) {
+      AbstractJob* successor = graph_->linked_dependent(link);
       if (successor == nullptr) continue;
-      if (!successor->cancelled_ && successor->state_ == State::kIdle) {
-        successor->cancelled_ = true;
+      if (!JobRunControl::ended_cancelled(*successor) && successor->is_idle()) {
+        JobRunControl::count_out(*successor);
         stack.push_back(successor);
       }
     }
@@ -35,8 +37,11 @@ void Scheduler::abandon(AbstractJob& job) {
 }
 
 void Scheduler::abandon_cancelled_before_run() {
-  for (const JobPtr& job : jobs_) {
-    if (job->cancel_requested_ && !job->cancelled_ && job->state_ == State::kIdle) abandon(*job);
+  for (const JobPtr& job : graph_->jobs()) {
+    if (JobRunControl::cancelled_before_start(*job) && !JobRunControl::ended_cancelled(*job) &&
+        job->is_idle()) {
+      abandon(*job);
+    }
   }
 }
 
@@ -44,13 +49,13 @@ void Scheduler::abandon_cancelled_before_run() {
 // out at once with what requires it; before the run, when the run starts.
 void Scheduler::on_member_cancelled(AbstractJob& job) {
   if (!run_in_progress()) return;
-  if (job.state_ == State::kScheduled) std::erase(waiting_for_slot_, &job);
+  if (job.is_scheduled()) std::erase(run_->waiting_for_slot(), &job);
   abandon(job);
-  if (finished()) wakeup_.notify_all();
+  if (run_->finished()) run_->wakeup.notify_all();
 }
 
 void Scheduler::cancel_members() {
-  for (const JobPtr& job : jobs_) job->cancel();
+  for (const JobPtr& job : graph_->jobs()) job->cancel();
 }
 
 void Scheduler::request_cancel() {
@@ -62,24 +67,25 @@ void Scheduler::request_cancel() {
 
 void Scheduler::on_interrupt() {
   if (watching_ != nullptr) on_watched_interrupt();
-  if (!cancel_request_.load() || run_cancelled_ || aborting_) return;
-  run_cancelled_ = true;
-  wakeup_.notify_all();
+  if (!cancel_request_.load() || run_->cancelled || run_->aborting) return;
+  run_->cancelled = true;
+  run_->wakeup.notify_all();
 }
 
 // Cancels what is still scheduled or running and waits until every started job has ended.
 void Scheduler::cancel_everything() {
-  aborting_ = true;
-  if (running_ == 0 && waiting_for_slot_.empty()) return;
-  for (AbstractJob* job : waiting_for_slot_) job->cancelled_ = true;
-  waiting_for_slot_.clear();
-  for (const JobPtr& job : jobs_) {
-    if (job->state_ == State::kRunning) job->request_cancel(*reactor_);
+  internal::RunState& run = *run_;
+  run.aborting = true;
+  if (run.running() == 0 && run.waiting_for_slot().empty()) return;
+  for (AbstractJob* job : run.waiting_for_slot()) JobRunControl::count_out(*job);
+  run.waiting_for_slot().clear();
+  for (const JobPtr& job : graph_->jobs()) {
+    if (job->is_running()) JobRunControl::request_cancel(*job, *reactor_);
   }
   CancelShield shield;
   absl::Time deadline = absl::Now() + options_.shutdown_timeout;
-  while (running_ > 0) {
-    if (!wakeup_.wait(deadline, "Scheduler::run") && absl::Now() >= deadline) {
+  while (run.running() > 0) {
+    if (!run.wakeup.wait(deadline, "Scheduler::run") && absl::Now() >= deadline) {
       abandon_refusing_jobs();
       deadline = absl::Now() + options_.shutdown_timeout;  // look again later, not in a loop
     }
@@ -90,16 +96,14 @@ void Scheduler::cancel_everything() {
 // are abandoned so that the run ends. Cleanup under a CancelShield is waited for, and so are
 // nested schedulers (they give their own jobs the same time).
 void Scheduler::abandon_refusing_jobs() {
-  for (const JobPtr& job : jobs_) {
-    if (!job->is_unfinished() || job->is_scheduler_) continue;
-    if (!job->work_.task()->refuses_cancel()) continue;
+  for (const JobPtr& job : graph_->jobs()) {
+    if (!JobRunControl::is_unfinished(*job) || job->is_scheduler()) continue;
+    if (!JobRunControl::refuses_cancel(*job)) continue;
     std::cerr << "asyncjobs: job `" << job->label() << "` of scheduler `" << label()
               << "` ignored cancellation for " << options_.shutdown_timeout
               << ": abandoned (its fiber will never resume)" << std::endl;
-    runner_->abandon(&job->work_);
-    job->abandoned_ = true;
-    job->cancelled_ = true;
-    --running_;
+    JobRunControl::abandon(*job, *runner_);
+    run_->job_ended();
   }
 }
 

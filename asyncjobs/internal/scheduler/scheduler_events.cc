@@ -10,12 +10,17 @@
 
 #include "absl/time/clock.h"
 #include "asyncjobs/internal/jobs/job_output.h"
+#include "asyncjobs/internal/jobs/job_run_control.h"
+#include "asyncjobs/internal/scheduler/job_graph.h"
+#include "asyncjobs/internal/scheduler/run_state.h"
 #include "asyncjobs/internal/scheduler/progress_view.h"
 #include "asyncjobs/internal/scheduler/signal_cancel.h"
 #include "asyncjobs/reactor.h"
 #include "asyncjobs/scheduler.h"
 
 namespace asyncjobs {
+
+using internal::JobRunControl;
 
 // What a watched run keeps while it lasts: only runs that want events, a view or drains
 // have one.
@@ -58,7 +63,7 @@ std::optional<internal::ProgressView::Mode> view_mode(Progress progress) {
 }  // namespace
 
 void Scheduler::start_watching() {
-  auto* parent = static_cast<Scheduler*>(scheduler_);
+  auto* parent = const_cast<Scheduler*>(static_cast<const Scheduler*>(this->parent()));
   const bool nested = parent != nullptr && parent->run_in_progress();
   parent_events_ = nested && parent->events_wanted_ ? parent : nullptr;
   // One view per terminal: the outermost run's, unless another run's is drawn already.
@@ -70,8 +75,8 @@ void Scheduler::start_watching() {
   auto watching = std::make_unique<Watching>(*this);
   if (mode) {
     size_t total = 0;
-    for (const JobPtr& job : jobs_) {
-      total += job->is_scheduler_ ? count_jobs(static_cast<Scheduler&>(*job).jobs()) : 1;
+    for (const JobPtr& job : graph_->jobs()) {
+      total += job->is_scheduler() ? count_jobs(static_cast<Scheduler&>(*job).jobs()) : 1;
     }
     watching->view = std::make_unique<internal::ProgressView>(*mode, std::cout, STDOUT_FILENO,
                                                               total, run_start_, *reactor_);
@@ -100,7 +105,7 @@ void Scheduler::on_job_event(const JobEvent& event) {
 // live view is drawn.
 void Scheduler::on_watched_interrupt() {
   if (watching_->view) watching_->view->tick();
-  if (drain_signals_.load() > 0 && !draining_ && !aborting_) drain();
+  if (drain_signals_.load() > 0 && !run_->draining && !run_->aborting) drain();
 }
 
 void Scheduler::on_drain_signal(void* self) {
@@ -118,23 +123,24 @@ void Scheduler::on_drain_signal(void* self) {
 // ones whose body has not begun (queued for a fiber), are left out; forever jobs are
 // cancelled; the rest run to their end, and then the run ends as cancelled (run_jobs).
 void Scheduler::drain() {
-  if (draining_ || !run_in_progress()) return;
-  draining_ = true;
-  until_idle_ = true;
-  for (AbstractJob* job : waiting_for_slot_) job->cancelled_ = true;
-  waiting_for_slot_.clear();
-  for (const JobPtr& job : jobs_) {
-    if (job->state_ != State::kRunning) continue;
-    if (job->work_.task() == nullptr) {
-      job->cancel_requested_ = true;  // its body is skipped: it ends cancelled
-    } else if (job->forever_) {
-      job->request_cancel(*reactor_);
-    } else if (job->is_scheduler_) {
+  internal::RunState& run = *run_;
+  if (run.draining || !run_in_progress()) return;
+  run.draining = true;
+  run.until_idle = true;
+  for (AbstractJob* job : run.waiting_for_slot()) JobRunControl::count_out(*job);
+  run.waiting_for_slot().clear();
+  for (const JobPtr& job : graph_->jobs()) {
+    if (!job->is_running()) continue;
+    if (!JobRunControl::has_fiber(*job)) {
+      JobRunControl::skip_body(*job);  // it ends cancelled
+    } else if (job->forever()) {
+      JobRunControl::request_cancel(*job, *reactor_);
+    } else if (job->is_scheduler()) {
       static_cast<Scheduler&>(*job).drain();
     }
   }
   if (watching_ != nullptr && watching_->view) watching_->view->set_draining();
-  if (finished()) wakeup_.notify_all();
+  if (run.finished()) run.wakeup.notify_all();
 }
 
 }  // namespace asyncjobs

@@ -13,6 +13,9 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "asyncjobs/internal/base/clock.h"
+#include "asyncjobs/internal/jobs/job_run_control.h"
+#include "asyncjobs/internal/scheduler/job_graph.h"
+#include "asyncjobs/internal/scheduler/run_state.h"
 #include "asyncjobs/scheduler.h"
 
 namespace asyncjobs {
@@ -77,6 +80,7 @@ std::string journal_note(const AbstractJob& job) {
 
 using internal::SchedulerJournal;
 using internal::key_path;
+using internal::JobRunControl;
 
 void Scheduler::open_journal() {
   check_journal_keys();
@@ -86,8 +90,8 @@ void Scheduler::open_journal() {
 void Scheduler::attach_journal(std::shared_ptr<internal::JournalStore> store,
                                std::string prefix) {
   journal_ = std::make_unique<SchedulerJournal>();
-  journal_->seqs.assign(jobs_.size(), SchedulerJournal::kRan);
-  for (Scheduler* nested : nested_) {
+  journal_->seqs.assign(graph_->jobs().size(), SchedulerJournal::kRan);
+  for (Scheduler* nested : graph_->nested()) {
     nested->attach_journal(store, absl::StrCat(prefix, nested->key(), "/"));
   }
   journal_->store = std::move(store);
@@ -97,16 +101,16 @@ void Scheduler::attach_journal(std::shared_ptr<internal::JournalStore> store,
 // The run is over: the file closes (and unlocks) with the last reference.
 void Scheduler::detach_journal() {
   if (journal_ == nullptr) return;
-  restored_ = restored_ || every_member_restored();
-  for (Scheduler* nested : nested_) nested->detach_journal();
+  JobRunControl::set_restored(*this, restored() || every_member_restored());
+  for (Scheduler* nested : graph_->nested()) nested->detach_journal();
   journal_.reset();
 }
 
 bool Scheduler::every_member_restored() const {
   size_t awaited = 0;
-  for (const JobPtr& job : jobs_) {
-    if (job->forever_) continue;
-    if (!job->restored_) return false;
+  for (const JobPtr& job : graph_->jobs()) {
+    if (job->forever()) continue;
+    if (!job->restored()) return false;
     ++awaited;
   }
   return awaited > 0;
@@ -115,7 +119,7 @@ bool Scheduler::every_member_restored() const {
 void Scheduler::check_journal_keys() const {
   absl::flat_hash_map<std::string, const AbstractJob*> seen;
   auto visit = [&](auto& self, const Scheduler& scheduler, const std::string& prefix) -> void {
-    for (const JobPtr& job : scheduler.jobs_) {
+    for (const JobPtr& job : scheduler.graph_->jobs()) {
       std::string path = absl::StrCat(prefix, job->key());
       auto [where, inserted] = seen.emplace(path, job.get());
       if (!inserted) {
@@ -124,7 +128,7 @@ void Scheduler::check_journal_keys() const {
             "` have the same journal key `", path, "` in the run of `", label(),
             "`: give one another label or JobOptions::key"));
       }
-      if (job->is_scheduler_) self(self, static_cast<const Scheduler&>(*job), path + "/");
+      if (job->is_scheduler()) self(self, static_cast<const Scheduler&>(*job), path + "/");
     }
   };
   visit(visit, *this, "");
@@ -133,28 +137,26 @@ void Scheduler::check_journal_keys() const {
 bool Scheduler::restore(AbstractJob* job) {
   SchedulerJournal& journal = *journal_;
   uint64_t floor = journal.floor;
-  for (const Requirement requirement : job->required_) {
-    floor = std::max(floor, journal.seqs[requirement.job->graph_index_]);
+  for (const JobRunControl::Requirement requirement : JobRunControl::required(*job)) {
+    floor = std::max(floor, journal.seqs[JobRunControl::graph_index(*requirement.job)]);
   }
-  if (job->is_scheduler_) {  // not recorded as a whole: its jobs are, above this floor
+  if (job->is_scheduler()) {  // not recorded as a whole: its jobs are, above this floor
     static_cast<Scheduler*>(job)->journal_->floor = floor;
     return false;
   }
-  if (floor == SchedulerJournal::kRan || job->forever_) return false;
+  if (floor == SchedulerJournal::kRan || job->forever()) return false;
   const internal::ResultCoder* coder = job->result_coder();
   if (coder == nullptr || !coder->journaled()) return false;
   const internal::JournalStore::Record* record = journal.store->find(key_path(journal, *job));
   if (record == nullptr || record->seq <= floor) return false;
+  Value value;
   try {
-    job->result_.set(coder->decode(record->value));
+    value = coder->decode(record->value);
   } catch (...) {  // unreadable (the codec changed?): it runs again
     return false;
   }
-  job->started_ = true;
-  job->restored_ = true;
-  job->state_ = State::kDone;
-  job->start_ticks_ = job->end_ticks_ = internal::clock_ticks();
-  journal.seqs[job->graph_index_] = record->seq;
+  JobRunControl::restore(*job, std::move(value), internal::clock_ticks());
+  journal.seqs[JobRunControl::graph_index(*job)] = record->seq;
   say_job("RESTORED", *job);
   if (events_wanted_) on_job_event({JobEvent::Kind::kRestored, job, absl::Now(), {}});
   journal.restored.push_back(job);
@@ -169,7 +171,7 @@ void Scheduler::count_restored() {
   SchedulerJournal& journal = *journal_;
   journal.draining = true;
   for (size_t i = 0; i < journal.restored.size(); ++i) {  // it grows as successors restore
-    --remaining_;
+    run_->awaited_done();
     start_successors(*journal.restored[i]);
   }
   journal.restored.clear();
@@ -178,20 +180,22 @@ void Scheduler::count_restored() {
 
 void Scheduler::record(AbstractJob& job) {
   SchedulerJournal& journal = *journal_;
-  uint64_t& seq = journal.seqs[job.graph_index_];
-  if (job.is_scheduler_) {  // as new as its newest member
+  uint64_t& seq = journal.seqs[JobRunControl::graph_index(job)];
+  if (job.is_scheduler()) {  // as new as its newest member
     const auto& nested = static_cast<const Scheduler&>(job);
     seq = 0;
-    for (const JobPtr& member : nested.jobs_) {
-      if (!member->forever_) seq = std::max(seq, nested.journal_->seqs[member->graph_index_]);
+    for (const JobPtr& member : nested.graph_->jobs()) {
+      if (member->forever()) continue;
+      seq = std::max(seq, nested.journal_->seqs[JobRunControl::graph_index(*member)]);
     }
-    job.restored_ = nested.every_member_restored();
+    JobRunControl::set_restored(job, nested.every_member_restored());
     return;
   }
   const internal::ResultCoder* coder = job.result_coder();
-  if (job.forever_ || coder == nullptr || !coder->journaled()) return;
+  if (job.forever() || coder == nullptr || !coder->journaled()) return;
   try {
-    seq = journal.store->record(key_path(journal, job), coder->encode(job.result_.get()));
+    seq = journal.store->record(key_path(journal, job),
+                                coder->encode(JobRunControl::returned(job)));
   } catch (const std::exception& error) {  // it will run again next time
     say(absl::StrCat("journal: job `", job.label(), "` was not recorded: ", error.what()),
         /*always=*/true);

@@ -5,6 +5,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "asyncjobs/internal/jobs/job_output.h"
+#include "asyncjobs/internal/jobs/job_run_control.h"
+#include "asyncjobs/internal/scheduler/job_graph.h"
+#include "asyncjobs/internal/scheduler/run_state.h"
 #include "asyncjobs/internal/jobs/job_text.h"
 #include "asyncjobs/scheduler.h"
 
@@ -25,9 +28,9 @@ void Scheduler::print_job_line(std::string_view state, const AbstractJob& job) c
 
 void Scheduler::say_unfinished(std::string_view state) const {
   if (!options_.verbose) return;
-  for (const AbstractJob* job : waiting_for_slot_) say_job(state, *job);
-  for (const JobPtr& job : jobs_) {
-    if (job->is_unfinished()) say_job(state, *job);
+  for (const AbstractJob* job : run_->waiting_for_slot()) say_job(state, *job);
+  for (const JobPtr& job : graph_->jobs()) {
+    if (internal::JobRunControl::is_unfinished(*job)) say_job(state, *job);
   }
 }
 

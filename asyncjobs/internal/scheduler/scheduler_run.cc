@@ -15,11 +15,16 @@
 #include "asyncjobs/cancelled.h"
 #include "asyncjobs/fiber_calls.h"
 #include "asyncjobs/internal/jobs/batch_runner.h"
+#include "asyncjobs/internal/jobs/job_run_control.h"
+#include "asyncjobs/internal/scheduler/job_graph.h"
+#include "asyncjobs/internal/scheduler/run_state.h"
 #include "asyncjobs/internal/scheduler/scheduler_journal.h"
 #include "asyncjobs/internal/scheduler/signal_cancel.h"
 #include "asyncjobs/reactor.h"
 
 namespace asyncjobs {
+
+using internal::JobRunControl;
 
 // Runs `body` on a root fiber of a fresh reactor on this thread; rethrows what it threw.
 void Scheduler::run_on_new_reactor(AbstractJob* owner, absl::FunctionRef<void()> body) {
@@ -51,14 +56,33 @@ void Scheduler::run_on_new_reactor(AbstractJob* owner, absl::FunctionRef<void()>
   if (root.error) std::rethrow_exception(root.error);
 }
 
+void Scheduler::prepare_run(bool recursive) {
+  if (ran_) {
+    throw GraphError(absl::StrCat("asyncjobs: scheduler `", label(), "` has already run"));
+  }
+  graph_->link();
+  if (recursive) {
+    for (Scheduler* nested : graph_->nested()) {
+      nested->prepare_run(true);
+      nested->graph_->take_start_plan();  // other jobs run before it starts
+    }
+    if (parent() == nullptr && !options_.journal.empty()) [[unlikely]] open_journal();
+  }
+  prepared_ = true;
+}
+
 bool Scheduler::run() {
   prepare_run(/*recursive=*/true);
   if (in_job()) return finish_run(orchestrate());
   bool ok = false;
-  state_ = State::kRunning;
-  run_on_new_reactor(this, [&] { ok = orchestrate(); });
-  state_ = State::kDone;
-  result_.set(ok);
+  JobRunControl::begin_own_run(*this);
+  try {
+    run_on_new_reactor(this, [&] { ok = orchestrate(); });
+  } catch (...) {
+    if (!ran_) JobRunControl::undo_own_run(*this);  // it did not start: it may run again
+    throw;
+  }
+  JobRunControl::end_own_run(*this, ok);
   return finish_run(ok);
 }
 
@@ -71,18 +95,20 @@ std::string Scheduler::format_result() const {
 Value Scheduler::co_run() {
   if (!prepared_) prepare_run(/*recursive=*/true);  // a parent's run() prepared it already
   const bool ok = orchestrate();
-  if (draining_ && outcome_ == RunOutcome::kCancelled) throw Cancelled();  // drained
+  if (run_->draining && run_->outcome() == RunOutcome::kCancelled) throw Cancelled();  // drained
   return finish_run(ok);
 }
 
+bool Scheduler::run_in_progress() const { return reactor_ != nullptr && !run_->aborting; }
+
 bool Scheduler::finish_run(bool ok) const {
   if (ok || !options_.critical) return ok;
-  switch (outcome_) {
+  switch (run_->outcome()) {
     case RunOutcome::kCancelled: throw RunCancelled("run cancelled");
     case RunOutcome::kTimedOut: throw TimeoutError("critical scheduler took too long");
     case RunOutcome::kCriticalRaised:
-      ASYNCJOBS_DCHECK(failed_job_ != nullptr, "a critical failure names its job");
-      std::rethrow_exception(failed_job_->raised_exception());
+      ASYNCJOBS_DCHECK(run_->failed_job != nullptr, "a critical failure names its job");
+      std::rethrow_exception(run_->failed_job->raised_exception());
     default: return ok;  // abandoned jobs: nothing to throw
   }
 }
@@ -90,32 +116,26 @@ bool Scheduler::finish_run(bool ok) const {
 bool Scheduler::orchestrate() {
   ran_ = true;
   absl::Cleanup close_journal = [this] {
-    if (scheduler_ == nullptr) detach_journal();
+    if (parent() == nullptr) detach_journal();
   };
   reactor_ = Reactor::current();
-  internal::BatchRunner runner(*reactor_, AbstractJob::batch_hooks(this));
+  internal::BatchRunner runner(*reactor_, JobRunControl::batch_hooks(this));
   runner_ = &runner;
   run_start_ = absl::Now();
   // request_cancel() reaches this run through the reactor until the run ends.
-  struct RemoteCancel {
-    Scheduler& scheduler;
-    internal::SignalCallback signals;
-    RemoteCancel(Scheduler& s)
-        : scheduler(s),
-          signals(s.options_.cancel_on_signals,
-                  [](void* self) { static_cast<Scheduler*>(self)->request_cancel(); }, &s) {
-      scheduler.reactor_->add_interrupt_handler(&scheduler);
-      scheduler.remote_reactor_.store(scheduler.reactor_);
-    }
-    ~RemoteCancel() {
-      scheduler.remote_reactor_.store(nullptr);
-      // A request_cancel() from another thread is poking the reactor: a few instructions,
-      // but that thread may be descheduled meanwhile, so give it the CPU.
-      while (scheduler.remote_pokes_.load() > 0) std::this_thread::yield();
-      Reactor::remove_interrupt_handler(&scheduler);
-      scheduler.reactor_ = nullptr;
-    }
-  } remote_cancel(*this);
+  const internal::SignalCallback cancel_signals(
+      options_.cancel_on_signals,
+      [](void* self) { static_cast<Scheduler*>(self)->request_cancel(); }, this);
+  reactor_->add_interrupt_handler(this);
+  remote_reactor_.store(reactor_);
+  const absl::Cleanup end_remote_cancel = [this] {
+    remote_reactor_.store(nullptr);
+    // A request_cancel() from another thread is poking the reactor: a few instructions,
+    // but that thread may be descheduled meanwhile, so give it the CPU.
+    while (remote_pokes_.load() > 0) std::this_thread::yield();
+    Reactor::remove_interrupt_handler(this);
+    reactor_ = nullptr;
+  };
   start_watching();
   absl::Cleanup stop_watching = [this] { this->stop_watching(); };
   bool ok = false;
@@ -131,13 +151,16 @@ bool Scheduler::orchestrate() {
 }
 
 bool Scheduler::run_jobs() {
-  if (options_.verbose) say(absl::StrCat("entering run() with ", jobs_.size(), " jobs"));
+  internal::RunState& run = *run_;
+  const size_t members = graph_->jobs().size();
+  if (options_.verbose) say(absl::StrCat("entering run() with ", members, " jobs"));
+  run.begin(members);
   if (options_.timeout <= absl::ZeroDuration()) {
-    failed_time_out_ = true;
+    run.failed_time_out = true;
     return conclude(/*started=*/false);
   }
   if (cancel_request_.load()) {  // request_cancel() before run()
-    run_cancelled_ = true;
+    run.cancelled = true;
     return conclude(/*started=*/false);
   }
   const absl::Time deadline = run_start_ + options_.timeout;  // infinite: InfiniteFuture()
@@ -146,33 +169,25 @@ bool Scheduler::run_jobs() {
   // Restored jobs are counted once every ready job is (they free others, which a scan that
   // follows would count again).
   if (journal_ != nullptr) [[unlikely]] journal_->draining = true;
-  if (start_plan_.valid) {
+  if (graph_->start_plan_valid()) {
     start_from_plan();
   } else {
     cancelled_before_run = start_by_scan();
   }
-  start_plan_ = {};
-  until_idle_ = remaining_ == 0;  // before cancelled jobs are counted out: they were not forever
+  // Before cancelled jobs are counted out: they were not forever.
+  run.until_idle = run.remaining() == 0;
   if (journal_ != nullptr) [[unlikely]] count_restored();
   if (cancelled_before_run > 0) abandon_cancelled_before_run();
   wait_for_jobs(deadline);
-  if (draining_ && !failed_critical_ && !failed_time_out_) run_cancelled_ = true;
+  if (run.draining && !run.failed_critical && !run.failed_time_out) run.cancelled = true;
   return conclude(/*started=*/true);
-}
-
-RunOutcome Scheduler::decide_outcome() const {
-  if (run_cancelled_) return RunOutcome::kCancelled;
-  if (failed_time_out_) return RunOutcome::kTimedOut;
-  if (failed_critical_) return RunOutcome::kCriticalRaised;
-  if (abandoned_ > 0) return RunOutcome::kAbandoned;
-  return RunOutcome::kFine;
 }
 
 // The one place the run's outcome is decided; why(), finish_run() and the views read it.
 // `started`: jobs were started (else the run ended before, on a zero timeout or a cancel).
 bool Scheduler::conclude(bool started) {
-  outcome_ = decide_outcome();
-  switch (outcome_) {
+  const RunOutcome outcome = run_->conclude();
+  switch (outcome) {
     case RunOutcome::kCancelled:
       say("Scheduler.run: CANCELLED", /*always=*/true);
       if (started) say_unfinished("ABORTING");
@@ -192,49 +207,49 @@ bool Scheduler::conclude(bool started) {
   cancel_everything();
   // Ending the run cancels forever jobs (and, on failure, what still runs): none of that
   // may change the verdict.
-  ASYNCJOBS_DCHECK(decide_outcome() == outcome_, "the run's outcome changed as it ended");
-  return outcome_ == RunOutcome::kFine;
+  ASYNCJOBS_DCHECK(run_->decide() == outcome, "the run's outcome changed as it ended");
+  return outcome == RunOutcome::kFine;
 }
 
 size_t Scheduler::start_by_scan() {
-  remaining_ = 0;
+  graph_->take_start_plan();
+  const auto& jobs = graph_->jobs();
+  size_t awaited = 0;
   size_t cancelled_before_run = 0;
   constexpr size_t kAhead = 16;  // jobs are scattered in memory: fetch their flags early
-  for (size_t i = 0; i < jobs_.size(); ++i) {
-    if (i + kAhead < jobs_.size()) __builtin_prefetch(jobs_[i + kAhead].get());
-    const JobPtr& job = jobs_[i];
-    if (!job->forever_) ++remaining_;
-    if (job->cancel_requested_) {
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    if (i + kAhead < jobs.size()) __builtin_prefetch(jobs[i + kAhead].get());
+    AbstractJob& job = *jobs[i];
+    awaited += !job.forever();
+    if (JobRunControl::cancelled_before_start(job)) {
       ++cancelled_before_run;
-    } else if (job->pending_requirements_ == 0) {
-      schedule(job.get());
+    } else if (JobRunControl::pending_requirements(job) == 0) {
+      schedule(&job);
     }
   }
+  run_->await(awaited);
   return cancelled_before_run;
 }
 
 // A chain or a layered graph starts a few jobs: the plan names them, the others stay unread.
 void Scheduler::start_from_plan() {
-  remaining_ = start_plan_.awaited;
+  const internal::JobGraph::StartPlan plan = graph_->take_start_plan();
+  const auto& jobs = graph_->jobs();
+  run_->await(plan.awaited);
   constexpr size_t kAhead = 16;
-  for (const auto& [begin, end] : start_plan_.ready) {
+  for (const auto& [begin, end] : plan.ready) {
     for (uint32_t i = begin; i < end; ++i) {
-      if (i + kAhead < end) __builtin_prefetch(jobs_[i + kAhead].get());
-      schedule(jobs_[i].get());
+      if (i + kAhead < end) __builtin_prefetch(jobs[i + kAhead].get());
+      schedule(jobs[i].get());
     }
   }
 }
 
-bool Scheduler::finished() const {
-  if (failed_critical_ || run_cancelled_) return true;
-  if (until_idle_) return running_ == 0 && waiting_for_slot_.empty();
-  return remaining_ == 0;
-}
-
 void Scheduler::wait_for_jobs(absl::Time deadline) {
-  while (!finished()) {
-    if (!wakeup_.wait(deadline, "Scheduler::run") && !finished()) {
-      failed_time_out_ = true;
+  internal::RunState& run = *run_;
+  while (!run.finished()) {
+    if (!run.wakeup.wait(deadline, "Scheduler::run") && !run.finished()) {
+      run.failed_time_out = true;
       return;
     }
   }
@@ -242,89 +257,96 @@ void Scheduler::wait_for_jobs(absl::Time deadline) {
 
 void Scheduler::schedule(AbstractJob* job) {
   if (journal_ != nullptr && restore(job)) [[unlikely]] return;
-  if (waiting_for_slot_.empty() && has_free_slot()) {
+  internal::RunState& run = *run_;
+  if (run.waiting_for_slot().empty() && run.has_free_slot(options_.jobs_window)) {
     start_job(job);
     return;
   }
-  job->state_ = State::kScheduled;
-  waiting_for_slot_.push_back(job);
+  JobRunControl::schedule(*job);
+  run.waiting_for_slot().push_back(job);
   fill_window();
 }
 
-bool Scheduler::has_free_slot() const {
-  return options_.jobs_window == 0 || running_ < static_cast<size_t>(options_.jobs_window);
-}
-
 void Scheduler::start_job(AbstractJob* job) {
-  job->start(*runner_);  // it runs once this fiber waits
-  ++running_;
+  JobRunControl::start(*job, *runner_);  // it runs once this fiber waits
+  run_->job_started();
   say_job("STARTING", *job);
 }
 
+// Called at every job's end: the usual case, nothing waiting, keeps no register.
 void Scheduler::fill_window() {
-  while (!waiting_for_slot_.empty() && has_free_slot()) {
-    AbstractJob* job = waiting_for_slot_.front();
-    waiting_for_slot_.pop_front();
+  if (!run_->waiting_for_slot().empty()) [[unlikely]] start_waiting_jobs();
+}
+
+void Scheduler::start_waiting_jobs() {
+  internal::RunState& run = *run_;
+  while (!run.waiting_for_slot().empty() && run.has_free_slot(options_.jobs_window)) {
+    AbstractJob* job = run.waiting_for_slot().front();
+    run.waiting_for_slot().pop_front();
     start_job(job);
   }
 }
 
 void Scheduler::on_job_finished(AbstractJob& job) {
-  --running_;
-  if (aborting_) {
-    if (running_ == 0) wakeup_.notify_all();
+  internal::RunState& run = *run_;
+  run.job_ended();
+  if (run.aborting) {
+    if (run.running() == 0) run.wakeup.notify_all();
     return;
   }
-  if (job.cancelled_) {  // it ended cancelled on its own: what needs it can never run
+  if (JobRunControl::ended_cancelled(job)) {  // on its own: what needs it can never run
     abandon(job);
     fill_window();
-    if (finished()) wakeup_.notify_all();
+    if (run.finished()) run.wakeup.notify_all();
     return;
   }
-  if (job.raised_) {
+  if (JobRunControl::raised(job)) {
     say_job("RAISED EXC.", job);
-    if (job.critical_) {
-      failed_critical_ = true;
-      failed_job_ = &job;
-      wakeup_.notify_all();
+    if (job.critical()) {
+      run.failed_critical = true;
+      run.failed_job = &job;
+      run.wakeup.notify_all();
       return;
     }
   } else {
     say_job("DONE", job);
     if (journal_ != nullptr) [[unlikely]] record(job);
   }
-  if (!job.forever_) --remaining_;
-  if (!starts_new_jobs()) {  // the run is ending or draining
-    wakeup_.notify_all();
+  if (!job.forever()) run.awaited_done();
+  if (!run.starts_new_jobs()) {  // the run is ending or draining
+    run.wakeup.notify_all();
     return;
   }
   start_successors(job);
   fill_window();
-  if (finished()) wakeup_.notify_all();
+  if (run.finished()) run.wakeup.notify_all();
 }
 
-// The dependents this run linked (scheduler_prepare.cc) that now have all they require,
+// The dependents this run linked (job_graph_link.cc) that now have all they require,
 // in insertion order. By index: a job that starts may require more, and the list grow.
 void Scheduler::start_successors(AbstractJob& job) {
   std::vector<AbstractJob*> ready;
-  for (size_t i = 0; i < job.dependents_.size(); ++i) {
-    AbstractJob* successor = linked_dependent(job.dependents_[i]);
+  const auto& dependents = JobRunControl::dependents(job);
+  const bool unordered = JobRunControl::dependents_unordered(job);
+  for (size_t i = 0; i < dependents.size(); ++i) {
+    AbstractJob* successor = graph_->linked_dependent(dependents[i]);
     if (successor == nullptr) continue;
-    if (--successor->pending_requirements_ != 0 || successor->cancelled_) continue;
-    if (job.dependents_unordered_) {
+    if (--JobRunControl::pending_requirements(*successor) != 0) continue;
+    if (JobRunControl::ended_cancelled(*successor)) continue;
+    if (unordered) {
       ready.push_back(successor);
     } else {
       schedule(successor);
     }
   }
   std::sort(ready.begin(), ready.end(), [](const AbstractJob* a, const AbstractJob* b) {
-    return a->graph_index_ < b->graph_index_;
+    return JobRunControl::graph_index(*a) < JobRunControl::graph_index(*b);
   });
   for (AbstractJob* successor : ready) schedule(successor);
 }
 
 std::string Scheduler::why() const {
-  switch (outcome_) {
+  switch (run_->outcome()) {
     case RunOutcome::kNotRun:
     case RunOutcome::kFine: return "FINE";
     case RunOutcome::kCancelled: return "CANCELLED";
@@ -333,7 +355,7 @@ std::string Scheduler::why() const {
                           absl::StrFormat("%g", absl::ToDoubleSeconds(options_.timeout)), "s");
     case RunOutcome::kCriticalRaised: return "a CRITICAL job has raised an exception";
     case RunOutcome::kAbandoned:
-      return absl::StrCat(abandoned_, " job(s) could not complete: cancelled");
+      return absl::StrCat(run_->abandoned(), " job(s) could not complete: cancelled");
   }
   return "FINE";
 }

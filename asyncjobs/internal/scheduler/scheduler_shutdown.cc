@@ -10,14 +10,13 @@
 #include "asyncjobs/cancelled.h"
 #include "asyncjobs/fiber_calls.h"
 #include "asyncjobs/internal/jobs/batch_runner.h"
+#include "asyncjobs/internal/jobs/job_run_control.h"
+#include "asyncjobs/internal/scheduler/job_graph.h"
 #include "asyncjobs/internal/base/clock.h"
 #include "asyncjobs/internal/sync/wait_list.h"
 #include "asyncjobs/scheduler.h"
 
 namespace asyncjobs {
-
-// A plain Job's co_shutdown() is AbstractJob's, which does nothing: no need to call it.
-bool Scheduler::may_shut_down(const AbstractJob& job) { return typeid(job) != typeid(Job); }
 
 // --- Shutdown
 
@@ -41,22 +40,21 @@ namespace internal {
 class ShutdownRunner : public JobObserver {
  public:
   ShutdownRunner(absl::Span<const JobPtr> jobs, Reactor& reactor)
-      : jobs_(jobs), reactor_(reactor), runner_(reactor, {.run = &ShutdownRunner::shut_down,
-                                                      .fail = &ShutdownRunner::fail,
-                                                      .name = &AbstractJob::name_of,
-                                                      .owner_offset = AbstractJob::work_offset(),
-                                                      .context = this}) {}
+      : jobs_(jobs),
+        reactor_(reactor),
+        runner_(reactor, JobRunControl::hooks_for(&ShutdownRunner::shut_down,
+                                                  &ShutdownRunner::fail, this)) {}
 
   // Returns how many co_shutdown() calls had not returned within `timeout`.
   size_t run(absl::Duration timeout) {
     pending_ = jobs_.size();
     if (pending_ == 0) return 0;
     for (const JobPtr& job : jobs_) {
-      if (!Scheduler::may_shut_down(*job)) {
+      if (!may_shut_down(*job)) {
         --pending_;
         continue;
       }
-      runner_.submit(&job->work_);
+      runner_.submit(JobRunControl::work(*job));
     }
     if (pending_ == 0) return 0;
     const absl::Time deadline = absl::Now() + timeout;
@@ -65,17 +63,17 @@ class ShutdownRunner : public JobObserver {
     const size_t late = pending_;
     late_ = true;  // calls not started yet are skipped
     for (const JobPtr& job : jobs_) {
-      if (job->work_.task() != nullptr) reactor_.cancel(job->work_.task());
+      if (Task* task = JobRunControl::work(*job)->task()) reactor_.cancel(task);
     }
     // A call that swallows Cancelled for as long again is abandoned (see abandon_refusing_jobs).
     const absl::Time last = absl::Now() + timeout;
     while (pending_ > 0 && done_.wait(last, "Scheduler::shutdown")) {
     }
     for (const JobPtr& job : jobs_) {
-      if (job->work_.task() == nullptr) continue;
+      if (!JobRunControl::has_fiber(*job)) continue;
       std::cerr << "asyncjobs: co_shutdown() of `" << job->label()
                 << "` ignored cancellation: abandoned (its fiber will never resume)" << std::endl;
-      runner_.abandon(&job->work_);
+      runner_.abandon(JobRunControl::work(*job));
       --pending_;
     }
     return late;
@@ -88,7 +86,7 @@ class ShutdownRunner : public JobObserver {
 
  private:
   static int64_t shut_down(WorkItem* item, int64_t, void* context) {
-    AbstractJob& job = *AbstractJob::job_of(item);
+    AbstractJob& job = JobRunControl::job_of(item);
     auto& self = *static_cast<ShutdownRunner*>(context);
     if (!self.late_) {
       try {  // a failed or cancelled shutdown must not stop the others
@@ -103,7 +101,7 @@ class ShutdownRunner : public JobObserver {
   }
 
   static void fail(WorkItem* item, std::exception_ptr error, void* context) {
-    AbstractJob& job = *AbstractJob::job_of(item);
+    AbstractJob& job = JobRunControl::job_of(item);
     auto& self = *static_cast<ShutdownRunner*>(context);
     self.errors_.emplace_back(&job, error);
     self.on_job_finished(job);
@@ -127,11 +125,13 @@ class ShutdownRunner : public JobObserver {
 bool Scheduler::shutdown_in_job() {
   CancelShield shield;  // shutdown also runs while this scheduler is being cancelled
   say("scheduler is shutting down...");
-  if (custom_shutdowns_ == 0) return true;  // only plain Jobs, whose co_shutdown() is empty
-  internal::ShutdownRunner runner(jobs_, *Reactor::current());
+  // Only plain Jobs, whose co_shutdown() is empty.
+  if (graph_->custom_shutdowns() == 0) return true;
+  const auto& jobs = graph_->jobs();
+  internal::ShutdownRunner runner(jobs, *Reactor::current());
   const size_t late = runner.run(options_.shutdown_timeout);
   if (late > 0) {
-    say(absl::StrCat("WARNING: ", late, "/", jobs_.size(),
+    say(absl::StrCat("WARNING: ", late, "/", jobs.size(),
                      " co_shutdown() methods have not returned within timeout"),
         /*always=*/true);
   }

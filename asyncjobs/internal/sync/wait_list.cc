@@ -1,4 +1,5 @@
 // WaitList: waking waiters, and leaving early on timeout or cancellation.
+#include "absl/cleanup/cleanup.h"
 #include "asyncjobs/internal/sync/wait_list.h"
 
 #include <stdexcept>
@@ -15,12 +16,9 @@ bool WaitList::wait(absl::Time deadline, const char* what) {
   Waiter waiter;
   waiter.task = task;
   waiters_.push_back(&waiter);
-  struct Unlink {
-    Waiter& waiter;
-    ~Unlink() {
-      if (waiter.linked()) IntrusiveList<Waiter>::remove(&waiter);
-    }
-  } unlink{waiter};
+  const absl::Cleanup unlink = [&waiter] {
+    if (waiter.linked()) IntrusiveList<Waiter>::remove(&waiter);
+  };
   return Reactor::current()->wait(deadline) == Reactor::WakeReason::kNotified;
 }
 

@@ -1,6 +1,8 @@
 // Linking a run before anything starts: the checks (GraphError), the links the run counts,
 // requirement counts and the start plan, and the cycle named when the graph is not in
 // insertion order.
+#include "asyncjobs/internal/scheduler/job_graph.h"
+
 #include <atomic>
 #include <string>
 #include <utility>
@@ -12,33 +14,24 @@
 #include "asyncjobs/internal/memory/huge_page_allocator.h"
 #include "asyncjobs/scheduler.h"
 
-namespace asyncjobs {
+namespace asyncjobs::internal {
 
-void Scheduler::prepare_run(bool recursive) {
-  if (ran_) {
-    throw GraphError(absl::StrCat("asyncjobs: scheduler `", label(), "` has already run"));
-  }
+using Requirement = JobRunControl::Requirement;
+
+void JobGraph::link() {
   // Usually every job comes after the jobs it requires: one pass links them, and proves the
   // graph acyclic. Otherwise a second pass and Kahn's algorithm.
   if (!link_jobs(/*single_pass=*/true)) {
     link_jobs(/*single_pass=*/false);
     check_acyclic();
   }
-  if (recursive) {
-    for (Scheduler* nested : nested_) {
-      nested->prepare_run(true);
-      nested->start_plan_ = {};  // other jobs run before it starts
-    }
-    if (scheduler_ == nullptr && !options_.journal.empty()) [[unlikely]] open_journal();
-  }
-  prepared_ = true;
 }
 
 // Marks the requirement links this run counts, counts each job's requirements, lists the
 // nested schedulers and counts the jobs whose co_shutdown() may do something. With
 // `single_pass`, stops and returns false at the first requirement on a job that comes later
 // in insertion order, and otherwise plans the start (see StartPlan).
-bool Scheduler::link_jobs(bool single_pass) {
+bool JobGraph::link_jobs(bool single_pass) {
   static std::atomic<uint32_t> last_pass{0};
   const uint32_t pass = link_pass_ = last_pass.fetch_add(1, std::memory_order_relaxed) + 1;
   custom_shutdowns_ = 0;
@@ -47,10 +40,8 @@ bool Scheduler::link_jobs(bool single_pass) {
   StartPlan plan;
   bool cancelled_before_run = false;
   auto reset = [&](AbstractJob& job, uint32_t index) {
-    if (job.is_scheduler_) nested_.push_back(static_cast<Scheduler*>(&job));
-    job.graph_index_ = index;
-    job.pending_requirements_ = 0;
-    job.dependents_unordered_ = false;
+    if (job.is_scheduler()) nested_.push_back(static_cast<Scheduler*>(&job));
+    JobRunControl::reset_links(job, index);
     if (may_shut_down(job)) ++custom_shutdowns_;
   };
   if (!single_pass) {
@@ -59,38 +50,40 @@ bool Scheduler::link_jobs(bool single_pass) {
   // A job's dependents start in insertion order: the order of its list unless require()
   // calls came in another order (then its end sorts them).
   // By graph_index_; in kept huge pages, as 4 MB at a million jobs would be fresh pages each run.
-  internal::HugePageVector<uint32_t> last_linked(jobs_.size(), UINT32_MAX);
+  HugePageVector<uint32_t> last_linked(jobs_.size(), UINT32_MAX);
   // Requirements are scattered: fetch each job's requirement list 16 jobs ahead, and the
   // required jobs 8 jobs ahead.
   constexpr uint32_t kNear = 8, kFar = 16;
   for (uint32_t i = 0; i < jobs_.size(); ++i) {
-    if (i + kFar < jobs_.size()) prefetch_job(jobs_[i + kFar].get(), 0);
+    if (i + kFar < jobs_.size()) JobRunControl::prefetch_job(jobs_[i + kFar].get(), 0);
     if (i + kNear < jobs_.size()) {
-      for (const Requirement ahead : jobs_[i + kNear]->required_) {
-        // The fields linking reads and writes, up to the inline end of its dependents.
+      for (const Requirement ahead : JobRunControl::required(*jobs_[i + kNear])) {
         if (ahead.job == nullptr) continue;
-        const auto* begin = reinterpret_cast<const char*>(&ahead.job->graph_index_);
-        const auto* end = reinterpret_cast<const char*>(&ahead.job->dependents_ + 1);
-        internal::prefetch_lines(begin, end - begin);
+        const char* begin = JobRunControl::link_fields_begin(*ahead.job);
+        prefetch_lines(begin, JobRunControl::link_fields_end(*ahead.job) - begin);
       }
     }
     AbstractJob& job = *jobs_[i];
     if (single_pass) reset(job, i);
-    for (const Requirement requirement : job.required_) {
+    uint32_t& pending = JobRunControl::pending_requirements(job);
+    for (const Requirement requirement : JobRunControl::required(job)) {
       check_requirement(job, requirement.job);
       AbstractJob& required = *requirement.job;
-      const uint32_t index = required.graph_index_;  // maybe stale if it comes later
+      const uint32_t index = JobRunControl::graph_index(required);  // maybe stale if it comes later
       if (single_pass && (index >= i || jobs_[index].get() != &required)) return false;
-      required.dependents_[requirement.mirror].pass = pass;  // counted: its end counts down
-      uint32_t& last = last_linked[required.graph_index_];
-      if (last != UINT32_MAX && requirement.mirror < last) required.dependents_unordered_ = true;
+      // Counted: its end counts down.
+      JobRunControl::dependents(required)[requirement.mirror].pass = pass;
+      uint32_t& last = last_linked[JobRunControl::graph_index(required)];
+      if (last != UINT32_MAX && requirement.mirror < last) {
+        JobRunControl::set_dependents_unordered(required);
+      }
       last = requirement.mirror;
-      ++job.pending_requirements_;
+      ++pending;
     }
     if (single_pass) {  // its count is complete: it comes after all it requires
-      cancelled_before_run |= job.cancel_requested_;
-      plan.awaited += !job.forever_;
-      if (job.pending_requirements_ == 0) {
+      cancelled_before_run |= JobRunControl::cancelled_before_start(job);
+      plan.awaited += !job.forever();
+      if (pending == 0) {
         if (plan.ready.empty() || plan.ready.back().second != i) plan.ready.emplace_back(i, i);
         plan.ready.back().second = i + 1;
       }
@@ -103,29 +96,30 @@ bool Scheduler::link_jobs(bool single_pass) {
   return true;
 }
 
-void Scheduler::check_requirement(const AbstractJob& job, const AbstractJob* required) const {
-  if (required != nullptr && member(required)) return;
+void JobGraph::check_requirement(const AbstractJob& job, const AbstractJob* required) const {
+  if (required != nullptr && contains(required)) return;
   throw GraphError(absl::StrCat(
       "asyncjobs: job `", job.label(), "` requires `",
       required == nullptr ? "a deleted job" : required->label(),
-      "`, which is not in scheduler `", label(), "`; sanitize() drops such requirements"));
+      "`, which is not in scheduler `", owner_.label(), "`; sanitize() drops such requirements"));
 }
 
 // When the jobs do not come after what they require, the graph algorithms tell whether it
 // is acyclic, and name a cycle for the GraphError if not.
-void Scheduler::check_acyclic() const {
-  internal::Edges edges(jobs_.size());
+void JobGraph::check_acyclic() const {
+  Edges edges(jobs_.size());
   for (const JobPtr& job : jobs_) {
-    for (const Requirement requirement : job->required_) {
-      edges[job->graph_index_].push_back(requirement.job->graph_index_);
+    for (const Requirement requirement : JobRunControl::required(*job)) {
+      edges[JobRunControl::graph_index(*job)].push_back(
+          JobRunControl::graph_index(*requirement.job));
     }
   }
-  if (internal::topological_order(edges).size() == jobs_.size()) return;
-  const std::vector<uint32_t> cycle = internal::find_cycle(edges);
+  if (::asyncjobs::internal::topological_order(edges).size() == jobs_.size()) return;
+  const std::vector<uint32_t> cycle = find_cycle(edges);
   std::string names;
   for (uint32_t index : cycle) absl::StrAppend(&names, "`", jobs_[index]->label(), "` requires ");
   absl::StrAppend(&names, "`", jobs_[cycle.front()]->label(), "`");
-  throw GraphError(absl::StrCat("asyncjobs: cycle in scheduler `", label(), "`: ", names));
+  throw GraphError(absl::StrCat("asyncjobs: cycle in scheduler `", owner_.label(), "`: ", names));
 }
 
-}  // namespace asyncjobs
+}  // namespace asyncjobs::internal

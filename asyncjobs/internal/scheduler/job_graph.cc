@@ -1,5 +1,11 @@
-// Graph queries and edits of a Scheduler, over its direct members (insertion order).
+// A Scheduler's graph: membership, queries and surgery over its direct members (insertion
+// order). Linking a run is in job_graph_link.cc.
+#include "asyncjobs/internal/scheduler/job_graph.h"
+
 #include <algorithm>
+#include <iostream>
+#include <stdexcept>
+#include <typeinfo>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -8,13 +14,15 @@
 #include "asyncjobs/internal/scheduler/graph.h"
 #include "asyncjobs/scheduler.h"
 
-namespace asyncjobs {
+namespace asyncjobs::internal {
 namespace {
+
+namespace graph = ::asyncjobs::internal;  // the algorithms of graph.h
 
 // The member jobs as graph nodes: edges go from a job to the members it requires.
 struct MemberGraph {
   absl::flat_hash_map<const AbstractJob*, uint32_t> index;
-  internal::Edges requirements;
+  Edges requirements;
 };
 
 MemberGraph member_graph(absl::Span<const JobPtr> jobs) {
@@ -48,37 +56,91 @@ std::vector<JobPtr> at(absl::Span<const JobPtr> jobs,
 
 }  // namespace
 
-bool Scheduler::check_cycles() const {
+JobGraph::~JobGraph() {
+  // Last job first: the pool's LIFO free list then hands the memory out again in address
+  // order (jobs are usually made in insertion order), so the next graph is built on
+  // contiguous memory; and each dying job unlinks itself from the jobs it requires, which
+  // are still alive, at the end of their dependent lists.
+  constexpr size_t kAhead = 16;
+  for (size_t i = jobs_.size(); i-- > 0;) {  // one pass: a job often dies here too
+    if (i >= kAhead) JobRunControl::prefetch_job(jobs_[i - kAhead].get(), 0);
+    JobPtr& job = jobs_[i];
+    if (contains(job.get())) JobRunControl::set_parent(*job, nullptr);
+    job.reset();
+  }
+}
+
+// --- Membership
+
+void JobGraph::check_can_add(const JobPtr& job) const {
+  // The common case in one test: a plain job (it cannot contain a scheduler) of no other.
+  if (job && !job->is_scheduler() && (job->parent() == nullptr || contains(job.get()))) {
+    return;
+  }
+  if (!job) throw std::invalid_argument("asyncjobs: cannot add a null job");
+  if (job->parent() != nullptr && !contains(job.get())) {
+    throw GraphError(absl::StrCat("asyncjobs: job `", job->label(),
+                                  "` already belongs to scheduler `", job->parent()->label(),
+                                  "`; cannot add it to `", owner_.label(), "`"));
+  }
+  for (const AbstractJob* outer = &owner_; outer != nullptr; outer = outer->parent()) {
+    if (outer == job.get()) {
+      throw GraphError(absl::StrCat("asyncjobs: scheduler `", job->label(),
+                                    "` cannot contain itself (adding it to `", owner_.label(),
+                                    "`)"));
+    }
+  }
+}
+
+void JobGraph::remove(const JobPtr& job) {
+  check_member(job, "remove");
+  JobRunControl::set_parent(*job, nullptr);
+  std::erase(jobs_, job);
+}
+
+void JobGraph::check_member(const JobPtr& job, const char* what) const {
+  if (!job || !contains(job.get())) {
+    throw std::invalid_argument(absl::StrCat("asyncjobs: ", what, ": job `",
+                                             job ? job->label() : "null",
+                                             "` is not in scheduler `", owner_.label(), "`"));
+  }
+}
+
+bool may_shut_down(const AbstractJob& job) { return typeid(job) != typeid(Job); }
+
+// --- Queries and surgery
+
+bool JobGraph::check_cycles() const {
   const MemberGraph graph = member_graph(jobs_);
-  if (internal::topological_order(graph.requirements).size() != jobs_.size()) return false;
+  if (graph::topological_order(graph.requirements).size() != jobs_.size()) return false;
   return std::all_of(jobs_.begin(), jobs_.end(), [](const JobPtr& job) {
-    return !job->is_scheduler_ || static_cast<const Scheduler&>(*job).check_cycles();
+    return !job->is_scheduler() || static_cast<const Scheduler&>(*job).check_cycles();
   });
 }
 
-bool Scheduler::sanitize(bool verbose) {
+bool JobGraph::sanitize(bool verbose) {
   bool clean = true;
   for (const JobPtr& job : jobs_) {
     auto foreign = [&](const AbstractJob* required) {
-      const bool drop = required == nullptr || !member(required);
+      const bool drop = required == nullptr || !contains(required);
       if (drop && verbose) {
         std::cout << "WARNING: removed requirement of `" << job->label() << "` on `"
                   << (required == nullptr ? "a deleted job" : required->label())
-                  << "`, which is not in scheduler `" << label() << "`" << std::endl;
+                  << "`, which is not in scheduler `" << owner_.label() << "`" << std::endl;
       }
       return drop;
     };
-    clean = job->drop_requirements_if(foreign) == 0 && clean;
-    if (job->is_scheduler_) clean = static_cast<Scheduler&>(*job).sanitize(verbose) && clean;
+    clean = JobRunControl::drop_requirements_if(*job, foreign) == 0 && clean;
+    if (job->is_scheduler()) clean = static_cast<Scheduler&>(*job).sanitize(verbose) && clean;
   }
   return clean;
 }
 
-std::vector<JobPtr> Scheduler::topological_order() const {
+std::vector<JobPtr> JobGraph::topological_order() const {
   const MemberGraph graph = member_graph(jobs_);
-  const std::vector<uint32_t> order = internal::topological_order(graph.requirements);
+  const std::vector<uint32_t> order = graph::topological_order(graph.requirements);
   if (order.size() != jobs_.size()) {
-    throw GraphError(absl::StrCat("asyncjobs: scheduler `", label(), "` has a cycle"));
+    throw GraphError(absl::StrCat("asyncjobs: scheduler `", owner_.label(), "` has a cycle"));
   }
   std::vector<JobPtr> jobs;
   jobs.reserve(order.size());
@@ -86,15 +148,15 @@ std::vector<JobPtr> Scheduler::topological_order() const {
   return jobs;
 }
 
-std::vector<JobPtr> Scheduler::entry_jobs() const {
+std::vector<JobPtr> JobGraph::entry_jobs() const {
   const MemberGraph graph = member_graph(jobs_);
   std::vector<bool> keep(jobs_.size());
   for (uint32_t i = 0; i < jobs_.size(); ++i) keep[i] = graph.requirements[i].empty();
   return select(jobs_, keep);
 }
 
-std::vector<JobPtr> Scheduler::exit_jobs(bool discard_forever) const {
-  const internal::Edges successors = internal::reversed(member_graph(jobs_).requirements);
+std::vector<JobPtr> JobGraph::exit_jobs(bool discard_forever) const {
+  const Edges successors = reversed(member_graph(jobs_).requirements);
   std::vector<bool> keep(jobs_.size());
   for (uint32_t i = 0; i < jobs_.size(); ++i) {
     keep[i] = successors[i].empty() && !(discard_forever && jobs_[i]->forever());
@@ -104,17 +166,17 @@ std::vector<JobPtr> Scheduler::exit_jobs(bool discard_forever) const {
 
 // Direct neighbours (or, when `transitive`, everything reachable) of the `starts` along
 // `edges`: the union, in insertion order, without the starts themselves.
-std::vector<JobPtr> Scheduler::neighbours(const std::vector<JobPtr>& starts, const char* what,
+std::vector<JobPtr> JobGraph::neighbours(const std::vector<JobPtr>& starts, const char* what,
                                           bool downstream, bool transitive) const {
   for (const JobPtr& job : starts) check_member(job, what);
   const MemberGraph graph = member_graph(jobs_);
-  const internal::Edges edges =
-      downstream ? internal::reversed(graph.requirements) : graph.requirements;
+  const Edges edges =
+      downstream ? reversed(graph.requirements) : graph.requirements;
   std::vector<uint32_t> indices;
   for (const JobPtr& job : starts) indices.push_back(graph.index.at(job.get()));
   std::vector<bool> keep(jobs_.size());
   if (transitive) {
-    keep = internal::reachable_from(edges, indices);
+    keep = reachable_from(edges, indices);
   } else {
     for (uint32_t i : indices) {
       for (uint32_t next : edges[i]) keep[next] = true;
@@ -125,43 +187,19 @@ std::vector<JobPtr> Scheduler::neighbours(const std::vector<JobPtr>& starts, con
 }
 
 // One job's direct neighbours come in the order of its own requirement lists.
-std::vector<JobPtr> Scheduler::predecessors(const JobPtr& job) const {
+std::vector<JobPtr> JobGraph::predecessors(const JobPtr& job) const {
   check_member(job, "predecessors");
   const MemberGraph graph = member_graph(jobs_);
   return at(jobs_, graph.requirements[graph.index.at(job.get())]);
 }
 
-std::vector<JobPtr> Scheduler::successors(const JobPtr& job) const {
+std::vector<JobPtr> JobGraph::successors(const JobPtr& job) const {
   check_member(job, "successors");
   const MemberGraph graph = member_graph(jobs_);
-  return at(jobs_, internal::reversed(graph.requirements)[graph.index.at(job.get())]);
+  return at(jobs_, reversed(graph.requirements)[graph.index.at(job.get())]);
 }
 
-std::vector<JobPtr> Scheduler::predecessors_upstream(const JobPtr& job) const {
-  return neighbours({job}, "predecessors_upstream", false, true);
-}
-
-std::vector<JobPtr> Scheduler::successors_downstream(const JobPtr& job) const {
-  return neighbours({job}, "successors_downstream", true, true);
-}
-
-std::vector<JobPtr> Scheduler::predecessors(const std::vector<JobPtr>& jobs) const {
-  return neighbours(jobs, "predecessors", false, false);
-}
-
-std::vector<JobPtr> Scheduler::successors(const std::vector<JobPtr>& jobs) const {
-  return neighbours(jobs, "successors", true, false);
-}
-
-std::vector<JobPtr> Scheduler::predecessors_upstream(const std::vector<JobPtr>& jobs) const {
-  return neighbours(jobs, "predecessors_upstream", false, true);
-}
-
-std::vector<JobPtr> Scheduler::successors_downstream(const std::vector<JobPtr>& jobs) const {
-  return neighbours(jobs, "successors_downstream", true, true);
-}
-
-void Scheduler::bypass_and_remove(const JobPtr& job) {
+void JobGraph::bypass_and_remove(const JobPtr& job) {
   check_member(job, "bypass_and_remove");
   const std::vector<JobPtr> inherited = job->required();
   for (const JobPtr& successor : successors(job)) {
@@ -171,7 +209,7 @@ void Scheduler::bypass_and_remove(const JobPtr& job) {
   remove(job);
 }
 
-void Scheduler::keep_only(const std::vector<JobPtr>& jobs) {
+void JobGraph::keep_only(const std::vector<JobPtr>& jobs) {
   const absl::flat_hash_set<const AbstractJob*> kept(
       [&] {
         absl::flat_hash_set<const AbstractJob*> set;
@@ -180,17 +218,17 @@ void Scheduler::keep_only(const std::vector<JobPtr>& jobs) {
       }());
   std::erase_if(jobs_, [&](const JobPtr& job) {
     if (kept.contains(job.get())) return false;
-    job->scheduler_ = nullptr;
+    JobRunControl::set_parent(*job, nullptr);
     return true;
   });
   for (const JobPtr& job : jobs_) {
-    job->drop_requirements_if([&](const AbstractJob* required) {
+    JobRunControl::drop_requirements_if(*job, [&](const AbstractJob* required) {
       return required == nullptr || !kept.contains(required);
     });
   }
 }
 
-void Scheduler::keep_only_between(const std::vector<JobPtr>& starts,
+void JobGraph::keep_only_between(const std::vector<JobPtr>& starts,
                                   const std::vector<JobPtr>& ends, bool keep_starts,
                                   bool keep_ends) {
   const MemberGraph graph = member_graph(jobs_);
@@ -202,22 +240,22 @@ void Scheduler::keep_only_between(const std::vector<JobPtr>& starts,
     }
     return result;
   };
-  auto side = [&](const std::vector<JobPtr>& bounds, const internal::Edges& edges, bool keep,
+  auto side = [&](const std::vector<JobPtr>& bounds, const Edges& edges, bool keep,
                   const char* what) {
     if (bounds.empty()) return std::vector<bool>(jobs_.size(), true);
     const std::vector<uint32_t> from = indices(bounds, what);
-    std::vector<bool> reached = internal::reachable_from(edges, from);
+    std::vector<bool> reached = reachable_from(edges, from);
     if (keep) {
       for (uint32_t i : from) reached[i] = true;
     }
     return reached;
   };
   const std::vector<bool> after =
-      side(starts, internal::reversed(graph.requirements), keep_starts, "keep_only_between");
+      side(starts, reversed(graph.requirements), keep_starts, "keep_only_between");
   const std::vector<bool> before = side(ends, graph.requirements, keep_ends, "keep_only_between");
   std::vector<bool> keep(jobs_.size());
   for (uint32_t i = 0; i < jobs_.size(); ++i) keep[i] = after[i] && before[i];
   keep_only(select(jobs_, keep));
 }
 
-}  // namespace asyncjobs
+}  // namespace asyncjobs::internal

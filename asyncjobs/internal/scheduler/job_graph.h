@@ -1,0 +1,117 @@
+#ifndef ASYNCJOBS_INTERNAL_SCHEDULER_JOB_GRAPH_H_
+#define ASYNCJOBS_INTERNAL_SCHEDULER_JOB_GRAPH_H_
+
+// JobGraph: a Scheduler's members and the requirements between them: membership (add,
+// remove), queries (topological order, entries, exits, neighbours), surgery (sanitize,
+// keep_only, bypass_and_remove) and the linking of a run (the counted links, requirement
+// counts, the start plan, cycles named for GraphError). No fibers, no run state: the run
+// (scheduler_run.cc) reads what linking leaves in the jobs. Algorithms on indices are in
+// graph.h.
+
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "absl/base/attributes.h"
+#include "absl/types/span.h"
+#include "asyncjobs/internal/jobs/job_run_control.h"
+#include "asyncjobs/internal/memory/huge_page_allocator.h"
+#include "asyncjobs/job.h"
+
+namespace asyncjobs {
+class Scheduler;
+}
+
+namespace asyncjobs::internal {
+
+class JobGraph {
+ public:
+  // `owner` is the scheduler the members belong to (AbstractJob::parent()); errors name it.
+  explicit JobGraph(AbstractJob& owner) : owner_(owner) {}
+  ~JobGraph();  // releases the members last first
+  JobGraph(const JobGraph&) = delete;
+  JobGraph& operator=(const JobGraph&) = delete;
+
+  // --- Membership (insertion order)
+  const HugePageVector<JobPtr>& jobs() const { return jobs_; }
+  bool contains(const AbstractJob* job) const { return job->parent() == &owner_; }
+  // Adds `jobs`, moving them out; returns the last. GraphError for a job of another
+  // scheduler; a member again is a no-op.
+  // Inline into Scheduler::add: user code often adds jobs one at a time.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE JobPtr add(absl::Span<JobPtr> jobs) {
+    for (const JobPtr& job : jobs) check_can_add(job);
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      if (contains(jobs[i].get())) continue;
+      if (jobs_.size() == jobs_.capacity()) grow(jobs_);  // may throw: nothing changed
+      JobRunControl::set_parent(*jobs[i], &owner_);
+      // Moved, but for the last job, which is also returned.
+      jobs_.push_back(i + 1 < jobs.size() ? std::move(jobs[i]) : jobs[i]);
+    }
+    return jobs.empty() ? nullptr : std::move(jobs.back());
+  }
+  // Throws as add() would, without adding.
+  void check_can_add(const JobPtr& job) const;
+  void remove(const JobPtr& job);  // std::invalid_argument if absent
+  // std::invalid_argument naming `what` unless `job` is a member.
+  void check_member(const JobPtr& job, const char* what) const;
+
+  // --- Queries and surgery (Scheduler's graph API)
+  bool check_cycles() const;
+  bool sanitize(bool verbose);
+  std::vector<JobPtr> topological_order() const;
+  std::vector<JobPtr> entry_jobs() const;
+  std::vector<JobPtr> exit_jobs(bool discard_forever) const;
+  std::vector<JobPtr> predecessors(const JobPtr& job) const;
+  std::vector<JobPtr> successors(const JobPtr& job) const;
+  // Direct neighbours (or, when `transitive`, everything reachable) of `starts`: the
+  // union, in insertion order, without the starts themselves.
+  std::vector<JobPtr> neighbours(const std::vector<JobPtr>& starts, const char* what,
+                                 bool downstream, bool transitive) const;
+  void bypass_and_remove(const JobPtr& job);
+  void keep_only(const std::vector<JobPtr>& jobs);
+  void keep_only_between(const std::vector<JobPtr>& starts, const std::vector<JobPtr>& ends,
+                         bool keep_starts, bool keep_ends);
+
+  // --- Linking a run (job_graph_link.cc)
+  // Marks the requirement links this run counts, counts each job's requirements, lists the
+  // nested schedulers and counts the jobs whose co_shutdown() may do something; GraphError
+  // on a requirement outside the graph or a cycle. Each job then comes after what it
+  // requires, or a second pass links them and Kahn's algorithm checks for a cycle.
+  void link();
+  // What a single link pass found for the start that follows it at once (a nested
+  // scheduler's, done by its parent's run, is dropped: jobs run in between): the ready jobs
+  // as ranges of jobs(), so that the start reads no other job, and how many are not forever.
+  // Not made when a job was cancelled before the run.
+  struct StartPlan {
+    std::vector<std::pair<uint32_t, uint32_t>> ready;  // [begin, end)
+    size_t awaited = 0;
+    bool valid = false;
+  };
+  bool start_plan_valid() const { return start_plan_.valid; }
+  StartPlan take_start_plan() { return std::exchange(start_plan_, {}); }
+  const std::vector<Scheduler*>& nested() const { return nested_; }  // as of the last link
+  size_t custom_shutdowns() const { return custom_shutdowns_; }
+  // The dependent `link` names if this run counted it, else nullptr.
+  AbstractJob* linked_dependent(const JobRunControl::Link& link) const {
+    return link.pass == link_pass_ ? link.job : nullptr;
+  }
+
+ private:
+  bool link_jobs(bool single_pass);
+  void check_requirement(const AbstractJob& job, const AbstractJob* required) const;
+  void check_acyclic() const;
+
+  AbstractJob& owner_;
+  HugePageVector<JobPtr> jobs_;
+  uint32_t link_pass_ = 0;  // marks the requirement links the current run counts
+  std::vector<Scheduler*> nested_;
+  StartPlan start_plan_;
+  size_t custom_shutdowns_ = SIZE_MAX;  // jobs whose co_shutdown() may do something
+};
+
+// A plain Job's co_shutdown() is AbstractJob's, which does nothing: no need to call it.
+bool may_shut_down(const AbstractJob& job);
+
+}  // namespace asyncjobs::internal
+
+#endif  // ASYNCJOBS_INTERNAL_SCHEDULER_JOB_GRAPH_H_
