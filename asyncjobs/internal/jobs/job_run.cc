@@ -119,7 +119,7 @@ void AbstractJob::prefetch_job(void* owner, int stage) {
   if (stage == 0) {
     // The whole of a plain Job (its body comes last), from its shared_ptr control block.
     const char* block = internal::shared_control_block(job);
-    internal::prefetch_lines(block, reinterpret_cast<const char*>(job) + sizeof(Job) - block);
+    internal::prefetch_lines<internal::kSharedControlBlockBytes + sizeof(Job)>(block);
     return;
   }
   for (const Link& link : job->dependents_) {
