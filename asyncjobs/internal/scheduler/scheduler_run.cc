@@ -216,6 +216,9 @@ size_t Scheduler::start_by_scan() {
 // A chain or a layered graph starts a few jobs: the plan names them, the others stay unread.
 void Scheduler::start_from_plan() {
   remaining_ = start_plan_.awaited;
+  size_t ready = 0;
+  for (const auto& [begin, end] : start_plan_.ready) ready += end - begin;
+  runner_->reserve(ready);
   constexpr size_t kAhead = 16;
   for (const auto& [begin, end] : start_plan_.ready) {
     for (uint32_t i = begin; i < end; ++i) {
