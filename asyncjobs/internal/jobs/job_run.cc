@@ -17,11 +17,24 @@
 #include "asyncjobs/reactor.h"
 
 namespace asyncjobs {
+namespace {
+
+// The messages of rare ends, out of line: building them takes a stack buffer, and with it
+// a stack-protector check and saved registers in every call of the functions they leave.
+[[noreturn, gnu::cold, gnu::noinline]] void throw_already_run(const AbstractJob& job) {
+  throw std::logic_error(absl::StrCat("asyncjobs: job ", job.label(), " has already run"));
+}
+
+[[gnu::cold, gnu::noinline]] std::exception_ptr timeout_error(const AbstractJob& job,
+                                                              absl::Duration timeout) {
+  return std::make_exception_ptr(TimeoutError(absl::StrCat(
+      "job `", job.label(), "` timed out after ", absl::FormatDuration(timeout))));
+}
+
+}  // namespace
 
 void AbstractJob::start(internal::BatchRunner& runner) {
-  if (started_) {
-    throw std::logic_error(absl::StrCat("asyncjobs: job ", label(), " has already run"));
-  }
+  if (started_) throw_already_run(*this);
   const State before = state_;
   started_ = true;
   state_ = State::kRunning;
@@ -151,31 +164,35 @@ int64_t AbstractJob::run_body(int64_t start_ticks) {
 void AbstractJob::run_attempt() {
   ++attempts_;
   clear_outcome();
+  internal::Attempts* policy = extras_ != nullptr ? extras_->attempts.get() : nullptr;
+  const auto call_body = [this] {
+    try {
+      result_.set(co_run());
+    } catch (const Cancelled&) {
+      cancelled_ = true;
+    } catch (...) {
+      set_raised(std::current_exception());
+    }
+  };
+  if (policy == nullptr) {  // most jobs: no alarm, no attempt times
+    call_body();
+    return;
+  }
   Task* task = Task::current();
-  internal::Attempts* policy = attempts_policy();
-  const bool timed = policy != nullptr && policy->timeout != absl::InfiniteDuration();
-  if (policy != nullptr) {
-    policy->ticks.emplace_back(attempts_ == 1 ? start_ticks_ : internal::clock_ticks(), 0);
-  }
+  const bool timed = policy->timeout != absl::InfiniteDuration();
+  policy->ticks.emplace_back(attempts_ == 1 ? start_ticks_ : internal::clock_ticks(), 0);
   if (timed) task->reactor()->set_alarm(task, absl::Now() + policy->timeout);
-  try {
-    result_.set(co_run());
-  } catch (const Cancelled&) {
-    cancelled_ = true;
-  } catch (...) {
-    set_raised(std::current_exception());
-  }
+  call_body();
   if (timed) {
     const bool timed_out = task->alarm_fired();
     task->reactor()->clear_alarm(task);
     if (timed_out && !cancel_requested_) {
       task->clear_cancel_request();
       cancelled_ = false;
-      set_raised(std::make_exception_ptr(TimeoutError(absl::StrCat(
-          "job `", label(), "` timed out after ", absl::FormatDuration(policy->timeout)))));
+      set_raised(timeout_error(*this, policy->timeout));
     }
   }
-  if (policy != nullptr) policy->ticks.back().second = internal::clock_ticks();
+  policy->ticks.back().second = internal::clock_ticks();
 }
 
 bool AbstractJob::retry_after_failure() {
