@@ -309,17 +309,20 @@ void Scheduler::on_job_finished(AbstractJob& job) {
 // The dependents this run linked (scheduler_prepare.cc) that now have all they require,
 // in insertion order. By index: a job that starts may require more, and the list grow.
 void Scheduler::start_successors(AbstractJob& job) {
-  std::vector<AbstractJob*> ready;
-  for (size_t i = 0; i < job.dependents_.size(); ++i) {
-    AbstractJob* successor = linked_dependent(job.dependents_[i]);
-    if (successor == nullptr) continue;
-    if (--successor->pending_requirements_ != 0 || successor->cancelled_) continue;
-    if (job.dependents_unordered_) {
-      ready.push_back(successor);
-    } else {
-      schedule(successor);
+  const auto for_each_ready = [&](auto&& use) {
+    for (size_t i = 0; i < job.dependents_.size(); ++i) {
+      AbstractJob* successor = linked_dependent(job.dependents_[i]);
+      if (successor == nullptr) continue;
+      if (--successor->pending_requirements_ != 0 || successor->cancelled_) continue;
+      use(successor);
     }
+  };
+  if (!job.dependents_unordered_) {  // usually: no list to sort
+    for_each_ready([this](AbstractJob* successor) { schedule(successor); });
+    return;
   }
+  std::vector<AbstractJob*> ready;
+  for_each_ready([&ready](AbstractJob* successor) { ready.push_back(successor); });
   std::sort(ready.begin(), ready.end(), [](const AbstractJob* a, const AbstractJob* b) {
     return a->graph_index_ < b->graph_index_;
   });
