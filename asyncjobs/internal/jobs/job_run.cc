@@ -164,25 +164,24 @@ int64_t AbstractJob::run_body(int64_t start_ticks) {
 void AbstractJob::run_attempt() {
   ++attempts_;
   clear_outcome();
+  // Most jobs have no policy: no alarm, no attempt times.
   internal::Attempts* policy = extras_ != nullptr ? extras_->attempts.get() : nullptr;
-  const auto call_body = [this] {
-    try {
-      result_.set(co_run());
-    } catch (const Cancelled&) {
-      cancelled_ = true;
-    } catch (...) {
-      set_raised(std::current_exception());
-    }
-  };
-  if (policy == nullptr) {  // most jobs: no alarm, no attempt times
-    call_body();
-    return;
+  Task* task = nullptr;
+  bool timed = false;
+  if (policy != nullptr) [[unlikely]] {
+    task = Task::current();
+    timed = policy->timeout != absl::InfiniteDuration();
+    policy->ticks.emplace_back(attempts_ == 1 ? start_ticks_ : internal::clock_ticks(), 0);
+    if (timed) task->reactor()->set_alarm(task, absl::Now() + policy->timeout);
   }
-  Task* task = Task::current();
-  const bool timed = policy->timeout != absl::InfiniteDuration();
-  policy->ticks.emplace_back(attempts_ == 1 ? start_ticks_ : internal::clock_ticks(), 0);
-  if (timed) task->reactor()->set_alarm(task, absl::Now() + policy->timeout);
-  call_body();
+  try {
+    result_.set(co_run());
+  } catch (const Cancelled&) {
+    cancelled_ = true;
+  } catch (...) {
+    set_raised(std::current_exception());
+  }
+  if (policy == nullptr) [[likely]] return;
   if (timed) {
     const bool timed_out = task->alarm_fired();
     task->reactor()->clear_alarm(task);

@@ -244,14 +244,21 @@ void Scheduler::wait_for_jobs(absl::Time deadline) {
 }
 
 void Scheduler::schedule(AbstractJob* job) {
-  if (journal_ != nullptr && restore(job)) [[unlikely]] return;
-  if (waiting_for_slot_.empty() && has_free_slot()) {
+  if (journal_ == nullptr && waiting_for_slot_.empty() && has_free_slot()) [[likely]] {
     start_job(job);
     return;
   }
-  job->state_ = State::kScheduled;
-  waiting_for_slot_.push_back(job);
-  fill_window();
+  // Out of line: the common case above then saves no registers.
+  [this, job]() __attribute__((noinline)) {
+    if (journal_ != nullptr && restore(job)) return;
+    if (waiting_for_slot_.empty() && has_free_slot()) {
+      start_job(job);
+      return;
+    }
+    job->state_ = State::kScheduled;
+    waiting_for_slot_.push_back(job);
+    fill_window();
+  }();
 }
 
 bool Scheduler::has_free_slot() const {
