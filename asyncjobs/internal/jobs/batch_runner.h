@@ -41,6 +41,8 @@ class BatchRunner {
 
   ~BatchRunner();
   void submit(WorkItem* item);
+  // Room for `count` more queued items (a hint: many submissions in a row follow).
+  void reserve(size_t count) { queue_.reserve(queue_.size() + count); }
   // The last resort for an item whose body swallows every Cancelled: its runner is abandoned
   // (Reactor::abandon) and kept, with its stack, for the rest of the process.
   void abandon(WorkItem* item);

@@ -39,23 +39,33 @@ AbstractJob::AbstractJob(internal::BorrowedOptions borrowed)
     : critical_(borrowed.options.critical),
       forever_(borrowed.options.forever) {
   JobOptions& options = borrowed.options;
-  if (options.timeout <= absl::ZeroDuration() || options.retries < 0 ||
-      options.retry_delay < absl::ZeroDuration()) {
-    throw std::invalid_argument(absl::StrCat(
-        "asyncjobs: job ", options.label, ": timeout must be > 0, retries and retry_delay >= 0"));
+  // Most jobs are given none of what follows.
+  if (options.label.empty() && options.key.empty() && options.required.empty() &&
+      options.timeout == absl::InfiniteDuration() && options.retries == 0 &&
+      options.retry_delay == absl::ZeroDuration()) {
+    return;
   }
-  if (!options.label.empty()) extras().label = std::move(options.label);
-  if (!options.key.empty()) extras().key = std::move(options.key);
-  if (options.timeout != absl::InfiniteDuration() || options.retries > 0) {
-    extras().attempts.reset(
-        new internal::Attempts{options.timeout, options.retries, options.retry_delay, {}});
-  }
-  try {
-    for (const JobPtr& job : options.required) add_requirement(job.get());
-  } catch (...) {  // no destructor will unlink those already made
-    unlink_all();
-    throw;
-  }
+  // The rest out of line: its message takes a stack buffer (a stack-protector check per job).
+  [&]() __attribute__((noinline, cold)) {
+    if (options.timeout <= absl::ZeroDuration() || options.retries < 0 ||
+        options.retry_delay < absl::ZeroDuration()) {
+      throw std::invalid_argument(absl::StrCat("asyncjobs: job ", options.label,
+                                               ": timeout must be > 0, retries and "
+                                               "retry_delay >= 0"));
+    }
+    if (!options.label.empty()) extras().label = std::move(options.label);
+    if (!options.key.empty()) extras().key = std::move(options.key);
+    if (options.timeout != absl::InfiniteDuration() || options.retries > 0) {
+      extras().attempts.reset(
+          new internal::Attempts{options.timeout, options.retries, options.retry_delay, {}});
+    }
+    try {
+      for (const JobPtr& job : options.required) add_requirement(job.get());
+    } catch (...) {  // no destructor will unlink those already made
+      unlink_all();
+      throw;
+    }
+  }();
 }
 
 AbstractJob::~AbstractJob() { unlink_all(); }

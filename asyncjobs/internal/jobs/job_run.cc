@@ -17,11 +17,24 @@
 #include "asyncjobs/reactor.h"
 
 namespace asyncjobs {
+namespace {
+
+// The messages of rare ends, out of line: building them takes a stack buffer, and with it
+// a stack-protector check and saved registers in every call of the functions they leave.
+[[noreturn, gnu::cold, gnu::noinline]] void throw_already_run(const AbstractJob& job) {
+  throw std::logic_error(absl::StrCat("asyncjobs: job ", job.label(), " has already run"));
+}
+
+[[gnu::cold, gnu::noinline]] std::exception_ptr timeout_error(const AbstractJob& job,
+                                                              absl::Duration timeout) {
+  return std::make_exception_ptr(TimeoutError(absl::StrCat(
+      "job `", job.label(), "` timed out after ", absl::FormatDuration(timeout))));
+}
+
+}  // namespace
 
 void AbstractJob::start(internal::BatchRunner& runner) {
-  if (started_) {
-    throw std::logic_error(absl::StrCat("asyncjobs: job ", label(), " has already run"));
-  }
+  if (started_) throw_already_run(*this);
   const State before = state_;
   started_ = true;
   move_to(State::kRunning);
@@ -119,7 +132,7 @@ void AbstractJob::prefetch_job(void* owner, int stage) {
   if (stage == 0) {
     // The whole of a plain Job (its body comes last), from its shared_ptr control block.
     const char* block = internal::shared_control_block(job);
-    internal::prefetch_lines(block, reinterpret_cast<const char*>(job) + sizeof(Job) - block);
+    internal::prefetch_lines<internal::kSharedControlBlockBytes + sizeof(Job)>(block);
     return;
   }
   for (const Link& link : job->dependents_) {
@@ -151,13 +164,16 @@ int64_t AbstractJob::run_body(int64_t start_ticks) {
 void AbstractJob::run_attempt() {
   ++attempts_;
   clear_outcome();
-  Task* task = Task::current();
-  internal::Attempts* policy = attempts_policy();
-  const bool timed = policy != nullptr && policy->timeout != absl::InfiniteDuration();
-  if (policy != nullptr) {
+  // Most jobs have no policy: no alarm, no attempt times.
+  internal::Attempts* policy = extras_ != nullptr ? extras_->attempts.get() : nullptr;
+  Task* task = nullptr;
+  bool timed = false;
+  if (policy != nullptr) [[unlikely]] {
+    task = Task::current();
+    timed = policy->timeout != absl::InfiniteDuration();
     policy->ticks.emplace_back(attempts_ == 1 ? start_ticks_ : internal::clock_ticks(), 0);
+    if (timed) task->reactor()->set_alarm(task, absl::Now() + policy->timeout);
   }
-  if (timed) task->reactor()->set_alarm(task, absl::Now() + policy->timeout);
   try {
     result_.set(co_run());
   } catch (const Cancelled&) {
@@ -165,17 +181,17 @@ void AbstractJob::run_attempt() {
   } catch (...) {
     set_raised(std::current_exception());
   }
+  if (policy == nullptr) [[likely]] return;
   if (timed) {
     const bool timed_out = task->alarm_fired();
     task->reactor()->clear_alarm(task);
     if (timed_out && !cancel_requested_) {
       task->clear_cancel_request();
       cancelled_ = false;
-      set_raised(std::make_exception_ptr(TimeoutError(absl::StrCat(
-          "job `", label(), "` timed out after ", absl::FormatDuration(policy->timeout)))));
+      set_raised(timeout_error(*this, policy->timeout));
     }
   }
-  if (policy != nullptr) policy->ticks.back().second = internal::clock_ticks();
+  policy->ticks.back().second = internal::clock_ticks();
 }
 
 bool AbstractJob::retry_after_failure() {

@@ -3,6 +3,7 @@
 
 // RingQueue: a growable FIFO ring on huge pages.
 
+#include <bit>
 #include <cstddef>
 #include <utility>
 #include <vector>
@@ -22,9 +23,14 @@ class RingQueue {
   const T& front() const { return (*this)[0]; }
 
   void push_back(const T& value) {
-    if (size_ == slots_.size()) grow();
+    if (size_ == slots_.size()) grow(slots_.empty() ? 64 : 2 * slots_.size());
     slots_[(head_ + size_) & (slots_.size() - 1)] = value;
     ++size_;
+  }
+  // Room for `count` values in all, so that pushing them does not grow the ring step by step
+  // (each step zeroes and copies the whole ring).
+  void reserve(size_t count) {
+    if (count > slots_.size()) grow(std::bit_ceil(count));
   }
   void pop_front() {
     head_ = (head_ + 1) & (slots_.size() - 1);
@@ -32,8 +38,8 @@ class RingQueue {
   }
 
  private:
-  void grow() {
-    HugePageVector<T> larger(slots_.empty() ? 64 : 2 * slots_.size());
+  void grow(size_t slots) {
+    HugePageVector<T> larger(slots);
     for (size_t i = 0; i < size_; ++i) larger[i] = (*this)[i];
     slots_ = std::move(larger);
     head_ = 0;

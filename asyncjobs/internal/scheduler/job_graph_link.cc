@@ -96,12 +96,25 @@ bool JobGraph::link_jobs(bool single_pass) {
   return true;
 }
 
-void JobGraph::check_requirement(const AbstractJob& job, const AbstractJob* required) const {
-  if (required != nullptr && contains(required)) return;
+namespace {
+
+// Out of line: the message takes a stack buffer (a stack-protector check and saved registers
+// in every call of the function that would build it).
+[[noreturn, gnu::cold, gnu::noinline]] void throw_not_member(const AbstractJob& scheduler,
+                                                             const AbstractJob& job,
+                                                             const AbstractJob* required) {
   throw GraphError(absl::StrCat(
       "asyncjobs: job `", job.label(), "` requires `",
       required == nullptr ? "a deleted job" : required->label(),
-      "`, which is not in scheduler `", owner_.label(), "`; sanitize() drops such requirements"));
+      "`, which is not in scheduler `", scheduler.label(), "`; sanitize() drops such requirements"));
+}
+
+}  // namespace
+
+void JobGraph::check_requirement(const AbstractJob& job, const AbstractJob* required) const {
+  if (required == nullptr || !contains(required)) [[unlikely]] {
+    throw_not_member(owner_, job, required);
+  }
 }
 
 // When the jobs do not come after what they require, the graph algorithms tell whether it

@@ -236,6 +236,9 @@ void Scheduler::start_from_plan() {
   const internal::JobGraph::StartPlan plan = graph_->take_start_plan();
   const auto& jobs = graph_->jobs();
   run_->await(plan.awaited);
+  size_t ready = 0;
+  for (const auto& [begin, end] : plan.ready) ready += end - begin;
+  runner_->reserve(ready);
   constexpr size_t kAhead = 16;
   for (const auto& [begin, end] : plan.ready) {
     for (uint32_t i = begin; i < end; ++i) {
@@ -256,15 +259,24 @@ void Scheduler::wait_for_jobs(absl::Time deadline) {
 }
 
 void Scheduler::schedule(AbstractJob* job) {
-  if (journal_ != nullptr && restore(job)) [[unlikely]] return;
   internal::RunState& run = *run_;
-  if (run.waiting_for_slot().empty() && run.has_free_slot(options_.jobs_window)) {
+  if (journal_ == nullptr && run.waiting_for_slot().empty() &&
+      run.has_free_slot(options_.jobs_window)) [[likely]] {
     start_job(job);
     return;
   }
-  JobRunControl::schedule(*job);
-  run.waiting_for_slot().push_back(job);
-  fill_window();
+  // Out of line: the common case above then saves no registers.
+  [this, job]() __attribute__((noinline)) {
+    if (journal_ != nullptr && restore(job)) return;
+    internal::RunState& run = *run_;
+    if (run.waiting_for_slot().empty() && run.has_free_slot(options_.jobs_window)) {
+      start_job(job);
+      return;
+    }
+    JobRunControl::schedule(*job);
+    run.waiting_for_slot().push_back(job);
+    fill_window();
+  }();
 }
 
 void Scheduler::start_job(AbstractJob* job) {
@@ -325,20 +337,22 @@ void Scheduler::on_job_finished(AbstractJob& job) {
 // The dependents this run linked (job_graph_link.cc) that now have all they require,
 // in insertion order. By index: a job that starts may require more, and the list grow.
 void Scheduler::start_successors(AbstractJob& job) {
-  std::vector<AbstractJob*> ready;
   const auto& dependents = JobRunControl::dependents(job);
-  const bool unordered = JobRunControl::dependents_unordered(job);
-  for (size_t i = 0; i < dependents.size(); ++i) {
-    AbstractJob* successor = graph_->linked_dependent(dependents[i]);
-    if (successor == nullptr) continue;
-    if (--JobRunControl::pending_requirements(*successor) != 0) continue;
-    if (JobRunControl::ended_cancelled(*successor)) continue;
-    if (unordered) {
-      ready.push_back(successor);
-    } else {
-      schedule(successor);
+  const auto for_each_ready = [&](auto&& use) {
+    for (size_t i = 0; i < dependents.size(); ++i) {
+      AbstractJob* successor = graph_->linked_dependent(dependents[i]);
+      if (successor == nullptr) continue;
+      if (--JobRunControl::pending_requirements(*successor) != 0) continue;
+      if (JobRunControl::ended_cancelled(*successor)) continue;
+      use(successor);
     }
+  };
+  if (!JobRunControl::dependents_unordered(job)) {  // usually: no list to sort
+    for_each_ready([this](AbstractJob* successor) { schedule(successor); });
+    return;
   }
+  std::vector<AbstractJob*> ready;
+  for_each_ready([&ready](AbstractJob* successor) { ready.push_back(successor); });
   std::sort(ready.begin(), ready.end(), [](const AbstractJob* a, const AbstractJob* b) {
     return JobRunControl::graph_index(*a) < JobRunControl::graph_index(*b);
   });
