@@ -22,6 +22,7 @@
 #include "asyncjobs/errors.h"
 #include "asyncjobs/internal/base/console.h"
 #include "asyncjobs/internal/memory/huge_page_allocator.h"
+#include "asyncjobs/internal/reactor/interrupt_handler.h"
 #include "asyncjobs/internal/sync/wait_list.h"
 #include "asyncjobs/job.h"
 #include "asyncjobs/job_event.h"
@@ -89,7 +90,7 @@ struct SchedulerOptions {  // (the `{}` keep -Wextra quiet about `{.jobs_window 
 
 class Scheduler : public AbstractJob,
                   private internal::JobObserver,
-                  private Reactor::InterruptHandler {
+                  private internal::InterruptHandler {
  public:
   // Throw std::invalid_argument on a negative window or timeout.
   explicit Scheduler(SchedulerOptions options = {});

@@ -20,7 +20,7 @@
 #include "asyncjobs/cancelled.h"
 #include "asyncjobs/fiber_calls.h"
 #include "asyncjobs/job.h"
-#include "asyncjobs/reactor.h"
+#include "asyncjobs/internal/reactor/reactor.h"
 #include "gtest/gtest.h"
 
 namespace asyncjobs::testing {

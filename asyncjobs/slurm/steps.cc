@@ -14,7 +14,7 @@
 #include "asyncjobs/fiber_calls.h"
 #include "asyncjobs/internal/jobs/job_output.h"
 #include "asyncjobs/job.h"
-#include "asyncjobs/reactor.h"
+#include "asyncjobs/internal/reactor/reactor.h"
 #include "asyncjobs/slurm/commands.h"
 #include "asyncjobs/slurm/status_poller.h"
 #include "asyncjobs/slurm/submit_slot.h"

@@ -14,7 +14,7 @@
 #include "asyncjobs/internal/jobs/job_text.h"
 #include "asyncjobs/internal/sync/wait_list.h"
 #include "asyncjobs/job.h"
-#include "asyncjobs/reactor.h"
+#include "asyncjobs/internal/reactor/reactor.h"
 
 namespace asyncjobs {
 

@@ -15,7 +15,7 @@
 #include "absl/time/clock.h"
 #include "asyncjobs/internal/jobs/job_text.h"
 #include "asyncjobs/job.h"
-#include "asyncjobs/reactor.h"
+#include "asyncjobs/internal/reactor/reactor.h"
 
 namespace asyncjobs::internal {
 namespace {

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
+#include "asyncjobs/internal/memory/huge_page_growth.h"
 #include "asyncjobs/internal/scheduler/scheduler_journal.h"
 
 namespace asyncjobs {

@@ -17,7 +17,7 @@
 #include "asyncjobs/internal/jobs/batch_runner.h"
 #include "asyncjobs/internal/scheduler/scheduler_journal.h"
 #include "asyncjobs/internal/scheduler/signal_cancel.h"
-#include "asyncjobs/reactor.h"
+#include "asyncjobs/internal/reactor/reactor.h"
 
 namespace asyncjobs {
 
