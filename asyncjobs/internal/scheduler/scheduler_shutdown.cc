@@ -9,8 +9,9 @@
 #include "absl/time/clock.h"
 #include "asyncjobs/cancelled.h"
 #include "asyncjobs/fiber_calls.h"
-#include "asyncjobs/internal/jobs/batch_runner.h"
 #include "asyncjobs/internal/base/clock.h"
+#include "asyncjobs/internal/jobs/batch_runner.h"
+#include "asyncjobs/internal/jobs/job_layout.h"
 #include "asyncjobs/internal/sync/wait_list.h"
 #include "asyncjobs/scheduler.h"
 
