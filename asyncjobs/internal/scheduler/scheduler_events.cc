@@ -10,9 +10,9 @@
 
 #include "absl/time/clock.h"
 #include "asyncjobs/internal/jobs/job_output.h"
+#include "asyncjobs/internal/reactor/reactor.h"
 #include "asyncjobs/internal/scheduler/progress_view.h"
 #include "asyncjobs/internal/scheduler/signal_cancel.h"
-#include "asyncjobs/internal/reactor/reactor.h"
 #include "asyncjobs/scheduler.h"
 
 namespace asyncjobs {
