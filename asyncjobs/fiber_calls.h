@@ -11,9 +11,9 @@
 #include <type_traits>
 #include <utility>
 
+#include "absl/functional/function_ref.h"
 #include "absl/time/time.h"
 #include "asyncjobs/cancelled.h"
-#include "asyncjobs/reactor.h"
 
 namespace asyncjobs {
 
@@ -27,7 +27,12 @@ void yield();
 bool wait_readable(int fd, absl::Duration timeout = absl::InfiniteDuration());
 bool wait_writable(int fd, absl::Duration timeout = absl::InfiniteDuration());
 // True inside a job's fiber.
-inline bool in_job() { return Task::current() != nullptr; }
+bool in_job();
+
+namespace internal {
+// Runs `work` on a worker thread of the current job's reactor; suspends the job meanwhile.
+void call_in_thread(absl::FunctionRef<void()> work);
+}  // namespace internal
 
 // Runs `f` on a worker thread of the reactor's pool and suspends this job until it returns,
 // then returns its value or rethrows its exception. Not interruptible: a job cancelled
@@ -38,7 +43,7 @@ std::invoke_result_t<F> run_in_thread(F&& f) {
   if (!in_job()) return std::forward<F>(f)();
   std::exception_ptr error;
   if constexpr (std::is_void_v<Result>) {
-    Reactor::current()->call_in_thread([&] {
+    internal::call_in_thread([&] {
       try {
         f();
       } catch (...) {
@@ -48,7 +53,7 @@ std::invoke_result_t<F> run_in_thread(F&& f) {
     if (error) std::rethrow_exception(error);
   } else {
     std::optional<Result> result;
-    Reactor::current()->call_in_thread([&] {
+    internal::call_in_thread([&] {
       try {
         result.emplace(f());
       } catch (...) {

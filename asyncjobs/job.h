@@ -266,18 +266,10 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   // Cancels the started job: its body is skipped, or unwound from its next suspension point.
   void request_cancel(Reactor& reactor);
   bool cancel_requested() const;
-  // The job a work item belongs to: work_ sits at the same offset in every job. (offsetof
-  // on a class with virtual functions is "conditionally supported": GCC and Clang give the
-  // member's fixed offset, there being no virtual base, and warn.)
-  static size_t work_offset() {
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Winvalid-offsetof"
-    return offsetof(AbstractJob, work_);
-#pragma GCC diagnostic pop
-  }
-  static AbstractJob* job_of(internal::WorkItem* item) {
-    return reinterpret_cast<AbstractJob*>(reinterpret_cast<char*>(item) - work_offset());
-  }
+  // Where work_ sits in every job, and the job a work item belongs to (defined in
+  // internal/jobs/job_layout.h, for the files that run jobs).
+  static inline size_t work_offset();
+  static inline AbstractJob* job_of(internal::WorkItem* item);
   // How a BatchRunner runs jobs (run_item, fail_start, prefetch_job, name_of, work_offset);
   // `observer` hears when each ends.
   static internal::BatchHooks batch_hooks(internal::JobObserver* observer);
@@ -285,10 +277,7 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   static const std::string* name_of(const void* job);  // its label, if it has one yet
   // A BatchHooks::fail: the job could not get a fiber; it ends having raised that error.
   static void fail_start(internal::WorkItem* item, std::exception_ptr error, void* observer);
-  // Cache hints, a few jobs ahead of use: stage 0 fetches the job itself (all of a plain
-  // Job, from its shared_ptr control block: what linking, running and destroying touch),
-  // stage 1 the successors it will count down when it ends. A BatchHooks::prefetch.
-  static void prefetch_job(void* job, int stage);
+  static void prefetch_job(void* job, int stage);  // a BatchHooks::prefetch (job_run.cc)
   int64_t run_watched(internal::JobObserver& observer, int64_t start_ticks);
   void report_start(internal::JobObserver& observer, int64_t start_ticks) const;
   void report_end(internal::JobObserver& observer) const;

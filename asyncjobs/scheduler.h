@@ -20,9 +20,9 @@
 #include "absl/time/time.h"
 #include "asyncjobs/errors.h"
 #include "asyncjobs/internal/base/console.h"
+#include "asyncjobs/internal/reactor/interrupt_handler.h"
 #include "asyncjobs/job.h"
 #include "asyncjobs/job_event.h"
-#include "asyncjobs/reactor.h"  // Reactor::InterruptHandler
 #include "asyncjobs/sequence.h"
 #include "asyncjobs/watch.h"
 
@@ -89,7 +89,7 @@ struct SchedulerOptions {  // (the `{}` keep -Wextra quiet about `{.jobs_window 
 
 class Scheduler : public AbstractJob,
                   private internal::JobObserver,
-                  private Reactor::InterruptHandler {
+                  private internal::InterruptHandler {
  public:
   // Throw std::invalid_argument on a negative window or timeout.
   explicit Scheduler(SchedulerOptions options = {});

@@ -41,6 +41,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "asyncjobs/asyncjobs.h"
+#include "asyncjobs/internal/reactor/reactor.h"
 #include "benchmark/benchmark.h"
 #include "benchmarks/baseline.h"
 

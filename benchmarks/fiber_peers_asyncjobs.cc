@@ -11,6 +11,7 @@
 
 #include "absl/time/time.h"
 #include "asyncjobs/asyncjobs.h"
+#include "asyncjobs/internal/reactor/reactor.h"  // Reactor, Task: the engine under the jobs
 #include "benchmarks/fiber_peers.h"
 
 namespace aj = asyncjobs;

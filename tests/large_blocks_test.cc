@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "asyncjobs/internal/memory/huge_page_allocator.h"
+#include "asyncjobs/internal/memory/huge_page_growth.h"
 #include "asyncjobs/internal/memory/ring_queue.h"
 #include "gtest/gtest.h"
 

@@ -1,7 +1,7 @@
 // The reactor alone, driven with Tasks: ready queue, timers, cancellation, stalls, fds,
 // worker threads.
 
-#include "asyncjobs/reactor.h"
+#include "asyncjobs/internal/reactor/reactor.h"
 
 #include <fcntl.h>
 #include <unistd.h>

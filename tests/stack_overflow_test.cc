@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "asyncjobs/reactor.h"
+#include "asyncjobs/internal/reactor/reactor.h"
 #include "gtest/gtest.h"
 #include "tests/test_util.h"
 

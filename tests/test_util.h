@@ -19,8 +19,8 @@
 
 #include "asyncjobs/cancelled.h"
 #include "asyncjobs/fiber_calls.h"
+#include "asyncjobs/internal/reactor/reactor.h"
 #include "asyncjobs/job.h"
-#include "asyncjobs/reactor.h"
 #include "gtest/gtest.h"
 
 namespace asyncjobs::testing {

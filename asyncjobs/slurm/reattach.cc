@@ -8,8 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "asyncjobs/internal/jobs/job_output.h"
+#include "asyncjobs/internal/reactor/reactor.h"
 #include "asyncjobs/internal/scheduler/scheduler_journal.h"
-#include "asyncjobs/reactor.h"
 #include "asyncjobs/slurm/commands.h"
 #include "asyncjobs/slurm/steps.h"
 

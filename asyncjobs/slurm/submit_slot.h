@@ -5,7 +5,7 @@
 // first come, first served, so that thousands of batch jobs starting together neither
 // flood the node with processes nor slurmctld with simultaneous submissions.
 
-#include "asyncjobs/reactor.h"
+#include "asyncjobs/internal/reactor/reactor.h"
 
 namespace asyncjobs::slurm::internal {
 

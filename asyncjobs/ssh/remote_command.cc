@@ -11,7 +11,7 @@
 #include "asyncjobs/cancelled.h"
 #include "asyncjobs/internal/jobs/job_output.h"
 #include "asyncjobs/internal/process/line_splitter.h"
-#include "asyncjobs/reactor.h"
+#include "asyncjobs/internal/reactor/reactor.h"
 #include "asyncjobs/ssh/channel.h"
 #include "asyncjobs/ssh/shell.h"
 

@@ -3,7 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "asyncjobs/cancelled.h"
-#include "asyncjobs/reactor.h"
+#include "asyncjobs/internal/reactor/reactor.h"
 #include "asyncjobs/ssh.h"
 #include "asyncjobs/ssh/shell.h"
 #include "asyncjobs/ssh/transfer.h"

@@ -12,7 +12,7 @@
 #include "asyncjobs/internal/memory/huge_page_allocator.h"
 #include "asyncjobs/internal/memory/job_pool.h"
 #include "asyncjobs/internal/memory/ring_queue.h"
-#include "asyncjobs/reactor.h"
+#include "asyncjobs/internal/reactor/reactor.h"
 
 namespace asyncjobs::internal {
 

@@ -10,12 +10,9 @@
 #include "asyncjobs/internal/base/clock.h"
 #include "asyncjobs/internal/base/type_name.h"
 #include "asyncjobs/internal/jobs/job_extras.h"
+#include "asyncjobs/internal/jobs/job_layout.h"
 
 namespace asyncjobs {
-namespace internal {
-const std::any Outcome::kOutOfMemory = std::make_exception_ptr(std::bad_alloc());
-}  // namespace internal
-
 namespace {
 
 std::atomic<uint64_t> serial_blocks{0};

@@ -11,10 +11,11 @@
 #include "asyncjobs/internal/base/prefetch.h"
 #include "asyncjobs/internal/jobs/batch_runner.h"
 #include "asyncjobs/internal/jobs/job_extras.h"
+#include "asyncjobs/internal/jobs/job_layout.h"
 #include "asyncjobs/internal/jobs/job_text.h"
 #include "asyncjobs/internal/sync/wait_list.h"
 #include "asyncjobs/job.h"
-#include "asyncjobs/reactor.h"
+#include "asyncjobs/internal/reactor/reactor.h"
 
 namespace asyncjobs {
 namespace {
@@ -127,6 +128,9 @@ bool AbstractJob::cancel_requested() const {
   return cancel_requested_ || (work_.task() != nullptr && work_.task()->cancel_requested());
 }
 
+// Cache hints, a few jobs ahead of use: stage 0 fetches the job itself (all of a plain Job,
+// from its shared_ptr control block: what linking, running and destroying touch), stage 1
+// the successors it will count down when it ends.
 void AbstractJob::prefetch_job(void* owner, int stage) {
   const auto* job = static_cast<const AbstractJob*>(owner);
   if (stage == 0) {

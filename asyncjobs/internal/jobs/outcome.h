@@ -7,10 +7,7 @@
 
 #include <any>
 #include <exception>
-#include <new>
 #include <utility>
-
-#include "asyncjobs/internal/memory/job_pool.h"
 
 namespace asyncjobs::internal {
 
@@ -27,36 +24,19 @@ class Outcome {
 
   // An empty `value` leaves nothing. Throws std::bad_alloc if there is no memory for it.
   void set(std::any value) {
-    if (!value.has_value()) {
-      reset();
-    } else if (value_ != nullptr && value_ != &kOutOfMemory) {
-      *value_ = std::move(value);
-    } else {
-      std::any* kept = new (pool_allocate(sizeof(std::any))) std::any(std::move(value));
-      reset();
-      value_ = kept;
-    }
+    if (value.has_value() || value_ != nullptr) store(std::move(value));
   }
   // Keeps `error`, or std::bad_alloc if there is no memory for it.
-  void set_error(std::exception_ptr error) noexcept {
-    try {
-      set(std::any(std::move(error)));
-    } catch (const std::bad_alloc&) {
-      reset();
-      value_ = const_cast<std::any*>(&kOutOfMemory);
-    }
-  }
+  void set_error(std::exception_ptr error) noexcept;
   void reset() {
-    if (value_ == nullptr) return;
-    if (value_ != &kOutOfMemory) {
-      value_->~any();
-      pool_free(value_, sizeof(std::any));
-    }
-    value_ = nullptr;
+    if (value_ != nullptr) release();
   }
 
  private:
-  static const std::any kOutOfMemory;  // holds a std::bad_alloc (job.cc)
+  void store(std::any value);
+  void release();
+
+  static const std::any kOutOfMemory;  // holds a std::bad_alloc
   std::any* value_ = nullptr;
 };
 

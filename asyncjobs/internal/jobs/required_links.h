@@ -70,16 +70,7 @@ class RequiredLinks {
   void truncate(size_t size) { size_ = static_cast<uint32_t>(size); }
 
  private:
-  // Doubles the buffer (the first holds two).
-  void grow() {
-    const uint32_t capacity = on_heap_ ? 2 * capacity_ : 2;
-    auto* entries = static_cast<Entry*>(pool_allocate(capacity * sizeof(Entry)));
-    for (uint32_t i = 0; i < size_; ++i) entries[i] = (*this)[i];
-    if (on_heap_) pool_free(many_, capacity_ * sizeof(Entry));
-    many_ = entries;
-    capacity_ = capacity;
-    on_heap_ = true;
-  }
+  void grow();  // doubles the buffer (the first holds two)
 
   union {
     AbstractJob* one_job_ = nullptr;

@@ -1,6 +1,7 @@
 // Blocks mapped for arrays that grow with the job count (huge pages when large); freed ones
 // kept for reuse.
 #include "asyncjobs/internal/memory/huge_page_allocator.h"
+#include "asyncjobs/internal/memory/huge_page_growth.h"
 
 #include <sys/mman.h>
 

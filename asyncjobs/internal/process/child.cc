@@ -14,7 +14,7 @@
 #include "absl/time/clock.h"
 #include "asyncjobs/fiber_calls.h"
 #include "asyncjobs/internal/base/system_errors.h"
-#include "asyncjobs/reactor.h"
+#include "asyncjobs/internal/reactor/reactor.h"
 
 namespace asyncjobs::internal {
 namespace {

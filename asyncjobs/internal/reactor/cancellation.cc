@@ -6,7 +6,7 @@
 
 #include "asyncjobs/cancelled.h"
 #include "asyncjobs/internal/reactor/descriptor_admission.h"
-#include "asyncjobs/reactor.h"
+#include "asyncjobs/internal/reactor/reactor.h"
 
 namespace asyncjobs {
 

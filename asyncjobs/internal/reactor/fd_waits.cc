@@ -7,7 +7,7 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "asyncjobs/internal/base/system_errors.h"
-#include "asyncjobs/reactor.h"
+#include "asyncjobs/internal/reactor/reactor.h"
 
 namespace asyncjobs {
 

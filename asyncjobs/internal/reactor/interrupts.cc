@@ -2,7 +2,7 @@
 // an epoll_wait in progress (write() is async-signal-safe).
 #include <unistd.h>
 
-#include "asyncjobs/reactor.h"
+#include "asyncjobs/internal/reactor/reactor.h"
 
 namespace asyncjobs {
 

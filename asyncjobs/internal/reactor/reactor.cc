@@ -1,6 +1,6 @@
 // The reactor's loop: construction, rounds of ready tasks, the thread handed from task to
 // task, and the suspension points built on that (wait, wake, yield).
-#include "asyncjobs/reactor.h"
+#include "asyncjobs/internal/reactor/reactor.h"
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>

@@ -2,7 +2,7 @@
 // expired once per loop turn.
 #include <time.h>
 
-#include "asyncjobs/reactor.h"
+#include "asyncjobs/internal/reactor/reactor.h"
 
 namespace asyncjobs {
 

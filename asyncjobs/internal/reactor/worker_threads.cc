@@ -8,7 +8,7 @@
 #include <memory>
 #include <thread>
 
-#include "asyncjobs/reactor.h"
+#include "asyncjobs/internal/reactor/reactor.h"
 
 namespace asyncjobs {
 namespace internal {

@@ -16,6 +16,7 @@
 #include "absl/types/span.h"
 #include "asyncjobs/internal/jobs/job_run_control.h"
 #include "asyncjobs/internal/memory/huge_page_allocator.h"
+#include "asyncjobs/internal/memory/huge_page_growth.h"
 #include "asyncjobs/job.h"
 
 namespace asyncjobs {

@@ -14,8 +14,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "asyncjobs/internal/jobs/job_text.h"
+#include "asyncjobs/internal/reactor/reactor.h"
 #include "asyncjobs/job.h"
-#include "asyncjobs/reactor.h"
 
 namespace asyncjobs::internal {
 namespace {

@@ -13,9 +13,9 @@
 #include "asyncjobs/internal/jobs/job_run_control.h"
 #include "asyncjobs/internal/scheduler/job_graph.h"
 #include "asyncjobs/internal/scheduler/run_state.h"
+#include "asyncjobs/internal/reactor/reactor.h"
 #include "asyncjobs/internal/scheduler/progress_view.h"
 #include "asyncjobs/internal/scheduler/signal_cancel.h"
-#include "asyncjobs/reactor.h"
 #include "asyncjobs/scheduler.h"
 
 namespace asyncjobs {

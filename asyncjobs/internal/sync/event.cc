@@ -2,6 +2,7 @@
 #include "asyncjobs/event.h"
 
 #include "asyncjobs/fiber_calls.h"
+#include "asyncjobs/internal/reactor/reactor.h"
 #include "asyncjobs/internal/sync/deadline.h"
 
 namespace asyncjobs {
@@ -13,7 +14,7 @@ void Event::set() {
 
 bool Event::wait(absl::Duration timeout) {
   if (set_) return true;
-  if (!in_job() && timeout != absl::InfiniteDuration()) {
+  if (Task::current() == nullptr && timeout != absl::InfiniteDuration()) {
     sleep_for(timeout);
     return set_;
   }

@@ -10,9 +10,17 @@
 #include <thread>
 
 #include "absl/time/clock.h"
+#include "asyncjobs/internal/reactor/reactor.h"
 #include "asyncjobs/internal/sync/deadline.h"
 
 namespace asyncjobs {
+
+bool in_job() { return Task::current() != nullptr; }
+
+void internal::call_in_thread(absl::FunctionRef<void()> work) {
+  Reactor::current()->call_in_thread(work);
+}
+
 namespace {
 
 bool poll_thread(int fd, short events, absl::Duration timeout) {

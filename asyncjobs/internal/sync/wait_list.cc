@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "asyncjobs/internal/reactor/reactor.h"
+
 namespace asyncjobs::internal {
 
 bool WaitList::wait(absl::Time deadline, const char* what) {

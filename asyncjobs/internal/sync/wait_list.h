@@ -5,7 +5,10 @@
 
 #include "absl/time/time.h"
 #include "asyncjobs/internal/base/intrusive_list.h"
-#include "asyncjobs/reactor.h"
+
+namespace asyncjobs {
+class Task;
+}
 
 namespace asyncjobs::internal {
 

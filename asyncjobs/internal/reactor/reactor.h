@@ -1,5 +1,8 @@
-#ifndef ASYNCJOBS_REACTOR_H_
-#define ASYNCJOBS_REACTOR_H_
+#ifndef ASYNCJOBS_INTERNAL_REACTOR_REACTOR_H_
+#define ASYNCJOBS_INTERNAL_REACTOR_REACTOR_H_
+
+// Task and Reactor: fibers run by a single-threaded event loop. Internal: jobs reach it
+// through the fiber calls (fiber_calls.h), Event, Queue and the Scheduler.
 
 #include <atomic>
 #include <cstdint>
@@ -10,11 +13,13 @@
 
 #include "absl/functional/function_ref.h"
 #include "absl/time/time.h"
+#include "asyncjobs/cancelled.h"
 #include "asyncjobs/internal/base/check.h"
 #include "asyncjobs/internal/base/intrusive_list.h"
 #include "asyncjobs/internal/fiber/fiber.h"
 #include "asyncjobs/internal/memory/huge_page_allocator.h"
 #include "asyncjobs/internal/reactor/fd_waiters.h"
+#include "asyncjobs/internal/reactor/interrupt_handler.h"
 #include "asyncjobs/internal/reactor/timer_heap.h"
 
 namespace asyncjobs {
@@ -126,19 +131,6 @@ class Task : public internal::ListNode<Task> {
   static inline thread_local Task* running_ = nullptr;
 };
 
-// While alive, suspension points of the current task do not throw Cancelled: for cleanup
-// that must wait (joining children, shutdown) in a task that is being cancelled.
-class CancelShield {
- public:
-  CancelShield();
-  ~CancelShield();
-  CancelShield(const CancelShield&) = delete;
-  CancelShield& operator=(const CancelShield&) = delete;
-
- private:
-  Task* task_;
-};
-
 // The single-threaded cooperative event loop: a FIFO of ready tasks, timers in a 4-ary heap
 // with lazy cancellation, epoll for file descriptors (one epoll wait per turn, none while
 // nothing waits on an fd or a worker), an eventfd through which the worker threads of
@@ -178,13 +170,7 @@ class Reactor {
   void clear_alarm(Task* task);
 
   // Told, on the loop (outside every task), after `interrupt` was called. See below.
-  class InterruptHandler : public internal::ListNode<InterruptHandler> {
-   public:
-    virtual void on_interrupt() = 0;
-
-   protected:
-    ~InterruptHandler() = default;
-  };
+  using InterruptHandler = internal::InterruptHandler;
   void add_interrupt_handler(InterruptHandler* handler) { interrupt_handlers_.push_back(handler); }
   static void remove_interrupt_handler(InterruptHandler* handler) {
     if (handler->linked()) internal::IntrusiveList<InterruptHandler>::remove(handler);
@@ -285,4 +271,4 @@ class Reactor {
 
 }  // namespace asyncjobs
 
-#endif  // ASYNCJOBS_REACTOR_H_
+#endif  // ASYNCJOBS_INTERNAL_REACTOR_REACTOR_H_
