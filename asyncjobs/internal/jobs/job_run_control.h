@@ -13,6 +13,7 @@
 
 #include "absl/functional/function_ref.h"
 #include "asyncjobs/internal/jobs/batch_runner.h"
+#include "asyncjobs/internal/jobs/job_layout.h"
 #include "asyncjobs/internal/jobs/work_item.h"
 #include "asyncjobs/job.h"
 
