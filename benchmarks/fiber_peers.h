@@ -22,6 +22,7 @@
 // median of passes 2..K) for every figure X above.
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -34,17 +35,18 @@
 
 namespace asyncjobs::benchmarks::peers {
 
-enum class Workload { kSpawn, kBlock, kYield, kQueue, kSleep };
+enum class Workload { kSpawn, kBlock, kYield, kQueue, kSleep };  // kWorkloadNames' order
 
 inline constexpr int kQueueCapacity = 64;
 inline constexpr std::chrono::milliseconds kSleep{100};
 
+inline constexpr std::array<std::string_view, 5> kWorkloadNames = {"spawn", "block", "yield",
+                                                                   "queue", "sleep"};
+
 inline std::optional<Workload> parse_workload(std::string_view name) {
-  if (name == "spawn") return Workload::kSpawn;
-  if (name == "block") return Workload::kBlock;
-  if (name == "yield") return Workload::kYield;
-  if (name == "queue") return Workload::kQueue;
-  if (name == "sleep") return Workload::kSleep;
+  for (size_t i = 0; i < kWorkloadNames.size(); ++i) {
+    if (name == kWorkloadNames[i]) return static_cast<Workload>(i);
+  }
   return std::nullopt;
 }
 
@@ -92,9 +94,11 @@ inline double median(std::vector<double> values) {
   return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
 
-// Parses the command line, runs `run(workload, tasks)` K times and prints the line.
-template <class Run>
-int run_passes(const char* peer, int argc, char** argv, Run run) {
+// A program's five workloads, in Workload's order.
+using Workloads = std::array<Figures (*)(size_t tasks), 5>;
+
+// Parses the command line, runs the workload it names K times and prints the line.
+inline int run_passes(const char* peer, int argc, char** argv, const Workloads& workloads) {
   const auto usage = [&] {
     std::fprintf(stderr, "usage: %s spawn|block|yield|queue|sleep TASKS [--repeat=K]\n", argv[0]);
     return 2;
@@ -109,7 +113,7 @@ int run_passes(const char* peer, int argc, char** argv, Run run) {
   }
   if (!workload || tasks < 2 || repeat < 1) return usage();
   std::vector<Figures> passes;
-  for (int pass = 0; pass < repeat; ++pass) passes.push_back(run(*workload, static_cast<size_t>(tasks)));
+  for (int pass = 0; pass < repeat; ++pass) passes.push_back(workloads[static_cast<size_t>(*workload)](static_cast<size_t>(tasks)));
   std::printf("peer=%s workload=%s tasks=%ld passes=%d", peer, argv[1], tasks, repeat);
   for (size_t f = 0; f < passes[0].size(); ++f) {
     std::printf(" fresh_%s=%.1f", passes[0][f].first, passes[0][f].second);

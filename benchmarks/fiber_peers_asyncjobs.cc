@@ -158,17 +158,6 @@ Figures sleep(size_t tasks) {
   return peers::sleep_figures(tasks, start, Clock::now());
 }
 
-Figures run(peers::Workload workload, size_t tasks) {
-  switch (workload) {
-    case peers::Workload::kSpawn: return spawn(tasks);
-    case peers::Workload::kBlock: return block(tasks);
-    case peers::Workload::kYield: return yield(tasks);
-    case peers::Workload::kQueue: return queue(tasks);
-    case peers::Workload::kSleep: return sleep(tasks);
-  }
-  return {};
-}
-
 }  // namespace
 
 // `--guard_page=0`, anywhere on the line, turns guard pages off (Boost.Fiber's pool has none).
@@ -184,5 +173,5 @@ int main(int argc, char** argv) {
     }
   }
   reactor();
-  return peers::run_passes("asyncjobs", kept, argv, run);
+  return peers::run_passes("asyncjobs", kept, argv, {spawn, block, yield, queue, sleep});
 }

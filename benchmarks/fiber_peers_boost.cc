@@ -119,21 +119,10 @@ Figures sleep(size_t tasks) {
   return peers::sleep_figures(tasks, start, Clock::now());
 }
 
-Figures run(peers::Workload workload, size_t tasks) {
-  switch (workload) {
-    case peers::Workload::kSpawn: return spawn(tasks);
-    case peers::Workload::kBlock: return block(tasks);
-    case peers::Workload::kYield: return yield(tasks);
-    case peers::Workload::kQueue: return queue(tasks);
-    case peers::Workload::kSleep: return sleep(tasks);
-  }
-  return {};
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   boost::this_fiber::yield();  // makes this thread's scheduler and main context
   stacks();
-  return peers::run_passes("boost_fiber", argc, argv, run);
+  return peers::run_passes("boost_fiber", argc, argv, {spawn, block, yield, queue, sleep});
 }
