@@ -33,6 +33,8 @@
 #include <utility>
 #include <vector>
 
+#include "benchmarks/resident.h"
+
 namespace asyncjobs::benchmarks::peers {
 
 enum class Workload { kSpawn, kBlock, kYield, kQueue, kSleep };  // kWorkloadNames' order
@@ -55,14 +57,7 @@ inline double nanos_between(Clock::time_point from, Clock::time_point to) {
   return std::chrono::duration<double, std::nano>(to - from).count();
 }
 
-inline long resident_bytes() {
-  long size = 0, resident = 0;
-  if (FILE* statm = std::fopen("/proc/self/statm", "r")) {
-    if (std::fscanf(statm, "%ld %ld", &size, &resident) != 2) resident = 0;
-    std::fclose(statm);
-  }
-  return resident * 4096;
-}
+using ::asyncjobs::benchmarks::resident_bytes;  // benchmarks/resident.h
 
 // The figures of one pass, by name, in the order printed.
 using Figures = std::vector<std::pair<const char*, double>>;

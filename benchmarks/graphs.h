@@ -28,6 +28,7 @@
 
 #include "absl/time/clock.h"
 #include "asyncjobs/asyncjobs.h"
+#include "benchmarks/resident.h"
 
 namespace asyncjobs::benchmarks {
 
@@ -71,8 +72,6 @@ struct GraphTimes {
   double cpu_seconds() const { return cpu; }
 };
 
-long resident_bytes();  // from /proc/self/statm
-
 // Builds `jobs` jobs of `shape` into a fresh Scheduler (default options), runs and
 // destroys it. `sleep_after`: for kSleep, the deadline counted from the first make_job.
 GraphTimes run_graph(Shape shape, size_t jobs, absl::Duration sleep_after = absl::Seconds(1));
@@ -89,15 +88,6 @@ inline long page_faults_so_far() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   return usage.ru_minflt + usage.ru_majflt;
-}
-
-inline long resident_bytes() {
-  long size = 0, resident = 0;
-  if (FILE* statm = std::fopen("/proc/self/statm", "r")) {
-    if (std::fscanf(statm, "%ld %ld", &size, &resident) != 2) resident = 0;
-    std::fclose(statm);
-  }
-  return resident * 4096;
 }
 
 namespace graphs_internal {
