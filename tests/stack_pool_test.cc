@@ -5,6 +5,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <fstream>
+#include <string>
+#include <thread>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -79,6 +82,35 @@ TEST_F(StackPoolTest, AColdStackComesWithItsTopPageResident) {
   for (size_t i = 0; i < kStacks; ++i) stacks.push_back(pool().acquire());
   EXPECT_EQ(resident_count(stacks), kStacks);  // populated in one call each, not faulted
   for (const Stack& stack : stacks) pool().release(stack);
+}
+
+size_t mapping_count() {
+  std::ifstream maps("/proc/self/maps");
+  size_t count = 0;
+  for (std::string line; std::getline(maps, line);) ++count;
+  return count;
+}
+
+// A fresh slab's stacks are guarded when first acquired, not all when it is mapped: a run of
+// two tasks pays two mprotect calls (each splits the slab's mapping), not one per stack of
+// the slab.
+TEST_F(StackPoolTest, AStackIsGuardedWhenFirstAcquired) {
+  set_stack_options({.guard_page = true, .warm_stacks = 10});
+  std::thread([] {  // a thread of its own: an empty pool, so the first acquire maps a slab
+    StackPool& fresh = StackPool::for_this_thread();
+    const size_t before = mapping_count();
+    const Stack first = fresh.acquire();
+    const size_t after_one = mapping_count();
+    const Stack second = fresh.acquire();
+    EXPECT_TRUE(first.guarded);
+    EXPECT_TRUE(second.guarded);
+    // The slab, split around one guard page: at most 3 mappings more (fewer if the kernel
+    // merged the slab with a neighbour), where guarding the whole slab makes 2 per stack.
+    EXPECT_LE(after_one, before + 3);
+    EXPECT_LE(mapping_count(), after_one + 2);  // the second guard splits once more
+    fresh.release(second);
+    fresh.release(first);
+  }).join();
 }
 
 // Stacks a power of two apart would put every top in the same cache sets: guarded or not,

@@ -170,8 +170,8 @@ void StackPool::add_slab() {
   // Pushed in reverse so that acquire() hands out the slab's stacks in address order.
   for (size_t i = kStacksPerSlab; i-- > 0;) {
     char* slot_base = static_cast<char*>(base) + i * slot;
-    const bool guarded = options.guard_page && try_guard(slot_base);
-    Stack stack{slot_base + page_size(), usable, guarded};
+    Stack stack{slot_base + page_size(), usable};
+    stack.wants_guard = options.guard_page;
     stack.valgrind_id = ASYNCJOBS_REGISTER_STACK(stack.limit, stack.limit + stack.size);
     free_.push_back(stack);
   }
@@ -183,6 +183,10 @@ Stack StackPool::acquire() {
   free_.pop_back();
   if (trimmed_from_ > free_.size()) trimmed_from_ = free_.size();
   if (++in_use_ > peak_in_use_) peak_in_use_ = in_use_;
+  if (stack.wants_guard) {
+    stack.guarded = try_guard(stack.limit - page_size());
+    stack.wants_guard = false;
+  }
   if (!stack.warm) {
     populate_top(stack);
     stack.warm = true;

@@ -16,6 +16,8 @@ struct Stack {
   char* limit = nullptr;
   size_t size = 0;
   bool guarded = false;
+  // To be guarded when first acquired: a fresh slab's stacks cost no mprotect until used.
+  bool wants_guard = false;
   bool warm = false;  // its top page is resident: touched since it was mapped or trimmed
   unsigned valgrind_id = 0;  // from VALGRIND_STACK_REGISTER, where Valgrind's header exists
 
