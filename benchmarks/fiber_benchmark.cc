@@ -44,12 +44,14 @@
 #include "asyncjobs/internal/reactor/reactor.h"
 #include "benchmark/benchmark.h"
 #include "benchmarks/baseline.h"
+#include "benchmarks/resident.h"
 
 namespace aj = asyncjobs;
 namespace ctx = boost::context;
 using asyncjobs::benchmarks::FreeListStacks;
 using asyncjobs::benchmarks::per_item;
 using asyncjobs::benchmarks::raw_switch_ns;
+using asyncjobs::benchmarks::resident_bytes;
 using asyncjobs::benchmarks::seconds_since;
 
 namespace {
@@ -63,14 +65,6 @@ uint64_t splitmix64(uint64_t x) {
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
   x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
   return x ^ (x >> 31);
-}
-
-// Resident set size now (not the peak), from /proc/self/statm.
-int64_t resident_bytes() {
-  std::ifstream statm("/proc/self/statm");
-  int64_t size = 0, resident = 0;
-  statm >> size >> resident;
-  return resident * sysconf(_SC_PAGESIZE);
 }
 
 // Page-table memory (VmPTE), which RSS does not count.

@@ -108,7 +108,7 @@ void BM_SshProcesses(benchmark::State& state) {
 
 // One file pushed (pulled) through Node::push (pull) vs an scp process, same sshd, same
 // file. Pin the whole binary to compare on one core (sshd inherits it), and interleave:
-//   taskset -c 0 bazel-bin/benchmarks/ssh_benchmark --benchmark_filter=Transfer \
+//   taskset -c 0 bazel-bin/benchmarks/ssh_benchmark --benchmark_filter=Transfer
 //     --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true
 constexpr int kTransferMiB = 256;
 

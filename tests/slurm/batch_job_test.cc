@@ -34,11 +34,9 @@ std::shared_ptr<slurm::BatchJob> shell_batch_job(const std::string& directory,
                                                  const std::string& body,
                                                  std::vector<std::string> sbatch_args = {},
                                                  aj::JobOptions options = {}) {
-  return slurm::make_batch_job({.script = "#!/bin/sh\n" + body + "\n",
-                                .sbatch_args = std::move(sbatch_args),
-                                .working_directory = directory,
-                                .poll_interval = kPoll},
-                               std::move(options));
+  return slurm::make_batch_job(
+      slurm::testing::shell_script(directory, body, std::move(sbatch_args), kPoll),
+      std::move(options));
 }
 
 // The BatchError a standalone run of `job` raises (fails the test if it raises none).

@@ -41,10 +41,7 @@ const auto* const kCluster = ::testing::AddGlobalTestEnvironment(new slurm::test
 constexpr absl::Duration kPoll = absl::Milliseconds(100);
 
 slurm::BatchOptions shell_script(const std::string& directory, const std::string& body) {
-  return {.script = "#!/bin/sh\n" + body + "\n",
-          .sbatch_args = {"--output=/dev/null"},
-          .working_directory = directory,
-          .poll_interval = kPoll};
+  return slurm::testing::shell_script(directory, body, {"--output=/dev/null"}, kPoll);
 }
 
 // A job labelled "batch" that leaves `token` as its pending token in the journal, as a batch

@@ -32,9 +32,7 @@ const auto* const kCluster = ::testing::AddGlobalTestEnvironment(new slurm::test
 slurm::BatchOptions quick_script(const std::string& directory, const std::string& body = "true",
                                  std::vector<std::string> sbatch_args = {}) {
   sbatch_args.push_back("--output=/dev/null");
-  return {.script = "#!/bin/sh\n" + body + "\n",
-          .sbatch_args = std::move(sbatch_args),
-          .working_directory = directory};
+  return slurm::testing::shell_script(directory, body, std::move(sbatch_args));
 }
 
 // The ids Slurm still lists as pending, running or completing, among `ids`.

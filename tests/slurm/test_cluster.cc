@@ -82,6 +82,14 @@ std::string ClusterTest::make_work_directory() {
       ::testing::UnitTest::GetInstance()->current_test_info()->name());
 }
 
+BatchOptions shell_script(const std::string& directory, const std::string& body,
+                          std::vector<std::string> sbatch_args, absl::Duration poll_interval) {
+  return {.script = "#!/bin/sh\n" + body + "\n",
+          .sbatch_args = std::move(sbatch_args),
+          .working_directory = directory,
+          .poll_interval = poll_interval};
+}
+
 std::string scontrol_state(const std::string& job_id) {
   const ProcessResult shown =
       run_process({.argv = {"scontrol", "show", "job", "-o", job_id}, .check = false});

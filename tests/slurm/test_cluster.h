@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/time.h"
+#include "asyncjobs/slurm.h"
 #include "gtest/gtest.h"
 #include "tests/slurm/sdiag.h"
 
@@ -41,6 +43,12 @@ class ClusterTest : public ::testing::Test {
   // A fresh work directory named after the running test.
   static std::string make_work_directory();
 };
+
+// A batch job's options: `body` run by /bin/sh in `directory`, with `sbatch_args`, polled
+// every `poll_interval`.
+BatchOptions shell_script(const std::string& directory, const std::string& body,
+                          std::vector<std::string> sbatch_args = {},
+                          absl::Duration poll_interval = BatchOptions{}.poll_interval);
 
 // What `scontrol show job -o <id>` says of the job's JobState ("" if Slurm does not know it).
 std::string scontrol_state(const std::string& job_id);
