@@ -67,6 +67,7 @@ struct BorrowedOptions {
 namespace internal {
 class BatchRunner;
 class JobRunControl;
+class JobHooks;
 struct Attempts;
 struct JobExtras;
 
@@ -211,8 +212,10 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   }
 
  private:
-  // A scheduler reaches a job's run state only through this (internal/jobs/job_run_control.h).
+  // A scheduler reaches a job's run state only through this (internal/jobs/job_run_control.h);
+  // a BatchRunner runs jobs through the other (internal/jobs/job_hooks.h).
   friend class internal::JobRunControl;
+  friend class internal::JobHooks;
   enum class State : uint8_t { kIdle, kScheduled, kRunning, kDone };
   // Every change of state goes through here: debug builds check it is one of a job's life
   // (docs/design.md, "A job's states").
@@ -261,26 +264,11 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   void add_requirement(AbstractJob* job);
   void remove_requirement(AbstractJob* job);
 
-  // Starts the job on a fiber of `runner` (made with batch_hooks()).
+  // Starts the job on a fiber of `runner` (made with JobHooks::running()).
   void start(internal::BatchRunner& runner);
   // Cancels the started job: its body is skipped, or unwound from its next suspension point.
   void request_cancel(Reactor& reactor);
   bool cancel_requested() const;
-  // Where work_ sits in every job, and the job a work item belongs to (defined in
-  // internal/jobs/job_layout.h, for the files that run jobs).
-  static inline size_t work_offset();
-  static inline AbstractJob* job_of(internal::WorkItem* item);
-  // How a BatchRunner runs jobs (run_item, fail_start, prefetch_job, name_of, work_offset);
-  // `observer` hears when each ends.
-  static internal::BatchHooks batch_hooks(internal::JobObserver* observer);
-  static int64_t run_item(internal::WorkItem* item, int64_t start_ticks, void* observer);
-  static const std::string* name_of(const void* job);  // its label, if it has one yet
-  // A BatchHooks::fail: the job could not get a fiber; it ends having raised that error.
-  static void fail_start(internal::WorkItem* item, std::exception_ptr error, void* observer);
-  static void prefetch_job(void* job, int stage);  // a BatchHooks::prefetch (job_run.cc)
-  int64_t run_watched(internal::JobObserver& observer, int64_t start_ticks);
-  void report_start(internal::JobObserver& observer, int64_t start_ticks) const;
-  void report_end(internal::JobObserver& observer) const;
   int64_t run_body(int64_t start_ticks);  // returns the end ticks
   void run_attempt();
   bool retry_after_failure();  // false: no attempt left, or cancelled while waiting

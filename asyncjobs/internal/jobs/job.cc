@@ -10,7 +10,6 @@
 #include "asyncjobs/internal/base/clock.h"
 #include "asyncjobs/internal/base/type_name.h"
 #include "asyncjobs/internal/jobs/job_extras.h"
-#include "asyncjobs/internal/jobs/job_layout.h"
 
 namespace asyncjobs {
 namespace {
@@ -101,20 +100,6 @@ void AbstractJob::set_label(std::string label) { extras().label = std::move(labe
 
 const std::string& AbstractJob::key() const {
   return extras_ != nullptr && !extras_->key.empty() ? extras_->key : label();
-}
-
-const std::string* AbstractJob::name_of(const void* job) {
-  const auto* self = static_cast<const AbstractJob*>(job);
-  return self->extras_ == nullptr ? nullptr : &self->extras_->label;
-}
-
-internal::BatchHooks AbstractJob::batch_hooks(internal::JobObserver* observer) {
-  return {.run = &AbstractJob::run_item,
-          .fail = &AbstractJob::fail_start,
-          .prefetch = &AbstractJob::prefetch_job,
-          .name = &AbstractJob::name_of,
-          .owner_offset = work_offset(),
-          .context = observer};
 }
 
 // --- Running

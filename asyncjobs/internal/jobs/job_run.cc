@@ -8,10 +8,9 @@
 #include "asyncjobs/cancelled.h"
 #include "asyncjobs/fiber_calls.h"
 #include "asyncjobs/internal/base/clock.h"
-#include "asyncjobs/internal/base/prefetch.h"
 #include "asyncjobs/internal/jobs/batch_runner.h"
 #include "asyncjobs/internal/jobs/job_extras.h"
-#include "asyncjobs/internal/jobs/job_layout.h"
+#include "asyncjobs/internal/jobs/job_hooks.h"
 #include "asyncjobs/internal/jobs/job_text.h"
 #include "asyncjobs/internal/sync/wait_list.h"
 #include "asyncjobs/job.h"
@@ -68,82 +67,8 @@ void AbstractJob::cancel() {
   }
 }
 
-int64_t AbstractJob::run_item(internal::WorkItem* item, int64_t start_ticks, void* observer) {
-  AbstractJob* job = job_of(item);
-  auto* job_observer = static_cast<internal::JobObserver*>(observer);
-  if (job_observer->events_wanted()) [[unlikely]] {
-    return job->run_watched(*job_observer, start_ticks);
-  }
-  const int64_t end_ticks = job->run_body(start_ticks);
-  job_observer->on_job_finished(*job);
-  return end_ticks;
-}
-
-// run_item for an observer that wants events: the start and the end are reported too.
-int64_t AbstractJob::run_watched(internal::JobObserver& observer, int64_t start_ticks) {
-  report_start(observer, start_ticks);
-  const int64_t end_ticks = run_body(start_ticks);
-  report_end(observer);
-  observer.on_job_finished(*this);
-  return end_ticks;
-}
-
-void AbstractJob::fail_start(internal::WorkItem* item, std::exception_ptr error,
-                             void* observer) {
-  AbstractJob* job = job_of(item);
-  auto* job_observer = static_cast<internal::JobObserver*>(observer);
-  const std::string what = internal::exception_text(error).what;
-  const std::string cause = what.empty() ? "unknown error" : what;
-  job->set_raised(std::make_exception_ptr(std::runtime_error(
-      absl::StrCat("asyncjobs: job `", job->label(), "` could not start: ", cause))));
-  job->start_ticks_ = job->end_ticks_ = internal::clock_ticks();
-  job->move_to(State::kDone);
-  if (job_observer->events_wanted()) {
-    job->report_start(*job_observer, job->start_ticks_);
-    job->report_end(*job_observer);
-  }
-  job_observer->on_job_finished(*job);
-}
-
-void AbstractJob::report_start(internal::JobObserver& observer, int64_t start_ticks) const {
-  if (cancel_requested()) return;  // its body is skipped: it does not start
-  observer.on_job_event(
-      {JobEvent::Kind::kStarted, this, internal::ticks_to_time(start_ticks), {}});
-}
-
-void AbstractJob::report_end(internal::JobObserver& observer) const {
-  if (attempts_ == 0 && !raised_) return;  // cancelled before its body ran: no start either
-  JobEvent::Kind kind = JobEvent::Kind::kDone;
-  std::string what;
-  if (cancelled_) {
-    kind = JobEvent::Kind::kCancelled;
-  } else if (raised_) {
-    kind = JobEvent::Kind::kRaised;
-    what = internal::exception_text(raised_exception()).what;
-  }
-  observer.on_job_event({kind, this, end_time(), what});
-}
-
 bool AbstractJob::cancel_requested() const {
   return cancel_requested_ || (work_.task() != nullptr && work_.task()->cancel_requested());
-}
-
-// Cache hints, a few jobs ahead of use: stage 0 fetches the job itself (all of a plain Job,
-// from its shared_ptr control block: what linking, running and destroying touch), stage 1
-// the successors it will count down when it ends.
-void AbstractJob::prefetch_job(void* owner, int stage) {
-  const auto* job = static_cast<const AbstractJob*>(owner);
-  if (stage == 0) {
-    // The whole of a plain Job (its body comes last), from its shared_ptr control block.
-    const char* block = internal::shared_control_block(job);
-    internal::prefetch_lines<internal::kSharedControlBlockBytes + sizeof(Job)>(block);
-    return;
-  }
-  for (const Link& link : job->dependents_) {
-    if (link.job == nullptr) continue;
-    __builtin_prefetch(&link.job->pending_requirements_, 1);
-    __builtin_prefetch(&link.job->work_, 1);  // where start() queues it
-  }
 }
 
 int64_t AbstractJob::run_body(int64_t start_ticks) {
@@ -239,13 +164,13 @@ class StandaloneObserver : public internal::JobObserver {
 Value AbstractJob::standalone_run() {
   StandaloneObserver observer;
   if (in_job()) {
-    internal::BatchRunner runner(*Reactor::current(), batch_hooks(&observer));
+    internal::BatchRunner runner(*Reactor::current(), internal::JobHooks::running(&observer));
     start(runner);
     CancelShield shield;  // the job must end before this frame goes away
     observer.wait();
   } else {
     Reactor reactor;
-    internal::BatchRunner runner(reactor, batch_hooks(&observer));
+    internal::BatchRunner runner(reactor, internal::JobHooks::running(&observer));
     start(runner);
     reactor.run();
     if (reactor.stalled()) {

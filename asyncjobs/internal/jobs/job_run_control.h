@@ -13,7 +13,7 @@
 
 #include "absl/functional/function_ref.h"
 #include "asyncjobs/internal/jobs/batch_runner.h"
-#include "asyncjobs/internal/jobs/job_layout.h"
+#include "asyncjobs/internal/jobs/job_hooks.h"
 #include "asyncjobs/internal/jobs/work_item.h"
 #include "asyncjobs/job.h"
 
@@ -103,22 +103,15 @@ class JobRunControl {
   }
 
   // --- Running on a BatchRunner
-  // How a BatchRunner runs jobs for `observer` (AbstractJob::batch_hooks).
-  static BatchHooks batch_hooks(JobObserver* observer) {
-    return AbstractJob::batch_hooks(observer);
-  }
-  // Hooks that call `run` on each job instead of running it (a shutdown's co_shutdown()).
+  // How a BatchRunner runs jobs for `observer`; or calls `run` on each instead (a shutdown).
+  static BatchHooks batch_hooks(JobObserver* observer) { return JobHooks::running(observer); }
   static BatchHooks hooks_for(WorkItem::Body run, decltype(BatchHooks::fail) fail, void* context) {
-    return {.run = run,
-            .fail = fail,
-            .name = &AbstractJob::name_of,
-            .owner_offset = AbstractJob::work_offset(),
-            .context = context};
+    return JobHooks::calling(run, fail, context);
   }
   static WorkItem* work(AbstractJob& job) { return &job.work_; }
-  static AbstractJob& job_of(WorkItem* item) { return *AbstractJob::job_of(item); }
+  static AbstractJob& job_of(WorkItem* item) { return JobHooks::job_of(item); }
   static void prefetch_job(const AbstractJob* job, int stage) {
-    AbstractJob::prefetch_job(const_cast<AbstractJob*>(job), stage);
+    JobHooks::prefetch(const_cast<AbstractJob*>(job), stage);
   }
 };
 

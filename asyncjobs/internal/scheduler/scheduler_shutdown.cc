@@ -13,7 +13,6 @@
 #include "asyncjobs/internal/jobs/job_run_control.h"
 #include "asyncjobs/internal/scheduler/job_graph.h"
 #include "asyncjobs/internal/base/clock.h"
-#include "asyncjobs/internal/jobs/job_layout.h"
 #include "asyncjobs/internal/sync/wait_list.h"
 #include "asyncjobs/scheduler.h"
 
