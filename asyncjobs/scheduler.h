@@ -33,6 +33,7 @@ struct JournalAccess;
 class JournalStore;
 class JobGraph;
 class RunState;
+class Shutdown;
 }  // namespace internal
 
 enum class Progress { kOff, kLines, kLive, kAuto };  // SchedulerOptions::progress
@@ -148,7 +149,7 @@ class Scheduler : public AbstractJob,
     std::string label;
     std::exception_ptr error;
   };
-  const std::vector<ShutdownError>& shutdown_errors() const { return shutdown_errors_; }
+  const std::vector<ShutdownError>& shutdown_errors() const;
 
   const SchedulerOptions& options() const { return options_; }
 
@@ -230,14 +231,12 @@ class Scheduler : public AbstractJob,
   void cancel_everything();
   void abandon_refusing_jobs();
   void abandon(AbstractJob& job);
-  bool shutdown_in_job();
   void say(std::string_view message, bool always = false) const;
   void say_job(std::string_view state, const AbstractJob& job) const {
     if (options_.verbose) [[unlikely]] print_job_line(state, job);  // twice per job: inline
   }
   void print_job_line(std::string_view state, const AbstractJob& job) const;
   void say_unfinished(std::string_view state) const;
-  std::string stamp() const;
   // The journal's hooks (scheduler_journal.cc), called only when the run has a journal:
   // opening it for the whole tree before the run, "restore this ready job instead of
   // starting it?", "record this job that returned", closing it when the run ends.
@@ -255,9 +254,7 @@ class Scheduler : public AbstractJob,
   std::unique_ptr<internal::RunState> run_;
   bool ran_ = false;
   bool prepared_ = false;  // by prepare_run; the graph must not change during a run
-  bool shut_down_ = false;
-  bool shutdown_result_ = true;
-  std::vector<ShutdownError> shutdown_errors_;
+  std::unique_ptr<internal::Shutdown> shutdown_;  // once shutdown() was called
   std::atomic<bool> cancel_request_{false};
   std::atomic<Reactor*> remote_reactor_{nullptr};  // where request_cancel() pokes, if running
   std::atomic<int> remote_pokes_{0};               // request_cancel() calls in progress

@@ -15,6 +15,7 @@
 #include "asyncjobs/internal/scheduler/job_graph.h"
 #include "asyncjobs/internal/scheduler/run_state.h"
 #include "asyncjobs/internal/scheduler/scheduler_journal.h"
+#include "asyncjobs/internal/scheduler/shutdown.h"
 
 namespace asyncjobs {
 namespace {

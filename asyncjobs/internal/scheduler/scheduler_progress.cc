@@ -1,4 +1,6 @@
 // Progress messages of a run (SchedulerOptions::verbose), in the original's shapes.
+#include "asyncjobs/internal/scheduler/scheduler_progress.h"
+
 #include <iostream>
 #include <string>
 #include <string_view>
@@ -12,18 +14,37 @@
 #include "asyncjobs/scheduler.h"
 
 namespace asyncjobs {
+namespace internal {
+namespace {
 
-// Progress messages in the original's shapes, stamped with the watch's elapsed time or
-// the wall clock: "SCHEDULER(label): message" and "(label) STATE: <Job `x`>".
+std::string stamp(const Scheduler& scheduler) {
+  if (const Watch* watch = scheduler.options().watch) {
+    return absl::StrCat(watch->elapsed(), "  ");
+  }
+  return absl::StrCat(Watch::wall_clock(), " ");
+}
+
+}  // namespace
+
+void say(const Scheduler& scheduler, std::string_view message, bool always) {
+  if (!scheduler.options().verbose && !always) return;
+  print_line(std::cout, absl::StrCat(stamp(scheduler), "SCHEDULER(", scheduler.label(), "): ",
+                                     std::string(message)));
+}
+
+void print_job_line(const Scheduler& scheduler, std::string_view state, const AbstractJob& job) {
+  print_line(std::cout, absl::StrCat(stamp(scheduler), "(", scheduler.label(), ") ",
+                                     std::string(state), ": ", job_main(job)));
+}
+
+}  // namespace internal
+
 void Scheduler::say(std::string_view message, bool always) const {
-  if (!options_.verbose && !always) return;
-  internal::print_line(std::cout,
-                       absl::StrCat(stamp(), "SCHEDULER(", label(), "): ", std::string(message)));
+  internal::say(*this, message, always);
 }
 
 void Scheduler::print_job_line(std::string_view state, const AbstractJob& job) const {
-  internal::print_line(std::cout, absl::StrCat(stamp(), "(", label(), ") ", std::string(state),
-                                               ": ", internal::job_main(job)));
+  internal::print_job_line(*this, state, job);
 }
 
 void Scheduler::say_unfinished(std::string_view state) const {
@@ -32,11 +53,6 @@ void Scheduler::say_unfinished(std::string_view state) const {
   for (const JobPtr& job : graph_->jobs()) {
     if (internal::JobRunControl::is_unfinished(*job)) say_job(state, *job);
   }
-}
-
-std::string Scheduler::stamp() const {
-  if (options_.watch != nullptr) return absl::StrCat(options_.watch->elapsed(), "  ");
-  return absl::StrCat(Watch::wall_clock(), " ");
 }
 
 }  // namespace asyncjobs
