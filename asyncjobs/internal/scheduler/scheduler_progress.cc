@@ -1,4 +1,5 @@
-// Progress messages of a run (SchedulerOptions::verbose), in the original's shapes.
+// Progress messages of a run and a shutdown (SchedulerOptions::verbose), in the original's
+// shapes.
 #include "asyncjobs/internal/scheduler/scheduler_progress.h"
 
 #include <iostream>
@@ -9,7 +10,7 @@
 #include "asyncjobs/internal/jobs/job_output.h"
 #include "asyncjobs/internal/jobs/job_run_control.h"
 #include "asyncjobs/internal/scheduler/job_graph.h"
-#include "asyncjobs/internal/scheduler/run_state.h"
+#include "asyncjobs/internal/scheduler/run.h"
 #include "asyncjobs/internal/jobs/job_text.h"
 #include "asyncjobs/scheduler.h"
 
@@ -37,22 +38,13 @@ void print_job_line(const Scheduler& scheduler, std::string_view state, const Ab
                                      std::string(state), ": ", job_main(job)));
 }
 
-}  // namespace internal
-
-void Scheduler::say(std::string_view message, bool always) const {
-  internal::say(*this, message, always);
-}
-
-void Scheduler::print_job_line(std::string_view state, const AbstractJob& job) const {
-  internal::print_job_line(*this, state, job);
-}
-
-void Scheduler::say_unfinished(std::string_view state) const {
-  if (!options_.verbose) return;
-  for (const AbstractJob* job : run_->waiting_for_slot()) say_job(state, *job);
-  for (const JobPtr& job : graph_->jobs()) {
-    if (internal::JobRunControl::is_unfinished(*job)) say_job(state, *job);
+void Run::say_unfinished(std::string_view state) const {
+  if (!verbose_) return;
+  for (const AbstractJob* job : state_.waiting_for_slot()) say_job(state, *job);
+  for (const JobPtr& job : graph_.jobs()) {
+    if (JobRunControl::is_unfinished(*job)) say_job(state, *job);
   }
 }
 
+}  // namespace internal
 }  // namespace asyncjobs

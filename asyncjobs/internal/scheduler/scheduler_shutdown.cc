@@ -15,6 +15,7 @@
 #include "asyncjobs/internal/jobs/batch_runner.h"
 #include "asyncjobs/internal/jobs/job_run_control.h"
 #include "asyncjobs/internal/scheduler/job_graph.h"
+#include "asyncjobs/internal/scheduler/run.h"
 #include "asyncjobs/internal/scheduler/scheduler_progress.h"
 #include "asyncjobs/internal/base/clock.h"
 #include "asyncjobs/internal/jobs/job_layout.h"
@@ -31,7 +32,7 @@ bool Scheduler::shutdown() {
   if (in_job()) {
     shutdown_->run();
   } else {
-    run_on_new_reactor(this, [&] { shutdown_->run(); });
+    internal::run_on_new_reactor(this, [&] { shutdown_->run(); });
   }
   return shutdown_->ok();
 }
