@@ -45,7 +45,8 @@ class Run final : public JobObserver, public InterruptHandler {
 
   // The run itself, on a fiber of the current reactor: starts, waits, ends (cancelling
   // what is left), then shuts the scheduler down. True when it went well; the outcome is in
-  // state(). Throws what cancels the calling job, after the same ending.
+  // state(). When the calling job is cancelled (a nested scheduler's run), it ends the same
+  // way and rethrows.
   bool orchestrate();
   const RunState& state() const { return state_; }
   absl::Time start_time() const { return start_; }
