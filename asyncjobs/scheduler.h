@@ -197,7 +197,9 @@ class Scheduler : public AbstractJob {
   friend class internal::Run;
   void prepare_run(bool recursive);  // checks (GraphError) and links, nested schedulers too
   bool finish_run(bool ok) const;    // returns `ok`, or throws what a failed run throws
-  void check_not_started(const char* what) const {  // every add(): inline
+  // The graph must not change while a run is in progress (remote_reactor_ is set); inline:
+  // every add() asks.
+  void check_not_started(const char* what) const {
     if (remote_reactor_.load(std::memory_order_relaxed) != nullptr) [[unlikely]] {
       refuse_change(what);
     }
