@@ -20,7 +20,6 @@
 #include "absl/time/time.h"
 #include "asyncjobs/errors.h"
 #include "asyncjobs/internal/base/console.h"
-#include "asyncjobs/internal/reactor/interrupt_handler.h"
 #include "asyncjobs/job.h"
 #include "asyncjobs/job_event.h"
 #include "asyncjobs/sequence.h"
@@ -28,11 +27,9 @@
 
 namespace asyncjobs {
 namespace internal {
-struct SchedulerJournal;
-struct JournalAccess;
-class JournalStore;
 class JobGraph;
-class RunState;
+class Run;
+class Shutdown;
 }  // namespace internal
 
 enum class Progress { kOff, kLines, kLive, kAuto };  // SchedulerOptions::progress
@@ -64,7 +61,7 @@ struct SchedulerOptions {  // (the `{}` keep -Wextra quiet about `{.jobs_window 
   // that is not a journal throws JournalError. Read by the outermost scheduler only; empty
   // (the default): no journal.
   std::string journal{};
-  // Watching a run (scheduler_events.cc, progress_view.cc).
+  // Watching a run (internal/scheduler/scheduler_events.cc, progress_view.cc).
   // Called on the run's thread for every job at every depth, in the order things happen
   // (see JobEvent). It must not suspend nor throw. A nested scheduler's own on_event is
   // called too, for the jobs inside it, before its parent's. Unset: costs nothing.
@@ -87,9 +84,7 @@ struct SchedulerOptions {  // (the `{}` keep -Wextra quiet about `{.jobs_window 
   std::vector<int> drain_on_signals{};
 };
 
-class Scheduler : public AbstractJob,
-                  private internal::JobObserver,
-                  private internal::InterruptHandler {
+class Scheduler : public AbstractJob {
  public:
   // Throw std::invalid_argument on a negative window or timeout.
   explicit Scheduler(SchedulerOptions options = {});
@@ -148,7 +143,7 @@ class Scheduler : public AbstractJob,
     std::string label;
     std::exception_ptr error;
   };
-  const std::vector<ShutdownError>& shutdown_errors() const { return shutdown_errors_; }
+  const std::vector<ShutdownError>& shutdown_errors() const;
 
   const SchedulerOptions& options() const { return options_; }
 
@@ -194,93 +189,38 @@ class Scheduler : public AbstractJob,
   // --- Chrome trace event JSON of the last run (trace.cc)
   void export_trace(const std::string& path) const;
   // When the last run started (InfinitePast() before any run).
-  absl::Time run_start() const { return run_start_; }
+  absl::Time run_start() const;
 
  private:
-  // The graph (membership, queries, surgery, linking: job_graph.cc) and the run's counters and
-  // outcome (run_state.h) are held here; the orchestration that drives them is below.
-  friend struct internal::JournalAccess;
-  static void run_on_new_reactor(AbstractJob* owner, absl::FunctionRef<void()> body);
-  void on_job_finished(AbstractJob& job) override;
-  void on_member_cancelled(AbstractJob& job) override;
-  void cancel_members() override;
-  void on_interrupt() override;  // request_cancel() reached the reactor
-  bool run_in_progress() const;
-  void abandon_cancelled_before_run();
+  // The graph (internal/scheduler/job_graph.h) and the run, which internal::Run orchestrates
+  // (internal/scheduler/run.h): it drives the graph and reads the flags below.
+  friend class internal::Run;
+  void prepare_run(bool recursive);  // checks (GraphError) and links, nested schedulers too
+  bool finish_run(bool ok) const;    // returns `ok`, or throws what a failed run throws
+  // The graph must not change while a run is in progress (remote_reactor_ is set); inline:
+  // every add() asks.
   void check_not_started(const char* what) const {
-    if (reactor_ != nullptr) [[unlikely]] refuse_change(what);
+    if (remote_reactor_.load(std::memory_order_relaxed) != nullptr) [[unlikely]] {
+      refuse_change(what);
+    }
   }
   [[noreturn]] void refuse_change(const char* what) const;
-  // Checks (GraphError) and links a run (JobGraph::link), nested schedulers too.
-  void prepare_run(bool recursive);
-  bool orchestrate();  // the run itself, on a fiber
-  bool run_jobs();     // start, wait, abort; true when it went well
-  // Both start the ready jobs and count the awaited ones: by reading every job (returns how
-  // many were cancelled before the run), or from the link pass's plan (none were).
-  size_t start_by_scan();
-  void start_from_plan();
-  bool finish_run(bool ok) const;
-  bool conclude(bool started);  // decides the outcome, says it; true when fine
-  void schedule(AbstractJob* job);
-  void start_successors(AbstractJob& job);
-  void start_job(AbstractJob* job);
-  void fill_window();
-  void start_waiting_jobs();
-  void wait_for_jobs(absl::Time deadline);
-  void cancel_everything();
-  void abandon_refusing_jobs();
-  void abandon(AbstractJob& job);
-  bool shutdown_in_job();
-  void say(std::string_view message, bool always = false) const;
-  void say_job(std::string_view state, const AbstractJob& job) const {
-    if (options_.verbose) [[unlikely]] print_job_line(state, job);  // twice per job: inline
-  }
-  void print_job_line(std::string_view state, const AbstractJob& job) const;
-  void say_unfinished(std::string_view state) const;
-  std::string stamp() const;
-  // The journal's hooks (scheduler_journal.cc), called only when the run has a journal:
-  // opening it for the whole tree before the run, "restore this ready job instead of
-  // starting it?", "record this job that returned", closing it when the run ends.
-  void open_journal();
-  void attach_journal(std::shared_ptr<internal::JournalStore> store, std::string prefix);
-  void detach_journal();
-  void check_journal_keys() const;
-  bool restore(AbstractJob* job);
-  void count_restored();
-  void record(AbstractJob& job);
-  bool every_member_restored() const;
+  void interrupt_run();  // async-signal-safe: the run in progress, if any, reads the flags
+  // AbstractJob's hooks, forwarded to the run.
+  void on_member_cancelled(AbstractJob& job) override;
+  void cancel_members() override;
+  internal::JobObserver* member_events() override;
 
   SchedulerOptions options_;
   std::unique_ptr<internal::JobGraph> graph_;
-  std::unique_ptr<internal::RunState> run_;
-  bool ran_ = false;
-  bool prepared_ = false;  // by prepare_run; the graph must not change during a run
-  bool shut_down_ = false;
-  bool shutdown_result_ = true;
-  std::vector<ShutdownError> shutdown_errors_;
+  std::unique_ptr<internal::Run> run_;            // from prepare_run() on, kept for the outcome
+  std::unique_ptr<internal::Shutdown> shutdown_;  // once shutdown() was called
+  bool ran_ = false;                              // the run has started: it cannot run again
+  // Set from any thread or a signal handler (async-signal-safe), read by the run.
   std::atomic<bool> cancel_request_{false};
-  std::atomic<Reactor*> remote_reactor_{nullptr};  // where request_cancel() pokes, if running
-  std::atomic<int> remote_pokes_{0};               // request_cancel() calls in progress
-
-  // Watching the run in progress (scheduler_events.cc): events, the progress view, drains.
-  class Watching;
-  friend class Watching;
-  void on_job_event(const JobEvent& event) override;
-  internal::JobObserver* member_events() override { return events_wanted_ ? this : nullptr; }
-  void start_watching();  // for the run in progress; stop_watching() when it ends
-  void stop_watching();
-  void on_watched_interrupt();
-  static void on_drain_signal(void* self);  // async-signal-safe
-  void drain();                              // on the loop, after the first signal
-  Watching* watching_ = nullptr;
-  Scheduler* parent_events_ = nullptr;  // the enclosing run, when it wants events too
   std::atomic<int> drain_signals_{0};
-
-  // Where the run in progress runs.
-  Reactor* reactor_ = nullptr;
-  internal::BatchRunner* runner_ = nullptr;  // the jobs' fibers
-  absl::Time run_start_ = absl::InfinitePast();
-  std::unique_ptr<internal::SchedulerJournal> journal_;  // only in a run with a journal
+  std::atomic<Reactor*> remote_reactor_{nullptr};  // where they poke, while the run is in progress
+  std::atomic<int> remote_pokes_{0};               // pokes in progress
 };
 
 std::shared_ptr<Scheduler> make_scheduler(std::initializer_list<Schedulable> jobs = {},

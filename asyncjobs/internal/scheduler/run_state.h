@@ -5,7 +5,7 @@
 // jobs running and still awaited, the queue for window slots, what went wrong, and the
 // outcome (RunOutcome, decided once). Counters move only through calls that debug builds
 // check (ASYNCJOBS_DCHECK: none goes negative, none passes the member count). The
-// orchestration that drives it is Scheduler's (scheduler_run.cc).
+// orchestration that drives it is internal::Run's (run.h, scheduler_run.cc).
 
 #include <cstddef>
 #include <deque>

@@ -1,8 +1,8 @@
 // Scheduler construction, options, and the graph API, which JobGraph holds (job_graph.cc,
-// linking in job_graph_link.cc). Elsewhere: the run (scheduler_run.cc, its counters and
-// outcome in run_state.h), cancellation (scheduler_cancel.cc), shutdown
-// (scheduler_shutdown.cc), progress messages (scheduler_progress.cc), and the views
-// (listing.cc, dot.cc, trace.cc).
+// linking in job_graph_link.cc). Elsewhere: the run, which internal::Run orchestrates
+// (run.h; scheduler_run.cc, its counters and outcome in run_state.h), cancellation
+// (scheduler_cancel.cc), shutdown (internal::Shutdown, scheduler_shutdown.cc), progress
+// messages (scheduler_progress.cc), and the views (listing.cc, dot.cc, trace.cc).
 #include "asyncjobs/scheduler.h"
 
 #include <algorithm>
@@ -13,8 +13,10 @@
 #include "absl/types/span.h"
 #include "asyncjobs/internal/jobs/job_run_control.h"
 #include "asyncjobs/internal/scheduler/job_graph.h"
+#include "asyncjobs/internal/scheduler/run.h"
 #include "asyncjobs/internal/scheduler/run_state.h"
 #include "asyncjobs/internal/scheduler/scheduler_journal.h"
+#include "asyncjobs/internal/scheduler/shutdown.h"
 
 namespace asyncjobs {
 namespace {
@@ -28,8 +30,7 @@ JobOptions job_options(const SchedulerOptions& options) {
 Scheduler::Scheduler(SchedulerOptions options)
     : AbstractJob(job_options(options)),
       options_(std::move(options)),
-      graph_(std::make_unique<internal::JobGraph>(*this)),
-      run_(std::make_unique<internal::RunState>()) {
+      graph_(std::make_unique<internal::JobGraph>(*this)) {
   if (options_.jobs_window < 0) {
     throw std::invalid_argument("asyncjobs: jobs_window must be >= 0 (0: no limit)");
   }
@@ -131,9 +132,19 @@ std::vector<JobPtr> Scheduler::jobs() const {
   return {graph_->jobs().begin(), graph_->jobs().end()};
 }
 
-bool Scheduler::failed_critical() const { return run_->failed_critical; }
-bool Scheduler::failed_time_out() const { return run_->failed_time_out; }
-RunOutcome Scheduler::outcome() const { return run_->outcome(); }
+bool Scheduler::failed_critical() const { return run_ != nullptr && run_->state().failed_critical; }
+bool Scheduler::failed_time_out() const { return run_ != nullptr && run_->state().failed_time_out; }
+RunOutcome Scheduler::outcome() const {
+  return run_ != nullptr ? run_->state().outcome() : RunOutcome::kNotRun;
+}
+absl::Time Scheduler::run_start() const {
+  return run_ != nullptr ? run_->start_time() : absl::InfinitePast();
+}
+
+// AbstractJob's hooks for events of a member's body: the run in progress hears them.
+internal::JobObserver* Scheduler::member_events() {
+  return run_ != nullptr ? run_->member_events() : nullptr;
+}
 
 // --- Graph (JobGraph)
 

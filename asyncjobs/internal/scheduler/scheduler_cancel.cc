@@ -9,24 +9,49 @@
 #include "asyncjobs/internal/jobs/batch_runner.h"
 #include "asyncjobs/internal/jobs/job_run_control.h"
 #include "asyncjobs/internal/scheduler/job_graph.h"
+#include "asyncjobs/internal/scheduler/run.h"
 #include "asyncjobs/internal/scheduler/run_state.h"
+#include "asyncjobs/internal/reactor/reactor.h"
 #include "asyncjobs/scheduler.h"
 
 namespace asyncjobs {
 
-using internal::JobRunControl;
+// --- The Scheduler's side: what reaches the run from jobs, other threads and signals.
+
+void Scheduler::on_member_cancelled(AbstractJob& job) {
+  if (run_ != nullptr) run_->on_member_cancelled(job);
+}
+
+void Scheduler::cancel_members() {
+  for (const JobPtr& job : graph_->jobs()) job->cancel();
+}
+
+void Scheduler::request_cancel() {
+  cancel_request_.store(true);
+  interrupt_run();
+}
+
+// Async-signal-safe, from any thread: the run, once it is in progress, reads the flags on
+// its loop (Run::on_interrupt). It waits for the pokes under way before its reactor goes.
+void Scheduler::interrupt_run() {
+  remote_pokes_.fetch_add(1);
+  if (Reactor* reactor = remote_reactor_.load()) reactor->interrupt();
+  remote_pokes_.fetch_sub(1);
+}
+
+namespace internal {
 
 // Counts `job` (which ended cancelled) and every job downstream of it as cancelled: they
 // will never start, and the run must not wait for them.
-void Scheduler::abandon(AbstractJob& job) {
+void Run::abandon(AbstractJob& job) {
   std::vector<AbstractJob*> stack{&job};
   while (!stack.empty()) {
     AbstractJob* abandoned = stack.back();
     stack.pop_back();
     JobRunControl::count_out(*abandoned);
-    if (!abandoned->forever()) run_->awaited_abandoned();
+    if (!abandoned->forever()) state_.awaited_abandoned();
     for (const JobRunControl::Link& link : JobRunControl::dependents(*abandoned)) {
-      AbstractJob* successor = graph_->linked_dependent(link);
+      AbstractJob* successor = graph_.linked_dependent(link);
       if (successor == nullptr) continue;
       if (!JobRunControl::ended_cancelled(*successor) && successor->is_idle()) {
         JobRunControl::count_out(*successor);
@@ -36,8 +61,8 @@ void Scheduler::abandon(AbstractJob& job) {
   }
 }
 
-void Scheduler::abandon_cancelled_before_run() {
-  for (const JobPtr& job : graph_->jobs()) {
+void Run::abandon_cancelled_before_run() {
+  for (const JobPtr& job : graph_.jobs()) {
     if (JobRunControl::cancelled_before_start(*job) && !JobRunControl::ended_cancelled(*job) &&
         job->is_idle()) {
       abandon(*job);
@@ -47,39 +72,28 @@ void Scheduler::abandon_cancelled_before_run() {
 
 // cancel() on a member that has not started: while the run is in progress it is counted
 // out at once with what requires it; before the run, when the run starts.
-void Scheduler::on_member_cancelled(AbstractJob& job) {
-  if (!run_in_progress()) return;
-  if (job.is_scheduled()) std::erase(run_->waiting_for_slot(), &job);
+void Run::on_member_cancelled(AbstractJob& job) {
+  if (!in_progress()) return;
+  if (job.is_scheduled()) std::erase(state_.waiting_for_slot(), &job);
   abandon(job);
-  if (run_->finished()) run_->wakeup.notify_all();
+  if (state_.finished()) state_.wakeup.notify_all();
 }
 
-void Scheduler::cancel_members() {
-  for (const JobPtr& job : graph_->jobs()) job->cancel();
-}
-
-void Scheduler::request_cancel() {
-  cancel_request_.store(true);
-  remote_pokes_.fetch_add(1);
-  if (Reactor* reactor = remote_reactor_.load()) reactor->interrupt();
-  remote_pokes_.fetch_sub(1);
-}
-
-void Scheduler::on_interrupt() {
+void Run::on_interrupt() {
   if (watching_ != nullptr) on_watched_interrupt();
-  if (!cancel_request_.load() || run_->cancelled || run_->aborting) return;
-  run_->cancelled = true;
-  run_->wakeup.notify_all();
+  if (!scheduler_.cancel_request_.load() || state_.cancelled || state_.aborting) return;
+  state_.cancelled = true;
+  state_.wakeup.notify_all();
 }
 
 // Cancels what is still scheduled or running and waits until every started job has ended.
-void Scheduler::cancel_everything() {
-  internal::RunState& run = *run_;
+void Run::cancel_everything() {
+  RunState& run = state_;
   run.aborting = true;
   if (run.running() == 0 && run.waiting_for_slot().empty()) return;
   for (AbstractJob* job : run.waiting_for_slot()) JobRunControl::count_out(*job);
   run.waiting_for_slot().clear();
-  for (const JobPtr& job : graph_->jobs()) {
+  for (const JobPtr& job : graph_.jobs()) {
     if (job->is_running()) JobRunControl::request_cancel(*job, *reactor_);
   }
   CancelShield shield;
@@ -95,16 +109,17 @@ void Scheduler::cancel_everything() {
 // Jobs still running `shutdown_timeout` after being cancelled, having swallowed Cancelled,
 // are abandoned so that the run ends. Cleanup under a CancelShield is waited for, and so are
 // nested schedulers (they give their own jobs the same time).
-void Scheduler::abandon_refusing_jobs() {
-  for (const JobPtr& job : graph_->jobs()) {
+void Run::abandon_refusing_jobs() {
+  for (const JobPtr& job : graph_.jobs()) {
     if (!JobRunControl::is_unfinished(*job) || job->is_scheduler()) continue;
     if (!JobRunControl::refuses_cancel(*job)) continue;
-    std::cerr << "asyncjobs: job `" << job->label() << "` of scheduler `" << label()
+    std::cerr << "asyncjobs: job `" << job->label() << "` of scheduler `" << scheduler_.label()
               << "` ignored cancellation for " << options_.shutdown_timeout
               << ": abandoned (its fiber will never resume)" << std::endl;
     JobRunControl::abandon(*job, *runner_);
-    run_->job_ended();
+    state_.job_ended();
   }
 }
 
+}  // namespace internal
 }  // namespace asyncjobs

@@ -1,6 +1,7 @@
-// The journal's hooks in a Scheduler's run (SchedulerOptions::journal): opening it for the
-// whole tree, restoring a ready job instead of starting it, recording a job that returned,
-// and the pending tokens of running jobs. See scheduler_journal.h for the rule.
+// The journal's hooks in a Scheduler's run (SchedulerOptions::journal), Run's members:
+// opening it for the whole tree, restoring a ready job instead of starting it, recording a
+// job that returned; and the pending tokens of running jobs. See scheduler_journal.h for
+// the rule.
 #include "asyncjobs/internal/scheduler/scheduler_journal.h"
 
 #include <cxxabi.h>
@@ -15,20 +16,18 @@
 #include "asyncjobs/internal/base/clock.h"
 #include "asyncjobs/internal/jobs/job_run_control.h"
 #include "asyncjobs/internal/scheduler/job_graph.h"
+#include "asyncjobs/internal/scheduler/run.h"
 #include "asyncjobs/internal/scheduler/run_state.h"
 #include "asyncjobs/scheduler.h"
 
-namespace asyncjobs {
-namespace internal {
+namespace asyncjobs::internal {
 
-struct JournalAccess {
-  // The journal of the run `job` is a member of, or null.
-  static SchedulerJournal* of(const AbstractJob& job) {
-    const auto* parent = static_cast<const Scheduler*>(job.parent());
-    if (parent == nullptr || parent->journal_ == nullptr) return nullptr;
-    return parent->journal_->store != nullptr ? parent->journal_.get() : nullptr;
-  }
-};
+SchedulerJournal* Run::journal_of(const AbstractJob& job) {
+  const AbstractJob* parent = job.parent();
+  const Run* run = parent != nullptr ? of(*parent) : nullptr;
+  if (run == nullptr || run->journal_ == nullptr) return nullptr;
+  return run->journal_->store != nullptr ? run->journal_.get() : nullptr;
+}
 
 namespace {
 
@@ -47,13 +46,13 @@ std::string readable_type(const std::type_info& type) {
 }  // namespace
 
 std::optional<std::string> journal_pending(const AbstractJob& job) {
-  SchedulerJournal* journal = JournalAccess::of(job);
+  SchedulerJournal* journal = Run::journal_of(job);
   if (journal == nullptr) return std::nullopt;
   return journal->store->pending(key_path(*journal, job));
 }
 
 void record_pending(const AbstractJob& job, std::string_view token) {
-  SchedulerJournal* journal = JournalAccess::of(job);
+  SchedulerJournal* journal = Run::journal_of(job);
   if (journal != nullptr) journal->store->record_pending(key_path(*journal, job), token);
 }
 
@@ -76,39 +75,32 @@ std::string journal_note(const AbstractJob& job) {
   return "";
 }
 
-}  // namespace internal
-
-using internal::SchedulerJournal;
-using internal::key_path;
-using internal::JobRunControl;
-
-void Scheduler::open_journal() {
+void Run::open_journal() {
   check_journal_keys();
-  attach_journal(std::make_shared<internal::JournalStore>(options_.journal), "");
+  attach_journal(std::make_shared<JournalStore>(options_.journal), "");
 }
 
-void Scheduler::attach_journal(std::shared_ptr<internal::JournalStore> store,
-                               std::string prefix) {
+void Run::attach_journal(std::shared_ptr<JournalStore> store, std::string prefix) {
   journal_ = std::make_unique<SchedulerJournal>();
-  journal_->seqs.assign(graph_->jobs().size(), SchedulerJournal::kRan);
-  for (Scheduler* nested : graph_->nested()) {
-    nested->attach_journal(store, absl::StrCat(prefix, nested->key(), "/"));
+  journal_->seqs.assign(graph_.jobs().size(), SchedulerJournal::kRan);
+  for (Scheduler* nested : graph_.nested()) {
+    of(*nested)->attach_journal(store, absl::StrCat(prefix, nested->key(), "/"));
   }
   journal_->store = std::move(store);
   journal_->prefix = std::move(prefix);
 }
 
 // The run is over: the file closes (and unlocks) with the last reference.
-void Scheduler::detach_journal() {
+void Run::detach_journal() {
   if (journal_ == nullptr) return;
-  JobRunControl::set_restored(*this, restored() || every_member_restored());
-  for (Scheduler* nested : graph_->nested()) nested->detach_journal();
+  JobRunControl::set_restored(scheduler_, scheduler_.restored() || every_member_restored());
+  for (Scheduler* nested : graph_.nested()) of(*nested)->detach_journal();
   journal_.reset();
 }
 
-bool Scheduler::every_member_restored() const {
+bool Run::every_member_restored() const {
   size_t awaited = 0;
-  for (const JobPtr& job : graph_->jobs()) {
+  for (const JobPtr& job : graph_.jobs()) {
     if (job->forever()) continue;
     if (!job->restored()) return false;
     ++awaited;
@@ -116,38 +108,38 @@ bool Scheduler::every_member_restored() const {
   return awaited > 0;
 }
 
-void Scheduler::check_journal_keys() const {
+void Run::check_journal_keys() const {
   absl::flat_hash_map<std::string, const AbstractJob*> seen;
-  auto visit = [&](auto& self, const Scheduler& scheduler, const std::string& prefix) -> void {
-    for (const JobPtr& job : scheduler.graph_->jobs()) {
+  auto visit = [&](auto& self, const Run& run, const std::string& prefix) -> void {
+    for (const JobPtr& job : run.graph_.jobs()) {
       std::string path = absl::StrCat(prefix, job->key());
       auto [where, inserted] = seen.emplace(path, job.get());
       if (!inserted) {
         throw GraphError(absl::StrCat(
             "asyncjobs: jobs `", where->second->label(), "` and `", job->label(),
-            "` have the same journal key `", path, "` in the run of `", label(),
+            "` have the same journal key `", path, "` in the run of `", scheduler_.label(),
             "`: give one another label or JobOptions::key"));
       }
-      if (job->is_scheduler()) self(self, static_cast<const Scheduler&>(*job), path + "/");
+      if (job->is_scheduler()) self(self, *of(*job), path + "/");
     }
   };
   visit(visit, *this, "");
 }
 
-bool Scheduler::restore(AbstractJob* job) {
+bool Run::restore(AbstractJob* job) {
   SchedulerJournal& journal = *journal_;
   uint64_t floor = journal.floor;
   for (const JobRunControl::Requirement requirement : JobRunControl::required(*job)) {
     floor = std::max(floor, journal.seqs[JobRunControl::graph_index(*requirement.job)]);
   }
   if (job->is_scheduler()) {  // not recorded as a whole: its jobs are, above this floor
-    static_cast<Scheduler*>(job)->journal_->floor = floor;
+    of(*job)->journal_->floor = floor;
     return false;
   }
   if (floor == SchedulerJournal::kRan || job->forever()) return false;
-  const internal::ResultCoder* coder = job->result_coder();
+  const ResultCoder* coder = job->result_coder();
   if (coder == nullptr || !coder->journaled()) return false;
-  const internal::JournalStore::Record* record = journal.store->find(key_path(journal, *job));
+  const JournalStore::Record* record = journal.store->find(key_path(journal, *job));
   if (record == nullptr || record->seq <= floor) return false;
   Value value;
   try {
@@ -155,7 +147,7 @@ bool Scheduler::restore(AbstractJob* job) {
   } catch (...) {  // unreadable (the codec changed?): it runs again
     return false;
   }
-  JobRunControl::restore(*job, std::move(value), internal::clock_ticks());
+  JobRunControl::restore(*job, std::move(value), clock_ticks());
   journal.seqs[JobRunControl::graph_index(*job)] = record->seq;
   say_job("RESTORED", *job);
   if (events_wanted_) on_job_event({JobEvent::Kind::kRestored, job, absl::Now(), {}});
@@ -167,31 +159,31 @@ bool Scheduler::restore(AbstractJob* job) {
 // Counts the restored jobs as done and starts what they free. In a loop rather than from
 // restore(): a restored chain would recurse once per job; and not while the run's start
 // still reads the members' requirement counts.
-void Scheduler::count_restored() {
+void Run::count_restored() {
   SchedulerJournal& journal = *journal_;
   journal.draining = true;
   for (size_t i = 0; i < journal.restored.size(); ++i) {  // it grows as successors restore
-    run_->awaited_done();
+    state_.awaited_done();
     start_successors(*journal.restored[i]);
   }
   journal.restored.clear();
   journal.draining = false;
 }
 
-void Scheduler::record(AbstractJob& job) {
+void Run::record(AbstractJob& job) {
   SchedulerJournal& journal = *journal_;
   uint64_t& seq = journal.seqs[JobRunControl::graph_index(job)];
   if (job.is_scheduler()) {  // as new as its newest member
-    const auto& nested = static_cast<const Scheduler&>(job);
+    const Run& nested = *of(job);
     seq = 0;
-    for (const JobPtr& member : nested.graph_->jobs()) {
+    for (const JobPtr& member : nested.graph_.jobs()) {
       if (member->forever()) continue;
       seq = std::max(seq, nested.journal_->seqs[JobRunControl::graph_index(*member)]);
     }
     JobRunControl::set_restored(job, nested.every_member_restored());
     return;
   }
-  const internal::ResultCoder* coder = job.result_coder();
+  const ResultCoder* coder = job.result_coder();
   if (job.forever() || coder == nullptr || !coder->journaled()) return;
   try {
     seq = journal.store->record(key_path(journal, job),
@@ -202,4 +194,4 @@ void Scheduler::record(AbstractJob& job) {
   }
 }
 
-}  // namespace asyncjobs
+}  // namespace asyncjobs::internal

@@ -1,4 +1,7 @@
-// Progress messages of a run (SchedulerOptions::verbose), in the original's shapes.
+// Progress messages of a run and a shutdown (SchedulerOptions::verbose), in the original's
+// shapes.
+#include "asyncjobs/internal/scheduler/scheduler_progress.h"
+
 #include <iostream>
 #include <string>
 #include <string_view>
@@ -7,36 +10,41 @@
 #include "asyncjobs/internal/jobs/job_output.h"
 #include "asyncjobs/internal/jobs/job_run_control.h"
 #include "asyncjobs/internal/scheduler/job_graph.h"
-#include "asyncjobs/internal/scheduler/run_state.h"
+#include "asyncjobs/internal/scheduler/run.h"
 #include "asyncjobs/internal/jobs/job_text.h"
 #include "asyncjobs/scheduler.h"
 
 namespace asyncjobs {
+namespace internal {
+namespace {
 
-// Progress messages in the original's shapes, stamped with the watch's elapsed time or
-// the wall clock: "SCHEDULER(label): message" and "(label) STATE: <Job `x`>".
-void Scheduler::say(std::string_view message, bool always) const {
-  if (!options_.verbose && !always) return;
-  internal::print_line(std::cout,
-                       absl::StrCat(stamp(), "SCHEDULER(", label(), "): ", std::string(message)));
-}
-
-void Scheduler::print_job_line(std::string_view state, const AbstractJob& job) const {
-  internal::print_line(std::cout, absl::StrCat(stamp(), "(", label(), ") ", std::string(state),
-                                               ": ", internal::job_main(job)));
-}
-
-void Scheduler::say_unfinished(std::string_view state) const {
-  if (!options_.verbose) return;
-  for (const AbstractJob* job : run_->waiting_for_slot()) say_job(state, *job);
-  for (const JobPtr& job : graph_->jobs()) {
-    if (internal::JobRunControl::is_unfinished(*job)) say_job(state, *job);
+std::string stamp(const Scheduler& scheduler) {
+  if (const Watch* watch = scheduler.options().watch) {
+    return absl::StrCat(watch->elapsed(), "  ");
   }
-}
-
-std::string Scheduler::stamp() const {
-  if (options_.watch != nullptr) return absl::StrCat(options_.watch->elapsed(), "  ");
   return absl::StrCat(Watch::wall_clock(), " ");
 }
 
+}  // namespace
+
+void say(const Scheduler& scheduler, std::string_view message, bool always) {
+  if (!scheduler.options().verbose && !always) return;
+  print_line(std::cout, absl::StrCat(stamp(scheduler), "SCHEDULER(", scheduler.label(), "): ",
+                                     std::string(message)));
+}
+
+void print_job_line(const Scheduler& scheduler, std::string_view state, const AbstractJob& job) {
+  print_line(std::cout, absl::StrCat(stamp(scheduler), "(", scheduler.label(), ") ",
+                                     std::string(state), ": ", job_main(job)));
+}
+
+void Run::say_unfinished(std::string_view state) const {
+  if (!verbose_) return;
+  for (const AbstractJob* job : state_.waiting_for_slot()) say_job(state, *job);
+  for (const JobPtr& job : graph_.jobs()) {
+    if (JobRunControl::is_unfinished(*job)) say_job(state, *job);
+  }
+}
+
+}  // namespace internal
 }  // namespace asyncjobs

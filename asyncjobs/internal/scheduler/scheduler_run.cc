@@ -1,6 +1,7 @@
-// A Scheduler's run: orchestration on a fiber, starting jobs as their requirements end,
-// the jobs window, the run's deadline, and the verdict (why()).
-#include "asyncjobs/scheduler.h"
+// A Scheduler's run: preparing it, Run's orchestration on a fiber (starting jobs as their
+// requirements end, the jobs window, the run's deadline, the outcome), and the verdict the
+// Scheduler returns, throws and tells (why()).
+#include "asyncjobs/internal/scheduler/run.h"
 
 #include <algorithm>
 #include <exception>
@@ -21,13 +22,16 @@
 #include "asyncjobs/internal/scheduler/scheduler_journal.h"
 #include "asyncjobs/internal/scheduler/signal_cancel.h"
 #include "asyncjobs/internal/reactor/reactor.h"
+#include "asyncjobs/scheduler.h"
 
 namespace asyncjobs {
 
 using internal::JobRunControl;
+using internal::Run;
 
-// Runs `body` on a root fiber of a fresh reactor on this thread; rethrows what it threw.
-void Scheduler::run_on_new_reactor(AbstractJob* owner, absl::FunctionRef<void()> body) {
+namespace internal {
+
+void run_on_new_reactor(AbstractJob* owner, absl::FunctionRef<void()> body) {
   struct Root {
     absl::FunctionRef<void()> body;
     std::exception_ptr error;
@@ -56,6 +60,8 @@ void Scheduler::run_on_new_reactor(AbstractJob* owner, absl::FunctionRef<void()>
   if (root.error) std::rethrow_exception(root.error);
 }
 
+}  // namespace internal
+
 void Scheduler::prepare_run(bool recursive) {
   if (ran_) {
     throw GraphError(absl::StrCat("asyncjobs: scheduler `", label(), "` has already run"));
@@ -66,18 +72,25 @@ void Scheduler::prepare_run(bool recursive) {
       nested->prepare_run(true);
       nested->graph_->take_start_plan();  // other jobs run before it starts
     }
-    if (parent() == nullptr && !options_.journal.empty()) [[unlikely]] open_journal();
   }
-  prepared_ = true;
+  run_ = std::make_unique<Run>(*this, *graph_);
+  if (recursive && parent() == nullptr && !options_.journal.empty()) [[unlikely]] {
+    try {
+      run_->open_journal();
+    } catch (...) {
+      run_.reset();  // not prepared
+      throw;
+    }
+  }
 }
 
 bool Scheduler::run() {
   prepare_run(/*recursive=*/true);
-  if (in_job()) return finish_run(orchestrate());
+  if (in_job()) return finish_run(run_->orchestrate());
   bool ok = false;
   JobRunControl::begin_own_run(*this);
   try {
-    run_on_new_reactor(this, [&] { ok = orchestrate(); });
+    internal::run_on_new_reactor(this, [&] { ok = run_->orchestrate(); });
   } catch (...) {
     if (!ran_) JobRunControl::undo_own_run(*this);  // it did not start: it may run again
     throw;
@@ -93,46 +106,54 @@ std::string Scheduler::format_result() const {
 }
 
 Value Scheduler::co_run() {
-  if (!prepared_) prepare_run(/*recursive=*/true);  // a parent's run() prepared it already
-  const bool ok = orchestrate();
-  if (run_->draining && run_->outcome() == RunOutcome::kCancelled) throw Cancelled();  // drained
+  if (run_ == nullptr) prepare_run(/*recursive=*/true);  // a parent's run() prepared it already
+  const bool ok = run_->orchestrate();
+  if (run_->state().draining && run_->state().outcome() == RunOutcome::kCancelled) {
+    throw Cancelled();  // drained
+  }
   return finish_run(ok);
 }
 
-bool Scheduler::run_in_progress() const { return reactor_ != nullptr && !run_->aborting; }
-
 bool Scheduler::finish_run(bool ok) const {
   if (ok || !options_.critical) return ok;
-  switch (run_->outcome()) {
+  const internal::RunState& run = run_->state();
+  switch (run.outcome()) {
     case RunOutcome::kCancelled: throw RunCancelled("run cancelled");
     case RunOutcome::kTimedOut: throw TimeoutError("critical scheduler took too long");
     case RunOutcome::kCriticalRaised:
-      ASYNCJOBS_DCHECK(run_->failed_job != nullptr, "a critical failure names its job");
-      std::rethrow_exception(run_->failed_job->raised_exception());
+      ASYNCJOBS_DCHECK(run.failed_job != nullptr, "a critical failure names its job");
+      std::rethrow_exception(run.failed_job->raised_exception());
     default: return ok;  // abandoned jobs: nothing to throw
   }
 }
 
-bool Scheduler::orchestrate() {
-  ran_ = true;
+namespace internal {
+
+Run::Run(Scheduler& scheduler, JobGraph& graph)
+    : scheduler_(scheduler), graph_(graph), options_(scheduler.options()) {}
+
+bool Run::orchestrate() {
+  scheduler_.ran_ = true;
   absl::Cleanup close_journal = [this] {
-    if (parent() == nullptr) detach_journal();
+    if (scheduler_.parent() == nullptr) detach_journal();
   };
   reactor_ = Reactor::current();
-  internal::BatchRunner runner(*reactor_, JobRunControl::batch_hooks(this));
+  window_ = options_.jobs_window;
+  verbose_ = options_.verbose;
+  BatchRunner runner(*reactor_, JobRunControl::batch_hooks(this));
   runner_ = &runner;
-  run_start_ = absl::Now();
+  start_ = absl::Now();
   // request_cancel() reaches this run through the reactor until the run ends.
-  const internal::SignalCallback cancel_signals(
+  const SignalCallback cancel_signals(
       options_.cancel_on_signals,
-      [](void* self) { static_cast<Scheduler*>(self)->request_cancel(); }, this);
+      [](void* scheduler) { static_cast<Scheduler*>(scheduler)->request_cancel(); }, &scheduler_);
   reactor_->add_interrupt_handler(this);
-  remote_reactor_.store(reactor_);
+  scheduler_.remote_reactor_.store(reactor_);
   const absl::Cleanup end_remote_cancel = [this] {
-    remote_reactor_.store(nullptr);
+    scheduler_.remote_reactor_.store(nullptr);
     // A request_cancel() from another thread is poking the reactor: a few instructions,
     // but that thread may be descheduled meanwhile, so give it the CPU.
-    while (remote_pokes_.load() > 0) std::this_thread::yield();
+    while (scheduler_.remote_pokes_.load() > 0) std::this_thread::yield();
     Reactor::remove_interrupt_handler(this);
     reactor_ = nullptr;
   };
@@ -141,35 +162,35 @@ bool Scheduler::orchestrate() {
   bool ok = false;
   try {
     ok = run_jobs();
-  } catch (...) {  // this scheduler, as a job, is being cancelled
+  } catch (...) {  // the scheduler, as a job, is being cancelled
     cancel_everything();
-    shutdown();
+    scheduler_.shutdown();
     throw;
   }
-  shutdown();
+  scheduler_.shutdown();
   return ok;
 }
 
-bool Scheduler::run_jobs() {
-  internal::RunState& run = *run_;
-  const size_t members = graph_->jobs().size();
-  if (options_.verbose) say(absl::StrCat("entering run() with ", members, " jobs"));
+bool Run::run_jobs() {
+  RunState& run = state_;
+  const size_t members = graph_.jobs().size();
+  if (verbose_) say(absl::StrCat("entering run() with ", members, " jobs"));
   run.begin(members);
   if (options_.timeout <= absl::ZeroDuration()) {
     run.failed_time_out = true;
     return conclude(/*started=*/false);
   }
-  if (cancel_request_.load()) {  // request_cancel() before run()
+  if (scheduler_.cancel_request_.load()) {  // request_cancel() before run()
     run.cancelled = true;
     return conclude(/*started=*/false);
   }
-  const absl::Time deadline = run_start_ + options_.timeout;  // infinite: InfiniteFuture()
+  const absl::Time deadline = start_ + options_.timeout;  // infinite: InfiniteFuture()
   // Started jobs only run once this fiber waits, after the count is complete.
   size_t cancelled_before_run = 0;  // cancel() was called on them
   // Restored jobs are counted once every ready job is (they free others, which a scan that
   // follows would count again).
   if (journal_ != nullptr) [[unlikely]] journal_->draining = true;
-  if (graph_->start_plan_valid()) {
+  if (graph_.start_plan_valid()) {
     start_from_plan();
   } else {
     cancelled_before_run = start_by_scan();
@@ -185,8 +206,8 @@ bool Scheduler::run_jobs() {
 
 // The one place the run's outcome is decided; why(), finish_run() and the views read it.
 // `started`: jobs were started (else the run ended before, on a zero timeout or a cancel).
-bool Scheduler::conclude(bool started) {
-  const RunOutcome outcome = run_->conclude();
+bool Run::conclude(bool started) {
+  const RunOutcome outcome = state_.conclude();
   switch (outcome) {
     case RunOutcome::kCancelled:
       say("Scheduler.run: CANCELLED", /*always=*/true);
@@ -207,13 +228,13 @@ bool Scheduler::conclude(bool started) {
   cancel_everything();
   // Ending the run cancels forever jobs (and, on failure, what still runs): none of that
   // may change the verdict.
-  ASYNCJOBS_DCHECK(run_->decide() == outcome, "the run's outcome changed as it ended");
+  ASYNCJOBS_DCHECK(state_.decide() == outcome, "the run's outcome changed as it ended");
   return outcome == RunOutcome::kFine;
 }
 
-size_t Scheduler::start_by_scan() {
-  graph_->take_start_plan();
-  const auto& jobs = graph_->jobs();
+size_t Run::start_by_scan() {
+  graph_.take_start_plan();
+  const auto& jobs = graph_.jobs();
   size_t awaited = 0;
   size_t cancelled_before_run = 0;
   constexpr size_t kAhead = 16;  // jobs are scattered in memory: fetch their flags early
@@ -227,15 +248,15 @@ size_t Scheduler::start_by_scan() {
       schedule(&job);
     }
   }
-  run_->await(awaited);
+  state_.await(awaited);
   return cancelled_before_run;
 }
 
 // A chain or a layered graph starts a few jobs: the plan names them, the others stay unread.
-void Scheduler::start_from_plan() {
-  const internal::JobGraph::StartPlan plan = graph_->take_start_plan();
-  const auto& jobs = graph_->jobs();
-  run_->await(plan.awaited);
+void Run::start_from_plan() {
+  const JobGraph::StartPlan plan = graph_.take_start_plan();
+  const auto& jobs = graph_.jobs();
+  state_.await(plan.awaited);
   size_t ready = 0;
   for (const auto& [begin, end] : plan.ready) ready += end - begin;
   runner_->reserve(ready);
@@ -248,8 +269,8 @@ void Scheduler::start_from_plan() {
   }
 }
 
-void Scheduler::wait_for_jobs(absl::Time deadline) {
-  internal::RunState& run = *run_;
+void Run::wait_for_jobs(absl::Time deadline) {
+  RunState& run = state_;
   while (!run.finished()) {
     if (!run.wakeup.wait(deadline, "Scheduler::run") && !run.finished()) {
       run.failed_time_out = true;
@@ -258,18 +279,18 @@ void Scheduler::wait_for_jobs(absl::Time deadline) {
   }
 }
 
-void Scheduler::schedule(AbstractJob* job) {
-  internal::RunState& run = *run_;
-  if (journal_ == nullptr && run.waiting_for_slot().empty() &&
-      run.has_free_slot(options_.jobs_window)) [[likely]] {
+void Run::schedule(AbstractJob* job) {
+  RunState& run = state_;
+  if (journal_ == nullptr && run.waiting_for_slot().empty() && run.has_free_slot(window_))
+      [[likely]] {
     start_job(job);
     return;
   }
   // Out of line: the common case above then saves no registers.
   [this, job]() __attribute__((noinline)) {
     if (journal_ != nullptr && restore(job)) return;
-    internal::RunState& run = *run_;
-    if (run.waiting_for_slot().empty() && run.has_free_slot(options_.jobs_window)) {
+    RunState& run = state_;
+    if (run.waiting_for_slot().empty() && run.has_free_slot(window_)) {
       start_job(job);
       return;
     }
@@ -279,28 +300,28 @@ void Scheduler::schedule(AbstractJob* job) {
   }();
 }
 
-void Scheduler::start_job(AbstractJob* job) {
+void Run::start_job(AbstractJob* job) {
   JobRunControl::start(*job, *runner_);  // it runs once this fiber waits
-  run_->job_started();
+  state_.job_started();
   say_job("STARTING", *job);
 }
 
 // Called at every job's end: the usual case, nothing waiting, keeps no register.
-void Scheduler::fill_window() {
-  if (!run_->waiting_for_slot().empty()) [[unlikely]] start_waiting_jobs();
+void Run::fill_window() {
+  if (!state_.waiting_for_slot().empty()) [[unlikely]] start_waiting_jobs();
 }
 
-void Scheduler::start_waiting_jobs() {
-  internal::RunState& run = *run_;
-  while (!run.waiting_for_slot().empty() && run.has_free_slot(options_.jobs_window)) {
+void Run::start_waiting_jobs() {
+  RunState& run = state_;
+  while (!run.waiting_for_slot().empty() && run.has_free_slot(window_)) {
     AbstractJob* job = run.waiting_for_slot().front();
     run.waiting_for_slot().pop_front();
     start_job(job);
   }
 }
 
-void Scheduler::on_job_finished(AbstractJob& job) {
-  internal::RunState& run = *run_;
+void Run::on_job_finished(AbstractJob& job) {
+  RunState& run = state_;
   run.job_ended();
   if (run.aborting) {
     if (run.running() == 0) run.wakeup.notify_all();
@@ -336,11 +357,11 @@ void Scheduler::on_job_finished(AbstractJob& job) {
 
 // The dependents this run linked (job_graph_link.cc) that now have all they require,
 // in insertion order. By index: a job that starts may require more, and the list grow.
-void Scheduler::start_successors(AbstractJob& job) {
+void Run::start_successors(AbstractJob& job) {
   const auto& dependents = JobRunControl::dependents(job);
   const auto for_each_ready = [&](auto&& use) {
     for (size_t i = 0; i < dependents.size(); ++i) {
-      AbstractJob* successor = graph_->linked_dependent(dependents[i]);
+      AbstractJob* successor = graph_.linked_dependent(dependents[i]);
       if (successor == nullptr) continue;
       if (--JobRunControl::pending_requirements(*successor) != 0) continue;
       if (JobRunControl::ended_cancelled(*successor)) continue;
@@ -359,8 +380,11 @@ void Scheduler::start_successors(AbstractJob& job) {
   for (AbstractJob* successor : ready) schedule(successor);
 }
 
+}  // namespace internal
+
 std::string Scheduler::why() const {
-  switch (run_->outcome()) {
+  if (run_ == nullptr) return "FINE";  // not run
+  switch (run_->state().outcome()) {
     case RunOutcome::kNotRun:
     case RunOutcome::kFine: return "FINE";
     case RunOutcome::kCancelled: return "CANCELLED";
@@ -369,7 +393,7 @@ std::string Scheduler::why() const {
                           absl::StrFormat("%g", absl::ToDoubleSeconds(options_.timeout)), "s");
     case RunOutcome::kCriticalRaised: return "a CRITICAL job has raised an exception";
     case RunOutcome::kAbandoned:
-      return absl::StrCat(run_->abandoned(), " job(s) could not complete: cancelled");
+      return absl::StrCat(run_->state().abandoned(), " job(s) could not complete: cancelled");
   }
   return "FINE";
 }

@@ -1,4 +1,7 @@
-// Shutdown: every job's co_shutdown(), concurrently, within shutdown_timeout.
+// Shutdown: every job's co_shutdown(), concurrently, within shutdown_timeout
+// (internal::Shutdown), and Scheduler::shutdown, which makes it once.
+#include "asyncjobs/internal/scheduler/shutdown.h"
+
 #include <iostream>
 #include <typeinfo>
 #include <utility>
@@ -12,25 +15,30 @@
 #include "asyncjobs/internal/jobs/batch_runner.h"
 #include "asyncjobs/internal/jobs/job_run_control.h"
 #include "asyncjobs/internal/scheduler/job_graph.h"
+#include "asyncjobs/internal/scheduler/run.h"
+#include "asyncjobs/internal/scheduler/scheduler_progress.h"
 #include "asyncjobs/internal/base/clock.h"
 #include "asyncjobs/internal/sync/wait_list.h"
 #include "asyncjobs/scheduler.h"
 
 namespace asyncjobs {
 
-// --- Shutdown
-
 void Scheduler::co_shutdown() { shutdown(); }
 
 bool Scheduler::shutdown() {
-  if (shut_down_) return shutdown_result_;
-  shut_down_ = true;
+  if (shutdown_ != nullptr) return shutdown_->ok();  // done, or in progress
+  shutdown_ = std::make_unique<internal::Shutdown>(*this, *graph_);
   if (in_job()) {
-    shutdown_result_ = shutdown_in_job();
+    shutdown_->run();
   } else {
-    run_on_new_reactor(this, [&] { shutdown_result_ = shutdown_in_job(); });
+    internal::run_on_new_reactor(this, [&] { shutdown_->run(); });
   }
-  return shutdown_result_;
+  return shutdown_->ok();
+}
+
+const std::vector<Scheduler::ShutdownError>& Scheduler::shutdown_errors() const {
+  static const std::vector<ShutdownError> kNone;
+  return shutdown_ != nullptr ? shutdown_->errors() : kNone;
 }
 
 namespace internal {
@@ -120,27 +128,28 @@ class ShutdownRunner : public JobObserver {
   std::vector<std::pair<const AbstractJob*, std::exception_ptr>> errors_;
 };
 
-}  // namespace internal
-
-bool Scheduler::shutdown_in_job() {
-  CancelShield shield;  // shutdown also runs while this scheduler is being cancelled
-  say("scheduler is shutting down...");
+bool Shutdown::run() {
+  CancelShield shield;  // shutdown also runs while its scheduler is being cancelled
+  say(scheduler_, "scheduler is shutting down...");
   // Only plain Jobs, whose co_shutdown() is empty.
-  if (graph_->custom_shutdowns() == 0) return true;
-  const auto& jobs = graph_->jobs();
-  internal::ShutdownRunner runner(jobs, *Reactor::current());
-  const size_t late = runner.run(options_.shutdown_timeout);
+  if (graph_.custom_shutdowns() == 0) return ok_;
+  const auto& jobs = graph_.jobs();
+  ShutdownRunner runner(jobs, *Reactor::current());
+  const size_t late = runner.run(scheduler_.options().shutdown_timeout);
   if (late > 0) {
-    say(absl::StrCat("WARNING: ", late, "/", jobs.size(),
+    say(scheduler_,
+        absl::StrCat("WARNING: ", late, "/", jobs.size(),
                      " co_shutdown() methods have not returned within timeout"),
         /*always=*/true);
   }
   for (const auto& [job, error] : runner.errors()) {
-    shutdown_errors_.push_back({job->label(), error});
-    say(absl::StrCat("WARNING: co_shutdown() of `", job->label(), "` raised an exception"),
+    errors_.push_back({job->label(), error});
+    say(scheduler_, absl::StrCat("WARNING: co_shutdown() of `", job->label(), "` raised an exception"),
         /*always=*/true);
   }
-  return late == 0 && runner.errors().empty();
+  ok_ = late == 0 && runner.errors().empty();
+  return ok_;
 }
 
+}  // namespace internal
 }  // namespace asyncjobs
