@@ -11,6 +11,7 @@
 #include "asyncjobs/internal/base/type_name.h"
 #include "asyncjobs/internal/jobs/job_extras.h"
 #include "asyncjobs/internal/jobs/job_layout.h"
+#include "asyncjobs/internal/jobs/link_stamps.h"
 
 namespace asyncjobs {
 namespace {
@@ -31,6 +32,10 @@ uint64_t next_serial() {
 
 }  // namespace
 
+void AbstractJob::set_forever(bool forever) {
+  forever_ = forever;
+  if (scheduler_ != nullptr) internal::note_member_change();  // its scheduler counted it
+}
 
 AbstractJob::AbstractJob(internal::BorrowedOptions borrowed)
     : critical_(borrowed.options.critical),
