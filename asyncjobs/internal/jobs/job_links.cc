@@ -11,6 +11,9 @@
 
 namespace asyncjobs {
 
+// RequiredLinks keeps its size in the low bits of a job's address.
+static_assert(alignof(AbstractJob) >= 4);
+
 void AbstractJob::add_requirement(AbstractJob* job) {
   if (job == nullptr) throw std::invalid_argument("asyncjobs: require() got a null job");
   if (job == this || requires_job(*job)) return;
