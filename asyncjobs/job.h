@@ -149,7 +149,7 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   bool critical() const { return critical_; }
   void set_critical(bool critical) { critical_ = critical; }
   bool forever() const { return forever_; }
-  void set_forever(bool forever) { forever_ = forever; }
+  void set_forever(bool forever);
 
   // Lifecycle: idle -> scheduled (requirements done, waiting for a window slot)
   //                 -> running -> done (returned or raised).
@@ -290,7 +290,7 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   struct Link {
     AbstractJob* job;  // the requiring job; nullptr once it died or let go
     uint32_t mirror;   // where the other end is, in that job's required_
-    uint32_t pass;     // the scheduler's link pass that counted it
+    uint32_t pass;     // the link pass current when it was made (internal/jobs/link_stamps.h)
   };
   template <size_t kInline>
   using Links = absl::InlinedVector<Link, kInline, internal::PoolAllocator<Link>>;
@@ -318,7 +318,7 @@ class AbstractJob : public std::enable_shared_from_this<AbstractJob> {
   uint16_t attempts_ = 0;
   // Owned by the scheduler that holds this job (job_graph_link.cc, scheduler_run.cc).
   uint32_t pending_requirements_ = 0;
-  uint32_t graph_index_ = 0;  // its place in the scheduler, as of the last link pass
+  uint32_t graph_index_ = 0;  // its place in the scheduler (set when added or linked)
   AbstractJob* scheduler_ = nullptr;
   // The jobs that require this one, in insertion order. Beyond what they hold inline, both
   // lists come from the job pool: malloc and free cost more than the rest of a job's run.

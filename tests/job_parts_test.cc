@@ -15,10 +15,11 @@
 namespace asyncjobs::internal {
 namespace {
 
-// Stand-ins for jobs: the list only stores their addresses.
+// Stand-ins for jobs: the list only stores their addresses (aligned as jobs are: it keeps its
+// size in their low bits).
 AbstractJob* fake_job(int i) {
-  static char jobs[64];
-  return reinterpret_cast<AbstractJob*>(&jobs[i]);
+  alignas(void*) static char jobs[64 * sizeof(void*)];
+  return reinterpret_cast<AbstractJob*>(&jobs[i * sizeof(void*)]);
 }
 
 std::vector<std::pair<AbstractJob*, uint32_t>> entries(const RequiredLinks& links) {
@@ -27,18 +28,24 @@ std::vector<std::pair<AbstractJob*, uint32_t>> entries(const RequiredLinks& link
   return all;
 }
 
-TEST(RequiredLinksTest, IsSixteenBytesWithOneLinkInline) {
-  EXPECT_EQ(sizeof(RequiredLinks), 16u);
+TEST(RequiredLinksTest, IsTwentyFourBytesWithTwoLinksInline) {
+  EXPECT_EQ(sizeof(RequiredLinks), 24u);
   RequiredLinks links;
   EXPECT_EQ(links.size(), 0u);
   links.push_back({fake_job(1), 7});
-  ASSERT_EQ(links.size(), 1u);
+  links.push_back({fake_job(2), 8});
+  ASSERT_EQ(links.size(), 2u);
   EXPECT_EQ(links[0].job, fake_job(1));
   EXPECT_EQ(links[0].mirror, 7u);
-  links.set_mirror(0, 9);
-  links.set_job(0, nullptr);
-  EXPECT_EQ(links[0].job, nullptr);
-  EXPECT_EQ(links[0].mirror, 9u);
+  EXPECT_EQ(links[1].job, fake_job(2));
+  EXPECT_EQ(links[1].mirror, 8u);
+  for (size_t i : {0, 1}) {
+    links.set_mirror(i, 9);
+    links.set_job(i, nullptr);
+    EXPECT_EQ(links[i].job, nullptr);
+    EXPECT_EQ(links[i].mirror, 9u);
+  }
+  EXPECT_EQ(links.size(), 2u);
 }
 
 TEST(RequiredLinksTest, GrowingKeepsEveryEntryInOrder) {
@@ -52,7 +59,7 @@ TEST(RequiredLinksTest, GrowingKeepsEveryEntryInOrder) {
 }
 
 TEST(RequiredLinksTest, SetAndTruncateWorkInlineAndOnTheHeap) {
-  for (int size : {1, 5}) {
+  for (int size : {1, 2, 3, 5}) {
     RequiredLinks links;
     for (int i = 0; i < size; ++i) links.push_back({fake_job(i), static_cast<uint32_t>(i)});
     links.set(size - 1, {fake_job(50), 50});

@@ -369,5 +369,95 @@ TEST_F(GraphTest, ASchedulerCannotContainItself) {
   EXPECT_THROW(nested->add(nested), GraphError);
 }
 
+// A run's requirement counts and start plan are counted as jobs are added: what changes after
+// an add, or comes from elsewhere, must still be seen.
+TEST_F(GraphTest, ARequirementAddedAfterTheJobWasAddedIsWaitedFor) {
+  std::string trace;
+  auto b = testing::step(&trace, "b", 0), a = testing::step(&trace, "a", 0);
+  Scheduler scheduler({b, a}, {.jobs_window = 1});
+  b->require(a);
+  EXPECT_TRUE(scheduler.run());
+  EXPECT_EQ(trace, "ab");
+}
+
+TEST_F(GraphTest, ARequirementDroppedAfterTheJobWasAddedIsNotWaitedFor) {
+  int runs = 0;
+  auto a = job("a", &runs), b = job("b", &runs, {a});
+  Scheduler scheduler{a, b};
+  b->unrequire(a);
+  EXPECT_TRUE(scheduler.run());
+  EXPECT_EQ(runs, 2);
+}
+
+TEST_F(GraphTest, AJobMadeForeverAfterItWasAddedIsNotWaitedFor) {
+  Event never;
+  auto a = job("a");
+  auto x = make_job([&never] { never.wait(); }, {.label = "x"});
+  Scheduler scheduler({a, x}, {.timeout = absl::Seconds(30)});
+  x->set_forever(true);
+  EXPECT_TRUE(scheduler.run());
+  EXPECT_FALSE(scheduler.failed_time_out());
+  EXPECT_TRUE(x->is_cancelled());
+}
+
+// Many dependents, linked in one order and added in another: they start in insertion order.
+TEST_F(GraphTest, ManyDependentsStartInInsertionOrderWhateverTheOrderOfRequireCalls) {
+  for (const bool reversed : {false, true}) {
+    std::string trace;
+    auto root = testing::step(&trace, "-", 0);
+    Jobs dependents;
+    for (char name = 'a'; name <= 't'; ++name) {
+      dependents.push_back(testing::step(&trace, std::string(1, name), 0));
+    }
+    if (reversed) std::reverse(dependents.begin(), dependents.end());
+    for (const JobPtr& dependent : dependents) dependent->require(root);
+    if (reversed) std::reverse(dependents.begin(), dependents.end());
+    Scheduler scheduler({.jobs_window = 1});
+    scheduler.add(root);
+    for (const JobPtr& dependent : dependents) scheduler.add(dependent);
+    EXPECT_TRUE(scheduler.run());
+    EXPECT_EQ(trace, "-abcdefghijklmnopqrst") << reversed;
+  }
+}
+
+// A job of another scheduler that requires a member is not started by this one's run.
+TEST_F(GraphTest, ADependentInAnotherSchedulerIsNotStarted) {
+  int runs = 0;
+  auto a = job("a", &runs);
+  auto other = job("other", &runs, {a});
+  Scheduler first{a};
+  Scheduler second{other};
+  EXPECT_TRUE(first.run());
+  EXPECT_EQ(runs, 1);
+  EXPECT_TRUE(other->is_idle());
+}
+
+// A requirement made while the run goes on does not count in that run: `b` waits for `slow`
+// only, not for `fast`, which made `b` require it as it ran.
+TEST_F(GraphTest, ARequirementMadeDuringTheRunDoesNotCountInIt) {
+  std::string trace;
+  auto slow = testing::step(&trace, "s", 50);
+  auto b = testing::step(&trace, "b", 0, {.required = {slow}});
+  std::shared_ptr<Job> fast;
+  fast = make_job([&] {
+    b->require(fast);
+    trace += "f";
+  }, {.label = "fast"});
+  Scheduler scheduler{slow, fast, b};
+  EXPECT_TRUE(scheduler.run());
+  EXPECT_EQ(trace, "fsb");
+}
+
+// A required job that expired before its dependent was added: GraphError, as for a job
+// outside the scheduler.
+TEST_F(GraphTest, RunningWithAnExpiredRequirementThrows) {
+  int runs = 0;
+  auto a = job("a", &runs);
+  a->require(job("gone", &runs));
+  Scheduler scheduler{a};
+  EXPECT_THROW(scheduler.run(), GraphError);
+  EXPECT_EQ(runs, 0);
+}
+
 }  // namespace
 }  // namespace asyncjobs

@@ -25,7 +25,8 @@ struct Streamable<T, std::void_t<decltype(std::declval<std::ostream&>() << std::
     : std::true_type {};
 
 // A move-free, type-erased `std::any()` callable stored inside its owner when it fits
-// (kInlineSize bytes: three pointers' worth of captures), in the job pool otherwise. A body
+// (kInlineSize bytes: three pointers' worth of captures, aligned as a pointer: a job then
+// packs into an 8-byte multiple), in the job pool otherwise. A body
 // returning void yields an empty std::any. It also knows how to print what it returns:
 // format() uses the result type's operator<<, when there is one.
 class InlineCallable {
@@ -64,7 +65,7 @@ class InlineCallable {
   enum class Operation { kInvoke, kDestroy, kFormat, kCoder };
   template <class Body>
   static constexpr bool kFits =
-      sizeof(Body) <= kInlineSize && alignof(Body) <= alignof(std::max_align_t);
+      sizeof(Body) <= kInlineSize && alignof(Body) <= alignof(void*);
 
   template <class Body>
   static std::any manage(void* storage, Operation operation, const std::any* result) {
@@ -98,7 +99,7 @@ class InlineCallable {
     return {};
   }
 
-  alignas(std::max_align_t) unsigned char storage_[kInlineSize];
+  alignas(void*) unsigned char storage_[kInlineSize];
   std::any (*manage_)(void*, Operation, const std::any*);
 };
 

@@ -10,6 +10,7 @@
 #include "asyncjobs/internal/base/clock.h"
 #include "asyncjobs/internal/base/type_name.h"
 #include "asyncjobs/internal/jobs/job_extras.h"
+#include "asyncjobs/internal/jobs/link_stamps.h"
 
 namespace asyncjobs {
 namespace {
@@ -30,6 +31,10 @@ uint64_t next_serial() {
 
 }  // namespace
 
+void AbstractJob::set_forever(bool forever) {
+  forever_ = forever;
+  if (scheduler_ != nullptr) internal::note_member_change();  // its scheduler counted it
+}
 
 AbstractJob::AbstractJob(internal::BorrowedOptions borrowed)
     : critical_(borrowed.options.critical),

@@ -5,14 +5,19 @@
 #include <stdexcept>
 
 #include "absl/strings/str_cat.h"
+#include "asyncjobs/internal/jobs/link_stamps.h"
 #include "asyncjobs/job.h"
 #include "asyncjobs/sequence.h"
 
 namespace asyncjobs {
 
+// RequiredLinks keeps its size in the low bits of a job's address.
+static_assert(alignof(AbstractJob) >= 4);
+
 void AbstractJob::add_requirement(AbstractJob* job) {
   if (job == nullptr) throw std::invalid_argument("asyncjobs: require() got a null job");
   if (job == this || requires_job(*job)) return;
+  if (scheduler_ != nullptr) internal::note_member_change();  // its scheduler counted it
   required_.push_back({job, 0});
   try {
     job->add_dependent(*this);
@@ -60,6 +65,7 @@ void AbstractJob::add_dependent(AbstractJob& job) {
   Link& added = dependents_.emplace_back();
   added.job = &job;
   added.mirror = position;
+  added.pass = internal::current_link_pass();
 }
 
 // At most one live link names `job` (require() keeps one), and a dead one names nullptr.
@@ -88,6 +94,7 @@ size_t AbstractJob::drop_requirements_if(absl::FunctionRef<bool(const AbstractJo
   }
   const size_t dropped = required_.size() - kept;
   required_.truncate(kept);
+  if (dropped > 0 && scheduler_ != nullptr) internal::note_member_change();
   return dropped;
 }
 

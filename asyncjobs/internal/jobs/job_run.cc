@@ -12,6 +12,7 @@
 #include "asyncjobs/internal/jobs/job_extras.h"
 #include "asyncjobs/internal/jobs/job_hooks.h"
 #include "asyncjobs/internal/jobs/job_text.h"
+#include "asyncjobs/internal/jobs/link_stamps.h"
 #include "asyncjobs/internal/sync/wait_list.h"
 #include "asyncjobs/job.h"
 #include "asyncjobs/internal/reactor/reactor.h"
@@ -61,7 +62,10 @@ void AbstractJob::cancel() {
   } else if (state_ != State::kRunning) {
     // Not started: it never will. Its scheduler, while running, counts it out at once.
     cancel_requested_ = true;
-    if (scheduler_ != nullptr) scheduler_->on_member_cancelled(*this);
+    if (scheduler_ != nullptr) {
+      internal::note_member_change();  // before its run: the graph counted it as startable
+      scheduler_->on_member_cancelled(*this);
+    }
   } else {
     cancel_requested_ = true;  // started, not yet on a fiber: its body is skipped
   }

@@ -33,9 +33,9 @@ class JobRunControl {
   static const RequiredLinks& required(const AbstractJob& job) { return job.required_; }
   static auto& dependents(AbstractJob& job) { return job.dependents_; }
   static const auto& dependents(const AbstractJob& job) { return job.dependents_; }
-  static void reset_links(AbstractJob& job, uint32_t index) {
+  static void reset_links(AbstractJob& job, uint32_t index, uint32_t pending = 0) {
     job.graph_index_ = index;
-    job.pending_requirements_ = 0;
+    job.pending_requirements_ = pending;
     job.dependents_unordered_ = false;
   }
   static uint32_t graph_index(const AbstractJob& job) { return job.graph_index_; }

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <iostream>
 #include <stdexcept>
-#include <typeinfo>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -105,6 +104,7 @@ void JobGraph::check_can_add(const JobPtr& job) const {
 
 void JobGraph::remove(const JobPtr& job) {
   check_member(job, "remove");
+  counted_ = false;  // the places counted as jobs were added no longer hold
   JobRunControl::set_parent(*job, nullptr);
   std::erase(jobs_, job);
 }
@@ -116,8 +116,6 @@ void JobGraph::check_member(const JobPtr& job, const char* what) const {
                                              "` is not in scheduler `", owner_.label(), "`"));
   }
 }
-
-bool may_shut_down(const AbstractJob& job) { return typeid(job) != typeid(Job); }
 
 // --- Queries and surgery
 
@@ -227,7 +225,7 @@ void JobGraph::keep_only(const std::vector<JobPtr>& jobs) {
         for (const JobPtr& job : jobs) set.insert(job.get());
         return set;
       }());
-  std::erase_if(jobs_, [&](const JobPtr& job) {
+  counted_ = false;  std::erase_if(jobs_, [&](const JobPtr& job) {
     if (kept.contains(job.get())) return false;
     JobRunControl::set_parent(*job, nullptr);
     return true;

@@ -7,14 +7,21 @@
 // counts, the start plan, cycles named for GraphError). No fibers, no run state: the run
 // (scheduler_run.cc) reads what linking leaves in the jobs. Algorithms on indices are in
 // graph.h.
+//
+// Linking is usually counted as jobs are added: each job's requirements, its place, the start
+// plan. It holds while every requirement is on a job added before, nothing was removed and
+// no member changed since (internal/jobs/link_stamps.h); otherwise link() passes over the
+// jobs.
 
 #include <cstdint>
+#include <typeinfo>
 #include <utility>
 #include <vector>
 
 #include "absl/base/attributes.h"
 #include "absl/types/span.h"
 #include "asyncjobs/internal/jobs/job_run_control.h"
+#include "asyncjobs/internal/jobs/link_stamps.h"
 #include "asyncjobs/internal/memory/huge_page_allocator.h"
 #include "asyncjobs/internal/memory/huge_page_growth.h"
 #include "asyncjobs/job.h"
@@ -25,10 +32,14 @@ class Scheduler;
 
 namespace asyncjobs::internal {
 
+// A plain Job's co_shutdown() is AbstractJob's, which does nothing: no need to call it.
+inline bool may_shut_down(const AbstractJob& job) { return typeid(job) != typeid(Job); }
+
 class JobGraph {
  public:
   // `owner` is the scheduler the members belong to (AbstractJob::parent()); errors name it.
-  explicit JobGraph(AbstractJob& owner) : owner_(owner) {}
+  explicit JobGraph(AbstractJob& owner)
+      : owner_(owner), changes_seen_(member_changes_so_far()) {}
   ~JobGraph();  // releases the members last first
   JobGraph(const JobGraph&) = delete;
   JobGraph& operator=(const JobGraph&) = delete;
@@ -45,6 +56,7 @@ class JobGraph {
       if (contains(jobs[i].get())) continue;
       if (jobs_.size() == jobs_.capacity()) grow(jobs_);  // may throw: nothing changed
       JobRunControl::set_parent(*jobs[i], &owner_);
+      count_added(*jobs[i], static_cast<uint32_t>(jobs_.size()));
       // Moved, but for the last job, which is also returned.
       jobs_.push_back(i + 1 < jobs.size() ? std::move(jobs[i]) : jobs[i]);
     }
@@ -92,26 +104,67 @@ class JobGraph {
   StartPlan take_start_plan() { return std::exchange(start_plan_, {}); }
   const std::vector<Scheduler*>& nested() const { return nested_; }  // as of the last link
   size_t custom_shutdowns() const { return custom_shutdowns_; }
-  // The dependent `link` names if this run counted it, else nullptr.
+  // The dependent `link` names if this run counted it (a member's link made before the run
+  // was linked), else nullptr.
   AbstractJob* linked_dependent(const JobRunControl::Link& link) const {
-    return link.pass == link_pass_ ? link.job : nullptr;
+    AbstractJob* job = link.job;
+    return job != nullptr && made_before(link.pass, link_pass_) && contains(job) ? job : nullptr;
   }
 
  private:
+  using Requirement = JobRunControl::Requirement;
+
+  // What link() needs, counted as `job` is added at `index`; anything unusual leaves it to
+  // the pass (counted_ false). Throws nothing.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void count_added(AbstractJob& job, uint32_t index) {
+    if (!counted_) return;
+    const RequiredLinks& required = JobRunControl::required(job);
+    const auto pending = static_cast<uint32_t>(required.size());
+    JobRunControl::reset_links(job, index, pending);
+    for (const Requirement requirement : required) {
+      // A member came before it; a deleted job, another's or one added later: the pass decides.
+      if (requirement.job == nullptr || !contains(requirement.job)) [[unlikely]] {
+        counted_ = false;
+        return;
+      }
+      // Not the last dependent: maybe after one added before it.
+      if (requirement.mirror + 1 != JobRunControl::dependents(*requirement.job).size())
+          [[unlikely]] {
+        check_order(*requirement.job, requirement.mirror);
+      }
+    }
+    if (job.is_scheduler() || JobRunControl::cancelled_before_start(job) || may_shut_down(job))
+        [[unlikely]] {
+      count_added_rare(job);
+    }
+    added_plan_.awaited += !job.forever();
+    if (pending != 0) return;
+    if (!added_plan_.ready.empty() && added_plan_.ready.back().second == index) {
+      ++added_plan_.ready.back().second;
+    } else {
+      add_ready_range(index);
+    }
+  }
+  void check_order(AbstractJob& required, uint32_t mirror);
+  void count_added_rare(AbstractJob& job);
+  void add_ready_range(uint32_t index);
+
   bool link_jobs(bool single_pass);
   void check_requirement(const AbstractJob& job, const AbstractJob* required) const;
   void check_acyclic() const;
 
   AbstractJob& owner_;
   HugePageVector<JobPtr> jobs_;
+  // Counted as jobs were added, valid while counted_ and no member changed since changes_seen_.
+  bool counted_ = true;
+  uint64_t changes_seen_;
+  StartPlan added_plan_;
+  size_t added_shutdowns_ = 0;
   uint32_t link_pass_ = 0;  // marks the requirement links the current run counts
   std::vector<Scheduler*> nested_;
   StartPlan start_plan_;
   size_t custom_shutdowns_ = SIZE_MAX;  // jobs whose co_shutdown() may do something
 };
-
-// A plain Job's co_shutdown() is AbstractJob's, which does nothing: no need to call it.
-bool may_shut_down(const AbstractJob& job);
 
 }  // namespace asyncjobs::internal
 

@@ -1,9 +1,9 @@
-// Linking a run before anything starts: the checks (GraphError), the links the run counts,
-// requirement counts and the start plan, and the cycle named when the graph is not in
-// insertion order.
+// Linking a run before anything starts: the checks (GraphError), requirement counts and the
+// start plan, counted as jobs are added or in a pass over them, and the cycle named when the
+// graph is not in insertion order.
 #include "asyncjobs/internal/scheduler/job_graph.h"
 
-#include <atomic>
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,24 +16,29 @@
 
 namespace asyncjobs::internal {
 
-using Requirement = JobRunControl::Requirement;
-
 void JobGraph::link() {
-  // Usually every job comes after the jobs it requires: one pass links them, and proves the
-  // graph acyclic. Otherwise a second pass and Kahn's algorithm.
+  // Usually every job was added after the jobs it requires, and counted then (job_graph.h).
+  if (counted_ && member_changes_so_far() == changes_seen_) {
+    start_plan_ = added_plan_;
+    start_plan_.valid = true;
+    link_pass_ = next_link_pass();
+    custom_shutdowns_ = added_shutdowns_;
+    return;
+  }
+  counted_ = false;  // for good: the pass resets what add() counts
+  // Else usually every job comes after the jobs it requires: one pass links them, and proves
+  // the graph acyclic. Otherwise a second pass and Kahn's algorithm.
   if (!link_jobs(/*single_pass=*/true)) {
     link_jobs(/*single_pass=*/false);
     check_acyclic();
   }
 }
 
-// Marks the requirement links this run counts, counts each job's requirements, lists the
-// nested schedulers and counts the jobs whose co_shutdown() may do something. With
+// Counts each job's requirements, lists the nested schedulers and counts the jobs whose co_shutdown() may do something. With
 // `single_pass`, stops and returns false at the first requirement on a job that comes later
 // in insertion order, and otherwise plans the start (see StartPlan).
 bool JobGraph::link_jobs(bool single_pass) {
-  static std::atomic<uint32_t> last_pass{0};
-  const uint32_t pass = link_pass_ = last_pass.fetch_add(1, std::memory_order_relaxed) + 1;
+  link_pass_ = next_link_pass();  // the run counts the links made before
   custom_shutdowns_ = 0;
   nested_.clear();
   start_plan_ = {};
@@ -71,8 +76,6 @@ bool JobGraph::link_jobs(bool single_pass) {
       AbstractJob& required = *requirement.job;
       const uint32_t index = JobRunControl::graph_index(required);  // maybe stale if it comes later
       if (single_pass && (index >= i || jobs_[index].get() != &required)) return false;
-      // Counted: its end counts down.
-      JobRunControl::dependents(required)[requirement.mirror].pass = pass;
       uint32_t& last = last_linked[JobRunControl::graph_index(required)];
       if (last != UINT32_MAX && requirement.mirror < last) {
         JobRunControl::set_dependents_unordered(required);
@@ -94,6 +97,39 @@ bool JobGraph::link_jobs(bool single_pass) {
     start_plan_.valid = true;
   }
   return true;
+}
+
+// A dependent after `mirror` in `required`'s list that is a member was added before the job
+// at `mirror`: the list is not in insertion order. Past a few entries, assumed so (the run
+// then sorts the dependents it frees).
+void JobGraph::check_order(AbstractJob& required, uint32_t mirror) {
+  constexpr size_t kScan = 8;
+  const auto& dependents = JobRunControl::dependents(required);
+  const size_t end = std::min<size_t>(dependents.size(), mirror + 1 + kScan);
+  bool unordered = end < dependents.size();
+  for (size_t i = mirror + 1; i < end && !unordered; ++i) {
+    unordered = dependents[i].job != nullptr && contains(dependents[i].job);
+  }
+  if (unordered) JobRunControl::set_dependents_unordered(required);
+}
+
+void JobGraph::count_added_rare(AbstractJob& job) {
+  if (JobRunControl::cancelled_before_start(job)) counted_ = false;  // the pass plans no start
+  if (may_shut_down(job)) ++added_shutdowns_;
+  if (!job.is_scheduler()) return;
+  try {
+    nested_.push_back(static_cast<Scheduler*>(&job));
+  } catch (...) {  // out of memory: the pass lists them
+    counted_ = false;
+  }
+}
+
+void JobGraph::add_ready_range(uint32_t index) {
+  try {
+    added_plan_.ready.emplace_back(index, index + 1);
+  } catch (...) {  // out of memory: the pass plans
+    counted_ = false;
+  }
 }
 
 namespace {
