@@ -79,6 +79,7 @@ class Run final : public JobObserver, public InterruptHandler {
   void start_waiting_jobs();
   void on_job_finished(AbstractJob& job) override;
   void start_successors(AbstractJob& job);
+  [[gnu::noinline]] void start_sorted_successors(AbstractJob& job);
 
   // --- Cancellation (scheduler_cancel.cc)
   void on_interrupt() override;  // request_cancel() or a signal reached the reactor
