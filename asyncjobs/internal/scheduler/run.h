@@ -74,6 +74,7 @@ class Run final : public JobObserver, public InterruptHandler {
   void start_from_plan();
   void wait_for_jobs(absl::Time deadline);
   void schedule(AbstractJob* job);
+  [[gnu::noinline]] void schedule_otherwise(AbstractJob* job);  // journal, window
   void start_job(AbstractJob* job);
   void fill_window();
   void start_waiting_jobs();

@@ -286,18 +286,20 @@ void Run::schedule(AbstractJob* job) {
     start_job(job);
     return;
   }
-  // Out of line: the common case above then saves no registers.
-  [this, job]() __attribute__((noinline)) {
-    if (journal_ != nullptr && restore(job)) return;
-    RunState& run = state_;
-    if (run.waiting_for_slot().empty() && run.has_free_slot(window_)) {
-      start_job(job);
-      return;
-    }
-    JobRunControl::schedule(*job);
-    run.waiting_for_slot().push_back(job);
-    fill_window();
-  }();
+  schedule_otherwise(job);
+}
+
+// Out of line: the common case above is then small enough to be inlined where it is called.
+void Run::schedule_otherwise(AbstractJob* job) {
+  if (journal_ != nullptr && restore(job)) return;
+  RunState& run = state_;
+  if (run.waiting_for_slot().empty() && run.has_free_slot(window_)) {
+    start_job(job);
+    return;
+  }
+  JobRunControl::schedule(*job);
+  run.waiting_for_slot().push_back(job);
+  fill_window();
 }
 
 void Run::start_job(AbstractJob* job) {
