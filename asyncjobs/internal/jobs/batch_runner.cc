@@ -47,17 +47,25 @@ void BatchRunner::abandon(WorkItem* item) {
     }
     reactor_.abandon(task);
     item->task_ = nullptr;
-    if (available_ == 0 && !queue_.empty()) spawn_runner();
+    if (available_ == 0 && has_queued()) spawn_runner();
     return;
   }
 }
 
 void BatchRunner::submit(WorkItem* item) {
   if (available_ == 0) spawn_runner();  // first: when it fails, nothing is queued
+  if (queue_.empty() && next_ == nullptr) {
+    next_ = item;
+    return;
+  }
   queue_.push_back(item);
 }
 
 WorkItem* BatchRunner::pop() {
+  if (WorkItem* item = next_) {
+    next_ = nullptr;
+    return item;
+  }
   if (queue_.empty()) return nullptr;
   WorkItem* item = queue_.front();
   queue_.pop_front();
@@ -122,7 +130,7 @@ void BatchRunner::on_start_failure(void* argument, std::exception_ptr error) {
   --group.available_;
   group.finished_.push_back(runner);
   if (WorkItem* item = group.pop()) group.hooks_.fail(item, error, group.hooks_.context);
-  if (group.available_ == 0 && !group.queue_.empty()) group.spawn_runner();
+  if (group.available_ == 0 && group.has_queued()) group.spawn_runner();
 }
 
 void BatchRunner::on_suspend(void* argument) {
@@ -130,7 +138,7 @@ void BatchRunner::on_suspend(void* argument) {
   if (!runner->available) return;
   runner->available = false;
   BatchRunner& group = *runner->group;
-  if (--group.available_ == 0 && !group.queue_.empty()) group.spawn_runner();
+  if (--group.available_ == 0 && group.has_queued()) group.spawn_runner();
 }
 
 }  // namespace asyncjobs::internal

@@ -74,12 +74,16 @@ class BatchRunner {
   static void on_start_failure(void* runner, std::exception_ptr error);
   void spawn_runner();
   WorkItem* pop();
+  bool has_queued() const { return next_ != nullptr || !queue_.empty(); }
 
   Reactor& reactor_;
   Hooks hooks_;
   void* owner(WorkItem* item) const {
     return reinterpret_cast<char*>(item) - hooks_.owner_offset;
   }
+  // The oldest queued item, when it was submitted to an empty queue (a job freeing its
+  // successor, a chain): it skips the ring. Set only while the ring is empty, so FIFO holds.
+  WorkItem* next_ = nullptr;
   RingQueue<WorkItem*> queue_;
   size_t available_ = 0;        // runners that will take the next queued item
   HugePageVector<std::unique_ptr<Runner>> runners_;

@@ -38,7 +38,8 @@ class RingQueue {
   }
 
  private:
-  void grow(size_t slots) {
+  // Out of line: a push that does not grow then saves no registers.
+  [[gnu::noinline]] void grow(size_t slots) {
     HugePageVector<T> larger(slots);
     for (size_t i = 0; i < size_; ++i) larger[i] = (*this)[i];
     slots_ = std::move(larger);

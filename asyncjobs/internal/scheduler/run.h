@@ -74,11 +74,13 @@ class Run final : public JobObserver, public InterruptHandler {
   void start_from_plan();
   void wait_for_jobs(absl::Time deadline);
   void schedule(AbstractJob* job);
+  [[gnu::noinline]] void schedule_otherwise(AbstractJob* job);  // journal, window
   void start_job(AbstractJob* job);
   void fill_window();
   void start_waiting_jobs();
   void on_job_finished(AbstractJob& job) override;
   void start_successors(AbstractJob& job);
+  [[gnu::noinline]] void start_sorted_successors(AbstractJob& job);
 
   // --- Cancellation (scheduler_cancel.cc)
   void on_interrupt() override;  // request_cancel() or a signal reached the reactor

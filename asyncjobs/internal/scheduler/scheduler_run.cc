@@ -286,18 +286,20 @@ void Run::schedule(AbstractJob* job) {
     start_job(job);
     return;
   }
-  // Out of line: the common case above then saves no registers.
-  [this, job]() __attribute__((noinline)) {
-    if (journal_ != nullptr && restore(job)) return;
-    RunState& run = state_;
-    if (run.waiting_for_slot().empty() && run.has_free_slot(window_)) {
-      start_job(job);
-      return;
-    }
-    JobRunControl::schedule(*job);
-    run.waiting_for_slot().push_back(job);
-    fill_window();
-  }();
+  schedule_otherwise(job);
+}
+
+// Out of line: the common case above is then small enough to be inlined where it is called.
+void Run::schedule_otherwise(AbstractJob* job) {
+  if (journal_ != nullptr && restore(job)) return;
+  RunState& run = state_;
+  if (run.waiting_for_slot().empty() && run.has_free_slot(window_)) {
+    start_job(job);
+    return;
+  }
+  JobRunControl::schedule(*job);
+  run.waiting_for_slot().push_back(job);
+  fill_window();
 }
 
 void Run::start_job(AbstractJob* job) {
@@ -355,25 +357,40 @@ void Run::on_job_finished(AbstractJob& job) {
   if (run.finished()) run.wakeup.notify_all();
 }
 
+namespace {
+
+// The dependent at the other end of `link` (if this run linked it), counted down: itself
+// when that freed it.
+AbstractJob* ready_successor(const JobGraph& graph, const JobRunControl::Link& link) {
+  AbstractJob* successor = graph.linked_dependent(link);
+  if (successor == nullptr) return nullptr;
+  if (--JobRunControl::pending_requirements(*successor) != 0) return nullptr;
+  if (JobRunControl::ended_cancelled(*successor)) return nullptr;
+  return successor;
+}
+
+}  // namespace
+
 // The dependents this run linked (job_graph_link.cc) that now have all they require,
 // in insertion order. By index: a job that starts may require more, and the list grow.
 void Run::start_successors(AbstractJob& job) {
-  const auto& dependents = JobRunControl::dependents(job);
-  const auto for_each_ready = [&](auto&& use) {
-    for (size_t i = 0; i < dependents.size(); ++i) {
-      AbstractJob* successor = graph_.linked_dependent(dependents[i]);
-      if (successor == nullptr) continue;
-      if (--JobRunControl::pending_requirements(*successor) != 0) continue;
-      if (JobRunControl::ended_cancelled(*successor)) continue;
-      use(successor);
-    }
-  };
-  if (!JobRunControl::dependents_unordered(job)) {  // usually: no list to sort
-    for_each_ready([this](AbstractJob* successor) { schedule(successor); });
+  if (JobRunControl::dependents_unordered(job)) [[unlikely]] {
+    start_sorted_successors(job);
     return;
   }
+  const auto& dependents = JobRunControl::dependents(job);
+  for (size_t i = 0; i < dependents.size(); ++i) {
+    if (AbstractJob* successor = ready_successor(graph_, dependents[i])) schedule(successor);
+  }
+}
+
+// Out of line: its list and sort would cost every job's call saved registers.
+void Run::start_sorted_successors(AbstractJob& job) {
+  const auto& dependents = JobRunControl::dependents(job);
   std::vector<AbstractJob*> ready;
-  for_each_ready([&ready](AbstractJob* successor) { ready.push_back(successor); });
+  for (size_t i = 0; i < dependents.size(); ++i) {
+    if (AbstractJob* successor = ready_successor(graph_, dependents[i])) ready.push_back(successor);
+  }
   std::sort(ready.begin(), ready.end(), [](const AbstractJob* a, const AbstractJob* b) {
     return JobRunControl::graph_index(*a) < JobRunControl::graph_index(*b);
   });
