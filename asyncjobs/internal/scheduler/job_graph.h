@@ -86,12 +86,13 @@ class JobGraph {
                          bool keep_starts, bool keep_ends);
 
   // --- Linking a run (job_graph_link.cc)
-  // Marks the requirement links this run counts, counts each job's requirements, lists the
-  // nested schedulers and counts the jobs whose co_shutdown() may do something; GraphError
-  // on a requirement outside the graph or a cycle. Each job then comes after what it
-  // requires, or a second pass links them and Kahn's algorithm checks for a cycle.
+  // Numbers the links this run counts (those made before it), counts each job's requirements,
+  // lists the nested schedulers and counts the jobs whose co_shutdown() may do something
+  // (or takes what add() counted, when it still holds); GraphError on a requirement outside
+  // the graph or a cycle. Each job then comes after what it requires, or a second pass links
+  // them and Kahn's algorithm checks for a cycle.
   void link();
-  // What a single link pass found for the start that follows it at once (a nested
+  // What linking found (at add(), or in a single pass) for the start that follows (a nested
   // scheduler's, done by its parent's run, is dropped: jobs run in between): the ready jobs
   // as ranges of jobs(), so that the start reads no other job, and how many are not forever.
   // Not made when a job was cancelled before the run.

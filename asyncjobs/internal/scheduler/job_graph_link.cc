@@ -34,9 +34,10 @@ void JobGraph::link() {
   }
 }
 
-// Counts each job's requirements, lists the nested schedulers and counts the jobs whose co_shutdown() may do something. With
-// `single_pass`, stops and returns false at the first requirement on a job that comes later
-// in insertion order, and otherwise plans the start (see StartPlan).
+// Counts each job's requirements, lists the nested schedulers and counts the jobs whose
+// co_shutdown() may do something. With `single_pass`, stops and returns false at the first
+// requirement on a job that comes later in insertion order, and otherwise plans the start
+// (see StartPlan).
 bool JobGraph::link_jobs(bool single_pass) {
   link_pass_ = next_link_pass();  // the run counts the links made before
   custom_shutdowns_ = 0;

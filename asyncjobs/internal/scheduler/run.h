@@ -69,7 +69,7 @@ class Run final : public JobObserver, public InterruptHandler {
   bool run_jobs();              // start, wait, abort; true when it went well
   bool conclude(bool started);  // decides the outcome, says it; true when fine
   // Both start the ready jobs and count the awaited ones: by reading every job (returns how
-  // many were cancelled before the run), or from the link pass's plan (none were).
+  // many were cancelled before the run), or from linking's start plan (none were).
   size_t start_by_scan();
   void start_from_plan();
   void wait_for_jobs(absl::Time deadline);
