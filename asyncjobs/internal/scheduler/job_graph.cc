@@ -225,7 +225,8 @@ void JobGraph::keep_only(const std::vector<JobPtr>& jobs) {
         for (const JobPtr& job : jobs) set.insert(job.get());
         return set;
       }());
-  counted_ = false;  std::erase_if(jobs_, [&](const JobPtr& job) {
+  counted_ = false;  // as in remove()
+  std::erase_if(jobs_, [&](const JobPtr& job) {
     if (kept.contains(job.get())) return false;
     JobRunControl::set_parent(*job, nullptr);
     return true;

@@ -161,7 +161,7 @@ class JobGraph {
   uint64_t changes_seen_;
   StartPlan added_plan_;
   size_t added_shutdowns_ = 0;
-  uint32_t link_pass_ = 0;  // marks the requirement links the current run counts
+  uint32_t link_pass_ = 0;  // the current run's: it counts the links made before it
   std::vector<Scheduler*> nested_;
   StartPlan start_plan_;
   size_t custom_shutdowns_ = SIZE_MAX;  // jobs whose co_shutdown() may do something

@@ -52,7 +52,7 @@ std::optional<ProgressView::Mode> view_mode(Progress progress) {
       break;
   }
   return ProgressView::live_on(STDOUT_FILENO) ? ProgressView::Mode::kLive
-                                                        : ProgressView::Mode::kLines;
+                                              : ProgressView::Mode::kLines;
 }
 
 }  // namespace

@@ -144,7 +144,8 @@ bool Shutdown::run() {
   }
   for (const auto& [job, error] : runner.errors()) {
     errors_.push_back({job->label(), error});
-    say(scheduler_, absl::StrCat("WARNING: co_shutdown() of `", job->label(), "` raised an exception"),
+    say(scheduler_,
+        absl::StrCat("WARNING: co_shutdown() of `", job->label(), "` raised an exception"),
         /*always=*/true);
   }
   ok_ = late == 0 && runner.errors().empty();
